@@ -1,0 +1,144 @@
+package callhistory
+
+import (
+	"context"
+	"iter"
+	"time"
+
+	"github.com/leadcalls/leadcalls/callyzer"
+	"github.com/leadcalls/leadcalls/statusmap"
+)
+
+// Role is an actor's role in the CRM.
+type Role string
+
+// The roles of the spec.
+const (
+	RoleAdministrator    Role = "admin"              // Administrator
+	RoleHeadOfDepartment Role = "head_of_department" // Szef działu
+	RoleTeamLeader       Role = "team_leader"        // Kierownik zespołu
+	RoleAdvisor          Role = "advisor"            // Doradca klienta BIK
+)
+
+// Actor is the signed-in user asking for a lead's call history.
+type Actor struct {
+	ID         string
+	Name       string
+	Role       Role
+	Department string // optional; for a host's narrowing hook
+	Team       string // optional; for a host's narrowing hook
+}
+
+// Lead is what the use cases need of a CRM lead. It always comes from the
+// host's storage (Leads), never from the request.
+type Lead struct {
+	ID         string
+	Name       string
+	Phone      string // as the CRM stores it; normalised to E.164 before use
+	AdvisorID  string // the BIK advisor assigned to the lead; may be empty
+	Department string // optional
+	Team       string // optional
+}
+
+// Leads looks leads up in the host CRM.
+type Leads interface {
+	// Lead returns the lead with the given id, or an error wrapping
+	// ErrLeadNotFound when there is none.
+	Lead(ctx context.Context, id string) (Lead, error)
+}
+
+// Authorizer decides whether an actor may view a lead's call history.
+type Authorizer interface {
+	// Authorize returns nil when actor may view lead, and an error wrapping
+	// ErrForbidden otherwise. actor is nil when the request has no user; lead
+	// is nil when no lead has the requested id. Deny by default.
+	Authorize(ctx context.Context, actor *Actor, lead *Lead) error
+}
+
+// AuthorizerFunc adapts a function to Authorizer.
+type AuthorizerFunc func(ctx context.Context, actor *Actor, lead *Lead) error
+
+// Authorize calls f.
+func (f AuthorizerFunc) Authorize(ctx context.Context, actor *Actor, lead *Lead) error {
+	return f(ctx, actor, lead)
+}
+
+// Call is a stored call: the Callyzer record with its mapped status. The
+// periodic sync and the on-demand refresh write the same value for the same
+// Callyzer call, keyed by CallyzerID.
+type Call struct {
+	RowID           int64               // assigned by the store; stable across updates
+	CallyzerID      string              // the identity
+	Phone           string              // the client's number, E.164
+	Direction       statusmap.Direction //
+	Status          statusmap.Code      //
+	StartedAt       time.Time           // UTC in stores
+	DurationSeconds int                 //
+	EmployeeName    string              //
+	EmployeeCode    string              //
+	EmployeePhone   string              // E.164
+	ClientName      string              //
+	RecordingURL    string              // an empty value never erases a stored one
+	Note            string              //
+	RawCallType     string              // Callyzer call_type, verbatim
+	CRMStatus       string              // Callyzer crm_status, verbatim
+	CallyzerLeadID  string              // Callyzer lead_id
+	SyncedAt        time.Time           // Callyzer synced_at (upload time); zero if absent
+	ModifiedAt      time.Time           // Callyzer modified_at; zero if absent
+}
+
+// Window is a closed interval of call start times: From <= StartedAt <= To.
+type Window struct {
+	From, To time.Time
+}
+
+// Contains reports whether t lies in w, bounds included.
+func (w Window) Contains(t time.Time) bool {
+	return !t.Before(w.From) && !t.After(w.To)
+}
+
+// WriteResult counts what a store write did.
+type WriteResult struct {
+	Inserted  int
+	Updated   int
+	Deleted   int
+	Unchanged int
+}
+
+// Store keeps calls and each number's last-sync date. Implementations:
+// storage/memstore, storage/sqlstore; storage/storagetest is the suite every
+// implementation must pass.
+type Store interface {
+	// ReplaceWindow makes the stored calls of phone whose StartedAt lies in w
+	// exactly calls, in one atomic step: calls are upserted by CallyzerID
+	// (an existing row keeps its RowID; an empty RecordingURL keeps the
+	// stored one), calls of phone in w that are not in calls are deleted,
+	// and the last-sync date of phone becomes max(current, syncedAt). Calls
+	// outside w and calls of other numbers are not touched. Every call must
+	// have Phone == phone and lie in w. On any error nothing changes.
+	// Writers of one phone are serialised, across processes where the
+	// backend allows it.
+	ReplaceWindow(ctx context.Context, phone string, w Window, calls []Call, syncedAt time.Time) (WriteResult, error)
+
+	// UpsertCalls inserts or updates calls by CallyzerID and deletes nothing
+	// (the periodic sync). An empty RecordingURL keeps the stored one. The
+	// last-sync date of every phone in calls becomes max(current,
+	// syncedAt). All or nothing.
+	UpsertCalls(ctx context.Context, calls []Call, syncedAt time.Time) (WriteResult, error)
+
+	// Calls returns the stored calls of phone, newest first (StartedAt
+	// descending, then CallyzerID ascending), at most limit of them when
+	// limit > 0. No calls is an empty slice and a nil error.
+	Calls(ctx context.Context, phone string, limit int) ([]Call, error)
+
+	// LastSynced returns the last-sync date of phone, or the zero time when
+	// it has never been synced.
+	LastSynced(ctx context.Context, phone string) (time.Time, error)
+}
+
+// CallSource is what the use cases need of Callyzer. *callyzer.Client
+// implements it.
+type CallSource interface {
+	// HistoryPages yields every page of every window chunk of q.
+	HistoryPages(ctx context.Context, q callyzer.HistoryQuery) iter.Seq2[*callyzer.HistoryPage, error]
+}

@@ -1,0 +1,87 @@
+package callyzer
+
+import (
+	"context"
+	"time"
+)
+
+// CallType is Callyzer's call_type. The four documented values have
+// constants; any other value the API sends is kept verbatim.
+type CallType string
+
+// The call types Callyzer documents.
+const (
+	Incoming CallType = "Incoming"
+	Outgoing CallType = "Outgoing"
+	Missed   CallType = "Missed"
+	Rejected CallType = "Rejected"
+)
+
+// Priority orders requests that wait for the shared request slot of an API
+// key. At every free slot, a waiting Interactive request goes before any
+// waiting Background request.
+type Priority int
+
+const (
+	// Background is for work nobody is waiting on, such as the periodic sync.
+	Background Priority = iota
+	// Interactive is for a user waiting on a refresh.
+	Interactive
+)
+
+// Call is one call record of /call-log/history, decoded.
+type Call struct {
+	ID             string    // Callyzer's id of the call; the identity
+	ClientName     string    // "Unknown" when the phone had no contact
+	ClientNumber   string    // the other party, E.164 ("+48601234567")
+	EmployeeName   string    //
+	EmployeeCode   string    //
+	EmployeeNumber string    // the employee's phone, E.164
+	EmployeeTags   []string  //
+	Type           CallType  // verbatim, including values Callyzer may add
+	Duration       int       // seconds
+	StartedAt      time.Time // call_date + call_time read in the account's zone
+	Note           string    //
+	RecordingURL   string    // may be empty; recordings attach later
+	CRMStatus      string    //
+	ReminderDate   string    // verbatim
+	ReminderTime   string    // verbatim
+	SyncedAt       time.Time // when the phone uploaded the call; zero if absent
+	ModifiedAt     time.Time // zero if absent
+	LeadID         string    // Callyzer's own lead id (v2.1+)
+	CallMethod     string    // v2.2: PhoneCall / WhatsAppCall
+	CallMode       string    // v2.2: Voice / Video
+}
+
+// HistoryQuery selects calls of /call-log/history. At least one of the
+// call-time window (CallFrom, CallTo) or the upload-time window (SyncedFrom,
+// SyncedTo) must be set. Both bounds of a window are inclusive.
+type HistoryQuery struct {
+	CallFrom, CallTo     time.Time
+	SyncedFrom, SyncedTo time.Time
+	ClientNumbers        []string   // E.164; sent in Callyzer's "48-601234567" form
+	EmployeeNumbers      []string   // E.164; sent in Callyzer's "48-601234567" form
+	CallTypes            []CallType // empty means all
+	Priority             Priority   // Background unless set
+}
+
+// HistoryPage is one decoded page of /call-log/history.
+type HistoryPage struct {
+	Calls        []Call
+	PageNo       int       // 1-based
+	TotalRecords int       // all matching rows of the chunk, across its pages
+	ChunkFrom    time.Time // the window chunk this page belongs to
+	ChunkTo      time.Time
+	Attempts     int // HTTP requests this page took, retries included
+}
+
+// Pacer hands out the request slot of one API key: at most one request in
+// flight, and request starts at least the configured interval apart. The
+// in-process implementation is NewPacer; a host running several replicas can
+// supply one that coordinates through a database.
+type Pacer interface {
+	// Acquire blocks until the caller may send one request, or ctx is done.
+	// Waiting Interactive callers are served before Background ones. The
+	// caller must call release exactly once, when the response has been read.
+	Acquire(ctx context.Context, p Priority) (release func(), err error)
+}

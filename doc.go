@@ -1,0 +1,22 @@
+// Package leadcalls is the root of an SDK that CRM services embed to show and
+// refresh a sales lead's phone-call history from Callyzer, the call-tracking
+// app of the sales team's Android phones.
+//
+// The packages, from the outside in:
+//
+//   - callyzer: the HTTP client of the Callyzer API (paging, window
+//     chunking, retries, pacing of the one-request-per-two-seconds budget).
+//   - callyzer/callyzertest: an in-process fake Callyzer server for tests,
+//     with seeded data and injectable faults.
+//   - statusmap: maps a Callyzer call to a CRM status; pure data.
+//   - callhistory: the use cases: refresh one lead's history on demand, and
+//     the periodic sync of all employees' calls. It defines the interfaces
+//     it consumes: Store, Leads and Authorizer.
+//   - storage/memstore, storage/sqlstore: Store implementations (memory;
+//     SQLite, PostgreSQL, MariaDB on database/sql).
+//   - storage/storagetest: the conformance suite every Store passes.
+//   - examples: embeddable net/http handlers, the demo server, a load harness.
+//
+// Arrows point inward: storage and examples import callhistory; callhistory
+// imports callyzer and statusmap; those two import nothing of ours.
+package leadcalls
