@@ -22,3 +22,8 @@ const (
 	Outgoing         Direction = "outgoing"
 	UnknownDirection Direction = "unknown"
 )
+
+// Mapper maps Callyzer calls to CRM statuses. Safe for concurrent use.
+type Mapper struct {
+	// implemented in the statusmap issue work
+}

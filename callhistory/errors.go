@@ -1,0 +1,27 @@
+package callhistory
+
+import (
+	"errors"
+)
+
+// The outcomes of Refresh and History other than success. Errors returned by
+// the use cases wrap exactly one of these; test with errors.Is, and turn any
+// of them into the user's message with Message.
+var (
+	// ErrForbidden: the actor may not view the lead (or there is no actor).
+	ErrForbidden = errors.New("callhistory: not allowed to view the call history")
+	// ErrLeadNotFound: no lead has the requested id.
+	ErrLeadNotFound = errors.New("callhistory: lead not found")
+	// ErrInvalidPhone: the lead's phone number is missing or not a valid number.
+	ErrInvalidPhone = errors.New("callhistory: invalid phone number")
+	// ErrCallyzerAuth: Callyzer refused the API key (401 or 403).
+	ErrCallyzerAuth = errors.New("callhistory: Callyzer authorisation error")
+	// ErrTimeout: the refresh deadline passed, or Callyzer did not answer in time.
+	ErrTimeout = errors.New("callhistory: timed out")
+	// ErrRateLimited: Callyzer kept answering 429 after the retries.
+	ErrRateLimited = errors.New("callhistory: Callyzer rate limit")
+	// ErrUpstream: any other Callyzer failure (5xx, malformed or incomplete answers).
+	ErrUpstream = errors.New("callhistory: Callyzer request failed")
+	// ErrStore: the store failed; nothing was changed.
+	ErrStore = errors.New("callhistory: storing the call history failed")
+)
