@@ -142,3 +142,18 @@ type CallSource interface {
 	// HistoryPages yields every page of every window chunk of q.
 	HistoryPages(ctx context.Context, q callyzer.HistoryQuery) iter.Seq2[*callyzer.HistoryPage, error]
 }
+
+// StoreHooks lets tests inject faults into a store's write. A store that
+// supports hooks calls each non-nil hook at its point inside the write
+// transaction; a non-nil error (or a panic) aborts the write, which must then
+// leave the store exactly as it was. Production code leaves them nil.
+type StoreHooks struct {
+	// AfterDelete runs after ReplaceWindow removed the calls missing from
+	// the answer, before any insert or update.
+	AfterDelete func() error
+	// BeforeWrite runs before the k-th insert or update of a write (k
+	// counts from 1). Stores that write in batches call it for every row.
+	BeforeWrite func(k int) error
+	// BeforeCommit runs after every row is written, just before commit.
+	BeforeCommit func() error
+}
