@@ -63,6 +63,12 @@ type HistoryQuery struct {
 	EmployeeNumbers      []string   // E.164; sent in Callyzer's "48-601234567" form
 	CallTypes            []CallType // empty means all
 	Priority             Priority   // Background unless set
+
+	EmployeeTags []string // emp_tags filter; empty means all
+	// Variant, under API v2.2, limits the query to one (call_method,
+	// call_mode) combination; zero means every configured one
+	// (WithCallVariants). Must be zero under v2.1.
+	Variant CallVariant
 }
 
 // HistoryPage is one decoded page of /call-log/history.
@@ -73,6 +79,8 @@ type HistoryPage struct {
 	ChunkFrom    time.Time // the window chunk this page belongs to
 	ChunkTo      time.Time
 	Attempts     int // HTTP requests this page took, retries included
+
+	Variant CallVariant // v2.2: the call_method/call_mode of the page; zero under v2.1
 }
 
 // Pacer hands out the request slot of one API key: at most one request in

@@ -1,0 +1,403 @@
+package callyzer
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+	_ "time/tzdata" // the account zone must load on machines without zoneinfo
+	"unicode"
+)
+
+// Client calls the Callyzer API for one API key. It is safe for concurrent
+// use; every request goes through the key's Pacer.
+type Client struct {
+	cfg   config
+	hc    *http.Client
+	pacer Pacer
+}
+
+// NewClient returns a Client for apiKey, configured by opts. See the With*
+// options for the defaults. Unless WithPacer is given, Clients of the same
+// key, host and interval in one process share one LocalPacer, so the key's
+// budget (one request in flight, one start per interval) holds across them.
+func NewClient(apiKey string, opts ...Option) (*Client, error) {
+	if strings.TrimSpace(apiKey) == "" {
+		return nil, errors.New("callyzer: NewClient: empty API key")
+	}
+	for _, r := range apiKey {
+		if r > unicode.MaxASCII || !unicode.IsPrint(r) || r == ' ' {
+			return nil, errors.New("callyzer: NewClient: the API key must be printable ASCII without spaces")
+		}
+	}
+	cfg := config{
+		key:            newSecret(apiKey),
+		version:        V21,
+		attemptTimeout: DefaultAttemptTimeout,
+		maxRetries:     DefaultMaxRetries,
+		pageSize:       DefaultPageSize,
+		maxWindow:      DefaultMaxWindow,
+		interval:       DefaultInterval,
+		retryBase:      DefaultRetryBase,
+		retryMax:       DefaultRetryMax,
+		maxRetryAfter:  DefaultMaxRetryAfter,
+		maxBodyBytes:   DefaultMaxBodyBytes,
+		maxPages:       DefaultMaxPages,
+		excludeNumbers: true,
+	}
+	for _, opt := range opts {
+		if opt == nil {
+			continue
+		}
+		if err := opt(&cfg); err != nil {
+			return nil, err
+		}
+	}
+	if !cfg.baseURLSet {
+		cfg.baseURL = DefaultBaseURL
+		if cfg.version == V22 {
+			cfg.baseURL = strings.TrimSuffix(DefaultBaseURL, "v2.1") + "v2.2"
+		}
+	}
+	if cfg.version == V22 && cfg.variants == nil {
+		cfg.variants = defaultV22Variants
+	}
+	if cfg.version != V22 && cfg.variants != nil {
+		return nil, errors.New("callyzer: NewClient: WithCallVariants needs WithAPIVersion(V22)")
+	}
+	if cfg.loc == nil {
+		loc, err := time.LoadLocation(DefaultLocation)
+		if err != nil {
+			return nil, fmt.Errorf("callyzer: NewClient: loading %s: %w", DefaultLocation, err)
+		}
+		cfg.loc = loc
+	}
+	if cfg.logger == nil {
+		cfg.logger = slog.Default()
+	}
+	c := &Client{cfg: cfg, hc: cfg.httpClient, pacer: cfg.pacer}
+	if c.hc == nil {
+		c.hc = &http.Client{Timeout: cfg.attemptTimeout}
+	}
+	if c.pacer == nil {
+		u, _ := url.Parse(cfg.baseURL)
+		c.pacer = sharedPacer(cfg.key, u.Host, cfg.interval)
+	}
+	return c, nil
+}
+
+// String describes the client without its key.
+func (c *Client) String() string {
+	return fmt.Sprintf("callyzer.Client{base: %s, version: %s, key: %s}", c.cfg.baseURL, c.cfg.version, redacted)
+}
+
+// GoString is String; the key never prints.
+func (c *Client) GoString() string { return c.String() }
+
+// Format prints String for every verb, so no verb or flag reaches the key.
+func (c *Client) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, c.String()) }
+
+// LogValue logs the client without its key.
+func (c *Client) LogValue() slog.Value {
+	return slog.GroupValue(
+		slog.String("base", c.cfg.baseURL),
+		slog.String("version", string(c.cfg.version)),
+		slog.String("key", redacted),
+	)
+}
+
+// MarshalJSON encodes the client without its key.
+func (c *Client) MarshalJSON() ([]byte, error) {
+	return json.Marshal(map[string]string{"base": c.cfg.baseURL, "version": string(c.cfg.version), "key": redacted})
+}
+
+// request is one logical API request; do sends it, with retries.
+type request struct {
+	method   string
+	endpoint string     // "/call-log/history"
+	query    url.Values // nil for none
+	body     []byte
+	pageNo   int
+	priority Priority
+	logAttrs []slog.Attr // already masked
+}
+
+// outcome is what one HTTP attempt produced.
+type outcome struct {
+	body       []byte
+	err        *Error        // nil on a 2xx answer
+	retryable  bool          // the failure is one that may pass on retry
+	exception  bool          // a 400 whose body looks like a server-side exception
+	retryAfter time.Duration // parsed Retry-After
+	hasRA      bool          // Retry-After was present and valid
+}
+
+// do sends r, retrying as decideRetry says, and returns the body of the 2xx
+// answer and the number of HTTP attempts made.
+func (c *Client) do(ctx context.Context, r *request) ([]byte, int, error) {
+	bo := newBackoff(c.cfg.retryBase, c.cfg.retryMax)
+	attempts := 0
+	exceptionRetried := false
+	for {
+		if err := ctx.Err(); err != nil {
+			return nil, attempts, c.ctxError(r, attempts, err)
+		}
+		attempts++
+		out := c.attempt(ctx, r, attempts)
+		if out.err == nil {
+			return out.body, attempts, nil
+		}
+		out.err.Attempts = attempts
+		if out.err.kind == nil { // the caller's context ended
+			return nil, attempts, out.err
+		}
+		deadline, hasDeadline := ctx.Deadline()
+		d := decideRetry(retryInput{
+			retryable:        out.retryable,
+			exception:        out.exception,
+			exceptionRetried: exceptionRetried,
+			retriesDone:      attempts - 1,
+			maxRetries:       c.cfg.maxRetries,
+			rateLimited:      out.err.StatusCode == http.StatusTooManyRequests,
+			retryAfter:       out.retryAfter,
+			hasRetryAfter:    out.hasRA,
+			maxRetryAfter:    c.cfg.maxRetryAfter,
+			backoff:          bo.NextBackOff(),
+			now:              time.Now(),
+			deadline:         deadline,
+			hasDeadline:      hasDeadline,
+		})
+		if !d.retry {
+			if d.reason != "" {
+				out.err.Message = joinMessage(out.err.Message, d.reason)
+			}
+			return nil, attempts, out.err
+		}
+		if out.exception {
+			exceptionRetried = true
+		}
+		if err := sleep(ctx, d.wait); err != nil {
+			return nil, attempts, c.ctxError(r, attempts, err)
+		}
+	}
+}
+
+func joinMessage(a, b string) string {
+	if a == "" {
+		return b
+	}
+	return a + "; " + b
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// ctxError is the error for a caller's context that ended: ErrTimeout for a
+// deadline, an unkinded *Error wrapping context.Canceled otherwise.
+func (c *Client) ctxError(r *request, attempts int, err error) *Error {
+	e := &Error{Endpoint: r.endpoint, PageNo: r.pageNo, Attempts: attempts, cause: err}
+	if errors.Is(err, context.DeadlineExceeded) {
+		e.kind = ErrTimeout
+	}
+	return e
+}
+
+// attempt makes one HTTP request: it waits for the pacer's slot, sends,
+// reads the body through the size cap and only then frees the slot.
+func (c *Client) attempt(ctx context.Context, r *request, n int) outcome {
+	release, err := c.pacer.Acquire(ctx, r.priority)
+	if err != nil {
+		if ctx.Err() != nil {
+			return outcome{err: c.ctxError(r, n, ctx.Err())}
+		}
+		return outcome{err: &Error{Endpoint: r.endpoint, PageNo: r.pageNo, kind: ErrUpstream,
+			Message: "pacer refused the request", cause: c.sanitize(err)}}
+	}
+	defer release()
+
+	actx, cancel := context.WithTimeout(ctx, c.cfg.attemptTimeout)
+	defer cancel()
+	u := c.cfg.baseURL + r.endpoint
+	if len(r.query) > 0 {
+		u += "?" + r.query.Encode()
+	}
+	req, err := http.NewRequestWithContext(actx, r.method, u, bytes.NewReader(r.body))
+	if err != nil {
+		return outcome{err: &Error{Endpoint: r.endpoint, PageNo: r.pageNo, kind: ErrInvalidQuery, cause: c.sanitize(err)}}
+	}
+	req.Header.Set("Authorization", "Bearer "+c.cfg.key.reveal())
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("User-Agent", "leadcalls-callyzer")
+
+	start := time.Now()
+	resp, err := c.hc.Do(req)
+	var body []byte
+	status := 0
+	if err == nil {
+		status = resp.StatusCode
+		body, err = readCapped(resp.Body, c.cfg.maxBodyBytes)
+		_ = resp.Body.Close()
+	}
+	c.logAttempt(ctx, r, n, status, time.Since(start), err)
+
+	if err != nil {
+		return c.transportOutcome(ctx, actx, r, status, err)
+	}
+	return c.statusOutcome(r, resp, body)
+}
+
+func (c *Client) logAttempt(ctx context.Context, r *request, n, status int, took time.Duration, err error) {
+	if !c.cfg.logger.Enabled(ctx, slog.LevelDebug) {
+		return
+	}
+	attrs := make([]slog.Attr, 0, 8+len(r.logAttrs))
+	attrs = append(attrs,
+		slog.String("endpoint", r.endpoint),
+		slog.Int("page", r.pageNo),
+		slog.Int("attempt", n),
+		slog.Int("status", status),
+		slog.Duration("duration", took),
+		slog.String("priority", priorityName(r.priority)),
+	)
+	if err != nil {
+		attrs = append(attrs, slog.String("error", c.sanitize(err).Error()))
+	}
+	attrs = append(attrs, r.logAttrs...)
+	c.cfg.logger.LogAttrs(ctx, slog.LevelDebug, "callyzer request", attrs...)
+}
+
+func priorityName(p Priority) string {
+	if p == Interactive {
+		return "interactive"
+	}
+	return "background"
+}
+
+var errBodyTooLarge = errors.New("body over the size cap")
+
+// readCapped reads all of rc, failing with errBodyTooLarge past limit bytes.
+func readCapped(rc io.Reader, limit int64) ([]byte, error) {
+	b, err := io.ReadAll(io.LimitReader(rc, limit+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(b)) > limit {
+		return nil, errBodyTooLarge
+	}
+	return b, nil
+}
+
+// transportOutcome classifies a failure to get or read an answer.
+func (c *Client) transportOutcome(ctx, actx context.Context, r *request, status int, err error) outcome {
+	e := &Error{Endpoint: r.endpoint, PageNo: r.pageNo, StatusCode: status}
+	if errors.Is(err, errBodyTooLarge) {
+		e.kind = ErrResponseTooLarge
+		e.Message = fmt.Sprintf("body over %d bytes", c.cfg.maxBodyBytes)
+		return outcome{err: e}
+	}
+	if ctx.Err() != nil {
+		return outcome{err: c.ctxError(r, 0, ctx.Err())}
+	}
+	e.cause = c.sanitize(err)
+	var ne net.Error
+	if errors.Is(actx.Err(), context.DeadlineExceeded) || errors.Is(err, context.DeadlineExceeded) ||
+		(errors.As(err, &ne) && ne.Timeout()) {
+		e.kind = ErrTimeout
+		e.Message = fmt.Sprintf("no complete answer within %s", c.cfg.attemptTimeout)
+	} else {
+		e.kind = ErrUpstream
+		e.Message = "transport failure"
+	}
+	return outcome{err: e, retryable: true}
+}
+
+// statusOutcome classifies a complete answer by its status.
+func (c *Client) statusOutcome(r *request, resp *http.Response, body []byte) outcome {
+	code := resp.StatusCode
+	if code >= 200 && code < 300 {
+		return outcome{body: body}
+	}
+	e := &Error{Endpoint: r.endpoint, PageNo: r.pageNo, StatusCode: code, Message: c.errorMessage(body)}
+	out := outcome{err: e}
+	switch {
+	case code == http.StatusBadRequest:
+		e.kind = ErrBadRequest
+		out.exception = looksLikeException(body)
+		out.retryable = out.exception
+	case code == http.StatusUnauthorized || code == http.StatusForbidden:
+		e.kind = ErrUnauthorized
+	case code == http.StatusTooManyRequests:
+		e.kind = ErrRateLimited
+		out.retryable = true
+		out.retryAfter, out.hasRA = parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
+		if out.hasRA {
+			e.RetryAfter = out.retryAfter
+			if hp, ok := c.pacer.(HoldPacer); ok {
+				hp.Hold(time.Now().Add(min(out.retryAfter, c.cfg.maxRetryAfter)))
+			}
+		}
+	case code == http.StatusNotImplemented:
+		e.kind = ErrUpstream
+	case code >= 500 && code < 600:
+		e.kind = ErrUpstream
+		out.retryable = true
+	default:
+		e.kind = ErrUpstream
+	}
+	return out
+}
+
+// errorMessage takes the "message" of a JSON error body, or else a short
+// excerpt of the body, with the key redacted and digit runs masked.
+func (c *Client) errorMessage(body []byte) string {
+	var m struct {
+		Message string `json:"message"`
+	}
+	text := ""
+	if json.Unmarshal(body, &m) == nil && m.Message != "" {
+		text = m.Message
+	} else {
+		text = string(body)
+	}
+	text = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return ' '
+		}
+		return r
+	}, strings.ToValidUTF8(text, "?"))
+	text = strings.Join(strings.Fields(text), " ")
+	text = maskDigitRuns(c.cfg.key.redact(text))
+	if len(text) > 200 {
+		text = strings.ToValidUTF8(text[:200], "") + "…"
+	}
+	return text
+}
+
+// sanitize returns err with the key redacted and digit runs masked in its
+// text, still unwrapping to err.
+func (c *Client) sanitize(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &sanitizedError{text: maskDigitRuns(c.cfg.key.redact(err.Error())), err: err}
+}

@@ -1,0 +1,113 @@
+package callyzer_test
+
+import (
+	"log/slog"
+	"net/http"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/leadcalls/leadcalls/callyzer"
+)
+
+func TestNewClientValidates(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		key  string
+		opt  callyzer.Option
+	}{
+		{"empty key", "", nil},
+		{"key with a newline", "abc\ndef", nil},
+		{"relative base URL", "k", callyzer.WithBaseURL("/api/v2.1")},
+		{"base URL with user info", "k", callyzer.WithBaseURL("https://u:p@api1.callyzer.co/api/v2.1")},
+		{"ftp base URL", "k", callyzer.WithBaseURL("ftp://api1.callyzer.co")},
+		{"unknown version", "k", callyzer.WithAPIVersion("v3")},
+		{"variants under v2.1", "k", callyzer.WithCallVariants(callyzer.CallVariant{Method: "PhoneCall", Mode: "Voice"})},
+		{"no variants", "k", callyzer.WithCallVariants()},
+		{"half a variant", "k", callyzer.WithCallVariants(callyzer.CallVariant{Method: "PhoneCall"})},
+		{"nil HTTP client", "k", callyzer.WithHTTPClient(nil)},
+		{"zero attempt timeout", "k", callyzer.WithAttemptTimeout(0)},
+		{"negative retries", "k", callyzer.WithMaxRetries(-1)},
+		{"page size 0", "k", callyzer.WithPageSize(0)},
+		{"page size 101", "k", callyzer.WithPageSize(101)},
+		{"window under a second", "k", callyzer.WithMaxWindow(time.Millisecond)},
+		{"window not whole seconds", "k", callyzer.WithMaxWindow(1500 * time.Millisecond)},
+		{"nil location", "k", callyzer.WithLocation(nil)},
+		{"nil logger", "k", callyzer.WithLogger(nil)},
+		{"nil pacer", "k", callyzer.WithPacer(nil)},
+		{"negative interval", "k", callyzer.WithInterval(-time.Second)},
+		{"max delay under base", "k", callyzer.WithRetryDelays(time.Second, time.Millisecond)},
+		{"negative retry-after cap", "k", callyzer.WithMaxRetryAfter(-1)},
+		{"zero body cap", "k", callyzer.WithMaxBodyBytes(0)},
+		{"zero page cap", "k", callyzer.WithMaxPages(0)},
+		{"unknown employee paging", "k", callyzer.WithEmployeePaging(7)},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			c, err := callyzer.NewClient(tc.key, tc.opt)
+			require.Error(t, err)
+			require.Nil(t, c)
+		})
+	}
+	c, err := callyzer.NewClient("k",
+		callyzer.WithAPIVersion(callyzer.V22),
+		callyzer.WithCallVariants(callyzer.CallVariant{Method: "WhatsAppCall", Mode: "Video"}),
+		callyzer.WithRetryDelays(0, 0), callyzer.WithInterval(0), callyzer.WithMaxRetryAfter(0),
+		callyzer.WithLogger(slog.New(slog.DiscardHandler)),
+	)
+	require.NoError(t, err)
+	require.Contains(t, c.String(), "https://api1.callyzer.co/api/v2.2", "v2.2 defaults to the v2.2 path")
+}
+
+func TestClientsOfOneKeyShareAPacer(t *testing.T) {
+	t.Parallel()
+	var (
+		mu              sync.Mutex
+		inFlight, worst int
+	)
+	srv := newAPIServer(t, func(n int, _ sentRequest, w http.ResponseWriter) {
+		mu.Lock()
+		inFlight++
+		worst = max(worst, inFlight)
+		mu.Unlock()
+		time.Sleep(5 * time.Millisecond) // long enough for an overlap to show
+		mu.Lock()
+		inFlight--
+		mu.Unlock()
+		writeJSON(w, http.StatusOK, page(0))
+	})
+	newShared := func() *callyzer.Client {
+		c, err := callyzer.NewClient("shared-key", callyzer.WithBaseURL(srv.URL), callyzer.WithInterval(0),
+			callyzer.WithLogger(slog.New(slog.DiscardHandler)))
+		require.NoError(t, err)
+		return c
+	}
+	clients := []*callyzer.Client{newShared(), newShared()}
+	var wg sync.WaitGroup
+	for i := range 6 {
+		wg.Go(func() {
+			_, err := clients[i%2].HistoryPage(t.Context(), oneMonth(), 1)
+			if err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	require.Len(t, srv.requests(), 6)
+	require.Equal(t, 1, worst, "two clients of one key never overlap")
+}
+
+func TestErrorText(t *testing.T) {
+	t.Parallel()
+	srv := newAPIServer(t, func(n int, _ sentRequest, w http.ResponseWriter) {
+		w.Header().Set("Retry-After", "90")
+		writeJSON(w, http.StatusTooManyRequests, []byte(`{"message":"Too Many Attempts."}`))
+	})
+	c := newClient(t, srv.URL, callyzer.WithMaxRetryAfter(time.Minute))
+	_, err := c.HistoryPage(t.Context(), oneMonth(), 2)
+	require.EqualError(t, err, "callyzer: /call-log/history page 2: rate limited (HTTP 429) (retry after 1m30s): Too Many Attempts.; Retry-After 1m30s is over the 1m0s cap")
+}

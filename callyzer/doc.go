@@ -1,0 +1,97 @@
+// Package callyzer is the HTTP client of the Callyzer call-tracking API: the
+// call history (/call-log/history) and the employee roster (/employee/get).
+// It knows nothing of leads or storage.
+//
+// # Usage
+//
+//	c, err := callyzer.NewClient(apiKey) // options: WithBaseURL, WithLocation, ...
+//	if err != nil { ... }
+//	q := callyzer.HistoryQuery{
+//		CallFrom:      time.Now().AddDate(0, -6, 0),
+//		CallTo:        time.Now(),
+//		ClientNumbers: []string{"+48601234567"},
+//		Priority:      callyzer.Interactive,
+//	}
+//	var calls []callyzer.Call
+//	for page, err := range c.HistoryPages(ctx, q) {
+//		if err != nil { return err } // nothing fetched so far is complete
+//		calls = append(calls, page.Calls...)
+//	}
+//	// de-duplicate calls by ID: a call may arrive on two pages.
+//
+// HistoryPages splits a window wider than the maximum (WithMaxWindow, 180
+// days) into chunks with whole-second inclusive bounds that do not overlap,
+// pages each chunk to its end, and checks that the rows add up to
+// total_records. Under API v2.2 (WithAPIVersion(V22)) each chunk is swept
+// once per (call_method, call_mode) combination of WithCallVariants.
+// HistoryPage fetches a single page; History yields calls one by one.
+// Employees returns the roster.
+//
+// Numbers go out in Callyzer's "48-601234567" form and come back in E.164
+// ("+48601234567"). call_date and call_time are read as a wall clock in the
+// account's zone (WithLocation, default Europe/Warsaw; time/tzdata is
+// embedded). synced_at and modified_at are read the same way; a trailing
+// zone abbreviation such as IST or CET is ignored (abbreviations are
+// ambiguous), while "UTC"/"GMT" and numeric offsets are honoured.
+//
+// # Pacing
+//
+// Callyzer allows one request per two seconds per key and answers parallel
+// requests with 429. Every request therefore takes a slot from a Pacer: one
+// request in flight, starts at least WithInterval apart (default 2s), and at
+// every free slot a waiting Interactive request goes before waiting
+// Background ones. A request holds its slot until its body is read; retries
+// wait outside it. Clients of the same key and host in one process share one
+// LocalPacer by default (the key is kept only as a salted hash); WithPacer
+// supplies another, such as one coordinating several replicas. A 429's
+// Retry-After holds back the next slot for every caller of a pacer that
+// implements HoldPacer, as LocalPacer does.
+//
+// # Errors
+//
+// Every failure of a request is an *Error (StatusCode, Message, RetryAfter,
+// Attempts, ...) whose kind is tested with errors.Is: ErrUnauthorized (401,
+// 403), ErrRateLimited (429), ErrTimeout (also matches
+// context.DeadlineExceeded), ErrMalformedResponse (a 200 that is not what
+// the contract promises: a missing or null result, a data envelope, a row
+// without id, a field of the wrong type; ErrResponseTooLarge for a body over
+// WithMaxBodyBytes), ErrIncompleteResponse (rows that do not add up to
+// total_records, the page cap), ErrUpstream (5xx, transport failures),
+// ErrBadRequest (400). A cancelled context gives an *Error that matches
+// context.Canceled and none of the kinds. A query refused before sending
+// wraps ErrInvalidQuery.
+//
+// Retries (WithMaxRetries, exponential backoff from WithRetryDelays) cover
+// transport failures, attempt timeouts, 5xx except 501, and 429 after its
+// Retry-After (seconds or an HTTP date); a Retry-After over WithMaxRetryAfter
+// or past the caller's deadline fails at once. A 400 whose body looks like a
+// server-side exception (it mentions SQLSTATE, Exception, a stack trace,
+// Traceback, ORA-, "fatal error", a deadlock) is retried once. 401 and 403
+// are never retried, and nothing is retried once the context is done.
+//
+// The API key appears only in the Authorization header. It is held in a
+// type that redacts itself in String, GoString, Format, LogValue and JSON;
+// the Client prints and logs without it; error messages and log lines have
+// it removed even when the server echoes it, and phone numbers in them are
+// masked ("+48 601 *** 567"). Debug log lines (WithLogger) carry the
+// endpoint, page, attempt, status and duration of every request.
+//
+// # Testing
+//
+// Point the client at a fake (callyzer/callyzertest, or an httptest
+// server) with WithBaseURL, or hand it a transport with WithHTTPClient
+// (httpmock.NewMockTransport works; never the global httpmock.Activate).
+// Use WithInterval(0) and WithRetryDelays(0, 0) so tests never wait, and
+// WithPacer(NewPacer(0)) to keep parallel tests on one host apart. Inside a
+// testing/synctest bubble, give the client a pacer made in the bubble and an
+// in-memory transport: the process-wide pacer and real sockets do not belong
+// to the bubble.
+//
+// This package's own tests decode the fixtures in testdata/ (the API
+// document's example page, v2.2 rows, zone suffixes, malformed envelopes),
+// drive every transport fault through httpmock, check pacing in synctest
+// bubbles without sleeping, replay a canary key through every error path,
+// and run the fuzz targets FuzzDecodeHistory and FuzzParseRetryAfter on
+// their seed corpora (go test -fuzz=FuzzDecodeHistory to explore further).
+// BenchmarkDecodeAndMapPage decodes a 100-row page and maps every status.
+package callyzer

@@ -1,0 +1,152 @@
+package callyzer
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+const employeesEndpoint = "/employee/get"
+
+// Employee is one phone of the account's roster (/employee/get).
+type Employee struct {
+	Name                string
+	Code                string
+	Number              string // E.164
+	Tags                []string
+	RegisteredAt        time.Time // zero if absent
+	LastCallAt          time.Time // zero if absent
+	LastSyncRequestAt   time.Time // zero if absent
+	CallRecordingActive bool
+}
+
+// EmployeesQuery selects employees of /employee/get. Empty filters mean all.
+type EmployeesQuery struct {
+	EmployeeNumbers []string // E.164; sent in Callyzer's "48-601234567" form
+	Tags            []string
+	Priority        Priority // Background unless set
+}
+
+type wireEmployee struct {
+	EmpName               text     `json:"emp_name"`
+	EmpCode               text     `json:"emp_code"`
+	EmpCountryCode        text     `json:"emp_country_code"`
+	EmpNumber             text     `json:"emp_number"`
+	EmpTags               []string `json:"emp_tags"`
+	RegisteredAt          text     `json:"registered_at"`
+	LastCallAt            text     `json:"last_call_at"`
+	LastSyncReqAt         text     `json:"last_sync_req_at"`
+	IsCallRecordingActive flag     `json:"is_call_recording_active"`
+}
+
+// employeesBody is the JSON body of /employee/get; the paging fields are
+// left out when paging goes in the query string.
+type employeesBody struct {
+	EmpNumbers []string `json:"emp_numbers"`
+	EmpTags    []string `json:"emp_tags"`
+	PageNo     int      `json:"page_no,omitempty"`
+	PageSize   int      `json:"page_size,omitempty"`
+}
+
+// Employees returns the account's roster, paged to its end, with the same
+// checks as HistoryPages: the rows must add up to total_records, a changing
+// total, an empty page before the total or more than WithMaxPages pages is
+// ErrIncompleteResponse. The request is a GET with a JSON body; paging goes
+// in the body or the query string (WithEmployeePaging).
+func (c *Client) Employees(ctx context.Context, q EmployeesQuery) ([]Employee, error) {
+	numbers, err := ccNumbers(q.EmployeeNumbers)
+	if err != nil {
+		return nil, err
+	}
+	var attrs []slog.Attr
+	if len(q.EmployeeNumbers) > 0 {
+		attrs = append(attrs, slog.Any("emp_numbers", maskPhones(q.EmployeeNumbers)))
+	}
+	out := []Employee{}
+	seen, total := 0, -1
+	for pageNo := 1; ; pageNo++ {
+		fail := func(kind error, format string, args ...any) error {
+			return &Error{Endpoint: employeesEndpoint, PageNo: pageNo, StatusCode: http.StatusOK, kind: kind,
+				Message: fmt.Sprintf(format, args...)}
+		}
+		if pageNo > c.cfg.maxPages {
+			return nil, fail(ErrIncompleteResponse, "more than %d pages, %d of %d rows seen", c.cfg.maxPages, seen, total)
+		}
+		b := employeesBody{EmpNumbers: numbers, EmpTags: nonNil(q.Tags)}
+		r := &request{method: http.MethodGet, endpoint: employeesEndpoint, pageNo: pageNo, priority: q.Priority, logAttrs: attrs}
+		if c.cfg.employeePaging == EmployeePagingQuery {
+			r.query = url.Values{"page_no": {strconv.Itoa(pageNo)}, "page_size": {strconv.Itoa(c.cfg.pageSize)}}
+		} else {
+			b.PageNo, b.PageSize = pageNo, c.cfg.pageSize
+		}
+		if r.body, err = json.Marshal(b); err != nil {
+			return nil, fmt.Errorf("callyzer: encoding the request: %w", err)
+		}
+		raw, attempts, err := c.do(ctx, r)
+		if err != nil {
+			return nil, err
+		}
+		rows, pageTotal, err := decodeEnvelope[wireEmployee](raw)
+		if err == nil && len(rows) > c.cfg.pageSize {
+			err = fmt.Errorf("%d rows on a page of %d", len(rows), c.cfg.pageSize)
+		}
+		if err != nil {
+			e := fail(ErrMalformedResponse, "%s", maskDigitRuns(c.cfg.key.redact(err.Error()))).(*Error)
+			e.Attempts = attempts
+			return nil, e
+		}
+		n := len(rows)
+		switch {
+		case total >= 0 && pageTotal != total:
+			return nil, fail(ErrIncompleteResponse, "total_records changed from %d to %d", total, pageTotal)
+		case n == 0 && seen < pageTotal:
+			return nil, fail(ErrIncompleteResponse, "empty page after %d of %d rows", seen, pageTotal)
+		case seen+n > pageTotal:
+			return nil, fail(ErrIncompleteResponse, "%d rows after %d seen, more than total_records %d", n, seen, pageTotal)
+		}
+		for i := range rows {
+			e, err := rows[i].toEmployee(c.cfg.loc)
+			if err != nil {
+				return nil, fail(ErrMalformedResponse, "row %d: %s", i+1, err)
+			}
+			out = append(out, e)
+		}
+		total = pageTotal
+		seen += n
+		if seen == total {
+			return out, nil
+		}
+	}
+}
+
+func (w *wireEmployee) toEmployee(loc *time.Location) (Employee, error) {
+	e := Employee{
+		Name:                string(w.EmpName),
+		Code:                string(w.EmpCode),
+		Number:              fromCCNumber(string(w.EmpCountryCode), string(w.EmpNumber)),
+		Tags:                w.EmpTags,
+		CallRecordingActive: bool(w.IsCallRecordingActive),
+	}
+	for _, f := range []struct {
+		name string
+		raw  text
+		dst  *time.Time
+	}{
+		{"registered_at", w.RegisteredAt, &e.RegisteredAt},
+		{"last_call_at", w.LastCallAt, &e.LastCallAt},
+		{"last_sync_req_at", w.LastSyncReqAt, &e.LastSyncRequestAt},
+	} {
+		t, err := parseStamp(strings.TrimSpace(string(f.raw)), loc)
+		if err != nil {
+			return Employee{}, fmt.Errorf("%s: %w", f.name, err)
+		}
+		*f.dst = t
+	}
+	return e, nil
+}

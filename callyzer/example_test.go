@@ -1,0 +1,56 @@
+package callyzer_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/leadcalls/leadcalls/callyzer"
+)
+
+func ExampleClient_History() {
+	page, _ := os.ReadFile("testdata/history_example.json")
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write(page)
+	}))
+	defer srv.Close()
+
+	c, err := callyzer.NewClient("my-api-key",
+		callyzer.WithBaseURL(srv.URL),
+		callyzer.WithInterval(0), // a test server has no rate limit
+	)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	warsaw, _ := time.LoadLocation("Europe/Warsaw")
+	q := callyzer.HistoryQuery{
+		CallFrom:      time.Date(2026, 11, 1, 0, 0, 0, 0, warsaw),
+		CallTo:        time.Date(2026, 11, 30, 23, 59, 59, 0, warsaw),
+		ClientNumbers: []string{"+48601234567"},
+		Priority:      callyzer.Interactive,
+	}
+	seen := map[string]bool{} // a call may arrive on two pages
+	for call, err := range c.History(context.Background(), q) {
+		if err != nil {
+			fmt.Println("failed:", errors.Is(err, callyzer.ErrUnauthorized), err)
+			return
+		}
+		if seen[call.ID] {
+			continue
+		}
+		seen[call.ID] = true
+		fmt.Println(call.ID, call.Type, call.Duration, call.ClientNumber, call.StartedAt.Format("2006-01-02 15:04:05 MST"))
+	}
+	fmt.Println("key printed:", strings.Contains(fmt.Sprintf("%+v %#v", c, c), "my-api-key"))
+	// Output:
+	// c-10001 Outgoing 87 +48601234567 2026-11-20 14:30:00 CET
+	// c-10002 Missed 0 +48601234567 2026-11-21 09:05:12 CET
+	// key printed: false
+}

@@ -1,0 +1,192 @@
+package callyzer
+
+import (
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/stretchr/testify/require"
+)
+
+func TestDecideRetry(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC)
+	base := retryInput{retryable: true, maxRetries: 3, maxRetryAfter: time.Minute, backoff: time.Second, now: now}
+	with := func(f func(*retryInput)) retryInput { in := base; f(&in); return in }
+	tests := []struct {
+		name string
+		in   retryInput
+		want retryDecision
+	}{
+		{"retryable waits the backoff", base, retryDecision{retry: true, wait: time.Second}},
+		{"not retryable", with(func(in *retryInput) { in.retryable = false }), retryDecision{}},
+		{"retries used up", with(func(in *retryInput) { in.retriesDone = 3 }), retryDecision{}},
+		{"exception 400 first time", with(func(in *retryInput) { in.exception = true }), retryDecision{retry: true, wait: time.Second}},
+		{"exception 400 second time", with(func(in *retryInput) { in.exception, in.exceptionRetried = true, true }), retryDecision{}},
+		{"429 waits its Retry-After", with(func(in *retryInput) { in.rateLimited, in.hasRetryAfter, in.retryAfter = true, true, 7*time.Second }),
+			retryDecision{retry: true, wait: 7 * time.Second}},
+		{"429 without Retry-After waits the backoff", with(func(in *retryInput) { in.rateLimited = true }), retryDecision{retry: true, wait: time.Second}},
+		{"429 over the cap", with(func(in *retryInput) { in.rateLimited, in.hasRetryAfter, in.retryAfter = true, true, 2*time.Minute }),
+			retryDecision{reason: "Retry-After 2m0s is over the 1m0s cap"}},
+		{"429 past the deadline", with(func(in *retryInput) {
+			in.rateLimited, in.hasRetryAfter, in.retryAfter = true, true, 10*time.Second
+			in.hasDeadline, in.deadline = true, now.Add(5*time.Second)
+		}), retryDecision{reason: "waiting 10s would pass the deadline"}},
+		{"backoff past the deadline", with(func(in *retryInput) { in.hasDeadline, in.deadline = true, now.Add(time.Second) }),
+			retryDecision{reason: "waiting 1s would pass the deadline"}},
+		{"backoff within the deadline", with(func(in *retryInput) { in.hasDeadline, in.deadline = true, now.Add(time.Minute) }),
+			retryDecision{retry: true, wait: time.Second}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			require.Empty(t, cmp.Diff(tc.want, decideRetry(tc.in), cmp.AllowUnexported(retryDecision{})))
+		})
+	}
+}
+
+func TestParseRetryAfter(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC)
+	tests := []struct {
+		in     string
+		want   time.Duration
+		wantOK bool
+	}{
+		{"", 0, false},
+		{"0", 0, true},
+		{" 5 ", 5 * time.Second, true},
+		{"120", 2 * time.Minute, true},
+		{"99999999999999999999999", maxRetryAfterValue, true},
+		{"-1", 0, false},
+		{"1.5", 0, false},
+		{"5s", 0, false},
+		{"soon", 0, false},
+		{now.Add(90 * time.Second).Format(http.TimeFormat), 90 * time.Second, true},
+		{"Friday, 20-Nov-26 12:00:30 GMT", 30 * time.Second, true}, // RFC 850
+		{"Fri Nov 20 12:01:00 2026", time.Minute, true},            // ANSI C
+		{now.Add(-time.Hour).Format(http.TimeFormat), 0, true},
+		{now.AddDate(5, 0, 0).Format(http.TimeFormat), maxRetryAfterValue, true},
+	}
+	for _, tc := range tests {
+		got, ok := parseRetryAfter(tc.in, now)
+		require.Equal(t, tc.wantOK, ok, "%q", tc.in)
+		require.Equal(t, tc.want, got, "%q", tc.in)
+	}
+}
+
+func TestChunks(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		s       span
+		maxSpan int64
+		want    []span
+	}{
+		{span{0, 0}, 10, []span{{0, 0}}},
+		{span{0, 10}, 10, []span{{0, 10}}},
+		{span{0, 11}, 10, []span{{0, 10}, {11, 11}}},
+		{span{5, 40}, 10, []span{{5, 15}, {16, 26}, {27, 37}, {38, 40}}},
+	}
+	for _, tc := range tests {
+		require.Equal(t, tc.want, chunks(tc.s, tc.maxSpan))
+	}
+	// Property: contiguous, no overlap, each within the limit, exact cover.
+	for from := int64(0); from < 50; from += 7 {
+		for to := from; to < from+200; to += 13 {
+			for _, m := range []int64{1, 3, 50} {
+				cs := chunks(span{from, to}, m)
+				require.Equal(t, from, cs[0].from)
+				require.Equal(t, to, cs[len(cs)-1].to)
+				for i, c := range cs {
+					require.LessOrEqual(t, c.to-c.from, m)
+					require.LessOrEqual(t, c.from, c.to)
+					if i > 0 {
+						require.Equal(t, cs[i-1].to+1, c.from)
+					}
+				}
+			}
+		}
+	}
+}
+
+func TestPhoneForms(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]string{
+		"+48601234567":   "48-601234567",
+		"+4915112345678": "49-15112345678",
+		"+12025550123":   "1-2025550123",
+		"+380441234567":  "380-441234567",
+		"+390612345678":  "39-0612345678", // Italian leading zero kept
+	} {
+		got, err := toCCNumber(in)
+		require.NoError(t, err, in)
+		require.Equal(t, want, got)
+	}
+	for _, bad := range []string{"", "48601234567", "+48 601 234 567", "+0123456789", "+999123456789", "+48", "+4860123456789012"} {
+		_, err := toCCNumber(bad)
+		require.ErrorIs(t, err, ErrInvalidQuery, bad)
+	}
+	for _, tc := range []struct{ cc, number, want string }{
+		{"48", "601234567", "+48601234567"},
+		{"+48", "601 234 567", "+48601234567"},
+		{"48", "+48601234567", "+48601234567"},
+		{"", "601234567", "601234567"},
+		{"48", "", ""},
+	} {
+		require.Equal(t, tc.want, fromCCNumber(tc.cc, tc.number), "%+v", tc)
+	}
+	require.Equal(t, "+48 601 *** 567", maskPhone("+48601234567"))
+	require.Equal(t, "+49 151 *** 678", maskPhone("+4915112345678"))
+	require.Equal(t, "***67", maskPhone("601234567"))
+	require.Equal(t, "***", maskPhone("1"))
+	require.Equal(t, "call ***567 at 12:00, id 123456, +***567", maskDigitRuns("call 601234567 at 12:00, id 123456, +48601234567"))
+}
+
+func TestParseStamp(t *testing.T) {
+	t.Parallel()
+	loc, err := time.LoadLocation("Asia/Kolkata")
+	require.NoError(t, err)
+	ok := []struct {
+		in   string
+		want time.Time
+	}{
+		{"", time.Time{}},
+		{"0000-00-00 00:00:00", time.Time{}},
+		{"2026-11-20 14:32:10", time.Date(2026, 11, 20, 14, 32, 10, 0, loc)},
+		{"2026-11-20 14:32:10 IST", time.Date(2026, 11, 20, 14, 32, 10, 0, loc)},
+		{"2026-11-20 14:32:10 CET", time.Date(2026, 11, 20, 14, 32, 10, 0, loc)},
+		{"2026-11-20 14:32:10 UTC", time.Date(2026, 11, 20, 14, 32, 10, 0, time.UTC)},
+		{"2026-11-20 14:32:10 -03", time.Date(2026, 11, 20, 17, 32, 10, 0, time.UTC)},
+		{"2026-11-20T14:32:10", time.Date(2026, 11, 20, 14, 32, 10, 0, loc)},
+	}
+	for _, tc := range ok {
+		got, err := parseStamp(tc.in, loc)
+		require.NoError(t, err, tc.in)
+		require.True(t, tc.want.Equal(got), "%q: got %v want %v", tc.in, got, tc.want)
+	}
+	for _, bad := range []string{"2026-11-20", "20.11.2026 14:32:10", "2026-11-20 14:32:10 Europe/Warsaw", "2026-11-20 14:32:10 +99:00", "2026-13-20 14:32:10"} {
+		_, err := parseStamp(bad, loc)
+		require.Error(t, err, bad)
+	}
+}
+
+func TestDefaultHTTPClient(t *testing.T) {
+	t.Parallel()
+	c, err := NewClient("k")
+	require.NoError(t, err)
+	require.NotSame(t, http.DefaultClient, c.hc)
+	require.Equal(t, DefaultAttemptTimeout, c.hc.Timeout)
+	require.Equal(t, "Europe/Warsaw", c.cfg.loc.String())
+	require.Equal(t, DefaultBaseURL, c.cfg.baseURL)
+	require.Equal(t, DefaultPageSize, c.cfg.pageSize)
+	require.Equal(t, DefaultMaxWindow, c.cfg.maxWindow)
+	require.True(t, c.cfg.excludeNumbers)
+	// The default pacer is the process-wide one of the key and host.
+	d, err := NewClient("k")
+	require.NoError(t, err)
+	require.Same(t, c.pacer, d.pacer)
+	e, err := NewClient("other")
+	require.NoError(t, err)
+	require.NotSame(t, c.pacer, e.pacer)
+}

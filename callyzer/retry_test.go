@@ -1,0 +1,216 @@
+package callyzer_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/jarcoal/httpmock"
+	"github.com/stretchr/testify/require"
+
+	"github.com/leadcalls/leadcalls/callyzer"
+)
+
+// oneMonth is a window of one chunk, so one page is one logical request.
+func oneMonth() callyzer.HistoryQuery {
+	q := historyQuery()
+	q.CallFrom = windowTo.AddDate(0, -1, 0)
+	return q
+}
+
+var connReset = &net.OpError{Op: "read", Net: "tcp", Err: os.NewSyscallError("read", syscall.ECONNRESET)}
+
+// hang blocks until the request's context ends, like a server that never
+// sends headers.
+func hang(req *http.Request) (*http.Response, error) {
+	<-req.Context().Done()
+	return nil, req.Context().Err()
+}
+
+// cutBody answers 200 with a body that breaks off mid-way.
+func cutBody(req *http.Request) (*http.Response, error) {
+	r := io.MultiReader(strings.NewReader(`{"message":"Success","total_records":1,"result":[{"id":"c-`), errReader{io.ErrUnexpectedEOF})
+	return &http.Response{StatusCode: http.StatusOK, Header: http.Header{}, Body: io.NopCloser(r), Request: req}, nil
+}
+
+// stallBody answers 200 and then stops sending until the request ends.
+func stallBody(req *http.Request) (*http.Response, error) {
+	r := io.MultiReader(strings.NewReader(`{"message":"Success","total_records":1,"result":[`), ctxReader{req})
+	return &http.Response{StatusCode: http.StatusOK, Header: http.Header{}, Body: io.NopCloser(r), Request: req}, nil
+}
+
+type ctxReader struct{ req *http.Request }
+
+func (c ctxReader) Read([]byte) (int, error) {
+	<-c.req.Context().Done()
+	return 0, c.req.Context().Err()
+}
+
+type errReader struct{ err error }
+
+func (e errReader) Read([]byte) (int, error) { return 0, e.err }
+
+func status(code int, body string, header ...string) httpmock.Responder {
+	r := httpmock.NewStringResponder(code, body)
+	if len(header) == 2 {
+		r = r.HeaderSet(http.Header{header[0]: {header[1]}})
+	}
+	return r
+}
+
+func TestRetries(t *testing.T) {
+	t.Parallel()
+	ok := httpmock.NewBytesResponder(http.StatusOK, page(1, "c-1"))
+	httpDate := func() string { return time.Now().Add(time.Hour).UTC().Format(http.TimeFormat) }
+	tests := []struct {
+		name      string
+		responder httpmock.Responder
+		opts      []callyzer.Option
+		want      error // nil: the page arrives
+		wantCalls int
+		check     func(t *testing.T, e *callyzer.Error)
+	}{
+		{name: "connection reset then success", responder: httpmock.NewErrorResponder(connReset).Then(ok), wantCalls: 2},
+		{name: "connection reset every time", responder: httpmock.NewErrorResponder(connReset), want: callyzer.ErrUpstream, wantCalls: 4},
+		{name: "body cut short then success", responder: httpmock.Responder(cutBody).Then(ok), wantCalls: 2},
+		{name: "hang then success", responder: httpmock.Responder(hang).Then(ok), wantCalls: 2,
+			opts: []callyzer.Option{callyzer.WithAttemptTimeout(20 * time.Millisecond)}},
+		{name: "hang every time", responder: hang, want: callyzer.ErrTimeout, wantCalls: 2,
+			opts:  []callyzer.Option{callyzer.WithAttemptTimeout(10 * time.Millisecond), callyzer.WithMaxRetries(1)},
+			check: func(t *testing.T, e *callyzer.Error) { require.ErrorIs(t, e, context.DeadlineExceeded) }},
+		{name: "stall mid-body then success", responder: httpmock.Responder(stallBody).Then(ok), wantCalls: 2,
+			opts: []callyzer.Option{callyzer.WithAttemptTimeout(20 * time.Millisecond)}},
+		{name: "stall mid-body every time", responder: stallBody, want: callyzer.ErrTimeout, wantCalls: 3,
+			opts: []callyzer.Option{callyzer.WithAttemptTimeout(10 * time.Millisecond), callyzer.WithMaxRetries(2)}},
+		{name: "503 then success", responder: status(503, "busy").Then(status(500, "oops")).Then(ok), wantCalls: 3},
+		{name: "500 every time", responder: status(500, `{"message":"Internal"}`), want: callyzer.ErrUpstream, wantCalls: 4,
+			check: func(t *testing.T, e *callyzer.Error) {
+				require.Equal(t, 500, e.StatusCode)
+				require.Equal(t, "Internal", e.Message)
+				require.Equal(t, 4, e.Attempts)
+			}},
+		{name: "500 without retries", responder: status(500, "x"), want: callyzer.ErrUpstream, wantCalls: 1,
+			opts: []callyzer.Option{callyzer.WithMaxRetries(0)}},
+		{name: "501 not retried", responder: status(501, "no"), want: callyzer.ErrUpstream, wantCalls: 1},
+		{name: "404 not retried", responder: status(404, "no"), want: callyzer.ErrUpstream, wantCalls: 1},
+		{name: "401 not retried", responder: status(401, `{"message":"Unauthenticated."}`), want: callyzer.ErrUnauthorized, wantCalls: 1},
+		{name: "403 not retried", responder: status(403, `{"message":"Subscription expired"}`), want: callyzer.ErrUnauthorized, wantCalls: 1},
+		{name: "400 not retried", responder: status(400, `{"message":"Date range must be within 180 days"}`), want: callyzer.ErrBadRequest, wantCalls: 1,
+			check: func(t *testing.T, e *callyzer.Error) {
+				require.Equal(t, "Date range must be within 180 days", e.Message)
+			}},
+		{name: "exception 400 retried once then success", responder: status(400, "SQLSTATE[40001]: Serialization failure").Then(ok), wantCalls: 2},
+		{name: "exception 400 retried only once", responder: status(400, `{"message":"Illuminate\\Database\\QueryException"}`), want: callyzer.ErrBadRequest, wantCalls: 2},
+		{name: "429 Retry-After seconds then success", responder: status(429, "slow down", "Retry-After", "0").Then(ok), wantCalls: 2},
+		{name: "429 every time", responder: status(429, "slow down", "Retry-After", "0"), want: callyzer.ErrRateLimited, wantCalls: 4},
+		{name: "429 Retry-After over the cap", responder: status(429, "", "Retry-After", "120"), want: callyzer.ErrRateLimited, wantCalls: 1,
+			opts: []callyzer.Option{callyzer.WithMaxRetryAfter(time.Minute)},
+			check: func(t *testing.T, e *callyzer.Error) {
+				require.Equal(t, 2*time.Minute, e.RetryAfter)
+				require.Contains(t, e.Message, "cap")
+			}},
+		{name: "429 Retry-After HTTP date over the cap", responder: func(r *http.Request) (*http.Response, error) {
+			return status(429, "", "Retry-After", httpDate())(r)
+		}, want: callyzer.ErrRateLimited, wantCalls: 1,
+			check: func(t *testing.T, e *callyzer.Error) { require.Greater(t, e.RetryAfter, 59*time.Minute) }},
+		{name: "429 Retry-After HTTP date in the past then success", responder: status(429, "", "Retry-After", "Mon, 02 Jan 2006 15:04:05 GMT").Then(ok), wantCalls: 2},
+		{name: "429 garbage Retry-After uses the backoff", responder: status(429, "", "Retry-After", "soon").Then(ok), wantCalls: 2},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			c, mt := mockClient(t, tc.opts...)
+			mt.RegisterResponder(http.MethodPost, mockBase+"/call-log/history", tc.responder)
+			pg, err := c.HistoryPage(t.Context(), oneMonth(), 1)
+			require.Equal(t, tc.wantCalls, mt.GetTotalCallCount())
+			if tc.want == nil {
+				require.NoError(t, err)
+				require.Equal(t, tc.wantCalls, pg.Attempts, "Attempts counts every HTTP request of the page")
+				require.Equal(t, "c-1", pg.Calls[0].ID)
+				return
+			}
+			require.ErrorIs(t, err, tc.want)
+			require.Nil(t, pg)
+			var e *callyzer.Error
+			require.ErrorAs(t, err, &e)
+			require.Equal(t, tc.wantCalls, e.Attempts)
+			if tc.check != nil {
+				tc.check(t, e)
+			}
+		})
+	}
+}
+
+func TestRetryAfterPastTheDeadlineFailsNow(t *testing.T) {
+	t.Parallel()
+	c, mt := mockClient(t)
+	mt.RegisterResponder(http.MethodPost, mockBase+"/call-log/history", status(429, "", "Retry-After", "20"))
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+	defer cancel()
+	start := time.Now()
+	_, err := c.HistoryPage(ctx, oneMonth(), 1)
+	require.ErrorIs(t, err, callyzer.ErrRateLimited)
+	require.Contains(t, err.Error(), "deadline")
+	require.Less(t, time.Since(start), 2*time.Second, "it does not wait for a retry it cannot make")
+	require.Equal(t, 1, mt.GetTotalCallCount())
+}
+
+func TestRetryAfterHoldsTheSharedPacer(t *testing.T) {
+	t.Parallel()
+	p := callyzer.NewPacer(0)
+	c, mt := mockClient(t, callyzer.WithPacer(p), callyzer.WithMaxRetries(0))
+	mt.RegisterResponder(http.MethodPost, mockBase+"/call-log/history", status(429, "", "Retry-After", "30"))
+	_, err := c.HistoryPage(t.Context(), oneMonth(), 1)
+	require.ErrorIs(t, err, callyzer.ErrRateLimited)
+
+	// Every caller of the pacer is now held back.
+	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Millisecond)
+	defer cancel()
+	_, err = p.Acquire(ctx, callyzer.Interactive)
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+}
+
+func TestCallerDeadlineAndCancel(t *testing.T) {
+	t.Parallel()
+	t.Run("deadline while the server hangs", func(t *testing.T) {
+		t.Parallel()
+		c, mt := mockClient(t)
+		mt.RegisterResponder(http.MethodPost, mockBase+"/call-log/history", hang)
+		ctx, cancel := context.WithTimeout(t.Context(), 20*time.Millisecond)
+		defer cancel()
+		_, err := c.HistoryPage(ctx, oneMonth(), 1)
+		require.ErrorIs(t, err, callyzer.ErrTimeout)
+		require.ErrorIs(t, err, context.DeadlineExceeded)
+		require.Equal(t, 1, mt.GetTotalCallCount(), "nothing is retried after the context is done")
+	})
+	t.Run("cancelled before sending", func(t *testing.T) {
+		t.Parallel()
+		c, mt := mockClient(t)
+		mt.RegisterResponder(http.MethodPost, mockBase+"/call-log/history", httpmock.NewBytesResponder(200, page(0)))
+		ctx, cancel := context.WithCancel(t.Context())
+		cancel()
+		_, err := c.HistoryPage(ctx, oneMonth(), 1)
+		require.ErrorIs(t, err, context.Canceled)
+		require.False(t, errors.Is(err, callyzer.ErrTimeout))
+		require.Equal(t, 0, mt.GetTotalCallCount())
+	})
+	t.Run("cancelled during a 5xx backoff", func(t *testing.T) {
+		t.Parallel()
+		c, mt := mockClient(t, callyzer.WithRetryDelays(time.Hour, time.Hour))
+		ctx, cancel := context.WithCancel(t.Context())
+		mt.RegisterResponder(http.MethodPost, mockBase+"/call-log/history", func(r *http.Request) (*http.Response, error) {
+			time.AfterFunc(10*time.Millisecond, cancel)
+			return httpmock.NewStringResponse(503, ""), nil
+		})
+		_, err := c.HistoryPage(ctx, oneMonth(), 1)
+		require.ErrorIs(t, err, context.Canceled)
+		require.Equal(t, 1, mt.GetTotalCallCount())
+	})
+}
