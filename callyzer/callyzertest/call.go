@@ -1,0 +1,151 @@
+package callyzertest
+
+import (
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/nyaruka/phonenumbers"
+)
+
+// The call types Callyzer documents. Call.CallType may hold any other string;
+// the fake writes it verbatim.
+const (
+	Incoming = "Incoming"
+	Outgoing = "Outgoing"
+	Missed   = "Missed"
+	Rejected = "Rejected"
+)
+
+// The v2.2 call_method and call_mode values.
+const (
+	PhoneCall    = "PhoneCall"
+	WhatsAppCall = "WhatsAppCall"
+	Voice        = "Voice"
+	Video        = "Video"
+)
+
+// Call is one seeded call, as the fake stores it. Numbers are kept the way
+// Callyzer sends them: a country code without "+" and the national digits.
+type Call struct {
+	ID                string // the identity; unique per call
+	ClientName        string // "Unknown" when the phone had no contact
+	ClientCountryCode string // "48"
+	ClientNumber      string // national digits: "601234567"
+	EmpName           string
+	EmpCode           string
+	EmpCountryCode    string // "48"
+	EmpNumber         string // national digits
+	EmpTags           []string
+	CallType          string    // Incoming, Outgoing, Missed, Rejected or anything else
+	Duration          int       // seconds
+	StartedAt         time.Time // written as call_date + call_time in Options.Location
+	Note              string
+	RecordingURL      string
+	CRMStatus         string
+	ReminderDate      string // written verbatim
+	ReminderTime      string // written verbatim
+	SyncedAt          time.Time
+	ModifiedAt        time.Time
+	LeadID            string
+	CallMethod        string // v2.2; empty is written and filtered as PhoneCall
+	CallMode          string // v2.2; empty is written and filtered as Voice
+
+	// Per-call wire quirks; each also exists server-wide in Format.
+	DurationAsString bool // write duration as a numeric string: "87"
+	ZoneSuffix       bool // append the zone abbreviation ("CET") to synced_at and modified_at
+	NullEmpty        bool // write an empty note and call_recording_url as null
+}
+
+// Employee is one phone of the account's roster (/employee/get).
+type Employee struct {
+	Name                string
+	Code                string
+	CountryCode         string // "48"
+	Number              string // national digits
+	Tags                []string
+	RegisteredAt        time.Time
+	LastCallAt          time.Time
+	LastSyncReqAt       time.Time
+	CallRecordingActive bool
+}
+
+// E164 returns the employee's number in E.164 form.
+func (e Employee) E164() string { return "+" + e.CountryCode + e.Number }
+
+// ClientE164 returns the client's number in E.164 form.
+func (c Call) ClientE164() string { return "+" + c.ClientCountryCode + c.ClientNumber }
+
+// EmpE164 returns the employee's number in E.164 form.
+func (c Call) EmpE164() string { return "+" + c.EmpCountryCode + c.EmpNumber }
+
+// SetEmployee copies the employee fields of e into c.
+func (c *Call) SetEmployee(e Employee) {
+	c.EmpName, c.EmpCode = e.Name, e.Code
+	c.EmpCountryCode, c.EmpNumber = e.CountryCode, e.Number
+	c.EmpTags = append([]string(nil), e.Tags...)
+}
+
+// DefaultEmployee is the employee NewCall puts on a call.
+var DefaultEmployee = Employee{
+	Name:                "Anna Nowak",
+	Code:                "A7",
+	CountryCode:         "48",
+	Number:              "511222333",
+	Tags:                []string{"BIK"},
+	RegisteredAt:        time.Date(2025, 1, 6, 9, 0, 0, 0, time.UTC),
+	CallRecordingActive: true,
+}
+
+// SplitE164 splits an E.164 number ("+48601234567") into Callyzer's
+// country code ("48") and national number ("601234567"). It fails on a
+// number that is not E.164 or not valid.
+func SplitE164(e164 string) (countryCode, national string, err error) {
+	if len(e164) < 2 || e164[0] != '+' {
+		return "", "", fmt.Errorf("callyzertest: %q is not E.164", e164)
+	}
+	n, err := phonenumbers.Parse(e164, "")
+	if err != nil {
+		return "", "", fmt.Errorf("callyzertest: %q: %w", e164, err)
+	}
+	if !phonenumbers.IsValidNumber(n) {
+		return "", "", fmt.Errorf("callyzertest: %q is not a valid number", e164)
+	}
+	return strconv.Itoa(int(n.GetCountryCode())), phonenumbers.GetNationalSignificantNumber(n), nil
+}
+
+// NewCall returns an answered outgoing call of 60 s from DefaultEmployee to
+// clientE164, started at startedAt and synced two minutes later; change the
+// fields you need. It panics when clientE164 is not a valid E.164 number, so
+// use it with literals in tests.
+func NewCall(id, clientE164 string, startedAt time.Time) Call {
+	cc, nat, err := SplitE164(clientE164)
+	if err != nil {
+		panic(err)
+	}
+	c := Call{
+		ID:                id,
+		ClientName:        "Unknown",
+		ClientCountryCode: cc,
+		ClientNumber:      nat,
+		CallType:          Outgoing,
+		Duration:          60,
+		StartedAt:         startedAt,
+		SyncedAt:          startedAt.Add(2 * time.Minute),
+		ModifiedAt:        startedAt.Add(2 * time.Minute),
+		CallMethod:        PhoneCall,
+		CallMode:          Voice,
+	}
+	c.SetEmployee(DefaultEmployee)
+	return c
+}
+
+func (c Call) clone() Call {
+	c.EmpTags = append([]string(nil), c.EmpTags...)
+	return c
+}
+
+func (e Employee) clone() Employee {
+	e.Tags = append([]string(nil), e.Tags...)
+	return e
+}
