@@ -24,4 +24,7 @@ var (
 	ErrUpstream = errors.New("callhistory: Callyzer request failed")
 	// ErrStore: the store failed; nothing was changed.
 	ErrStore = errors.New("callhistory: storing the call history failed")
+	// ErrInternal: a bug of ours or of a plug-in (a panic while mapping or
+	// storing calls) stopped the refresh before anything was written.
+	ErrInternal = errors.New("callhistory: internal error")
 )

@@ -3,9 +3,15 @@ package callhistory
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
+	"github.com/nyaruka/phonenumbers"
+	"golang.org/x/sync/singleflight"
+
+	"github.com/leadcalls/leadcalls/callyzer"
 	"github.com/leadcalls/leadcalls/statusmap"
 )
 
@@ -37,6 +43,14 @@ type Config struct {
 	Logger *slog.Logger
 }
 
+// Defaults of Config.
+const (
+	DefaultRefreshTimeout = 30 * time.Second
+	DefaultHistoryMonths  = 6
+	DefaultListLimit      = 500
+	DefaultRegion         = "PL"
+)
+
 // Result is a lead's call history.
 type Result struct {
 	Lead         Lead
@@ -55,29 +69,424 @@ type Report struct {
 	Deleted   int           //
 	Unchanged int           //
 	Shared    bool          // this caller joined a fetch already under way
-	Duration  time.Duration //
+	Duration  time.Duration // this caller's wait, from Refresh to its return
 }
 
-// Refresher is the use case "refresh a lead's call history".
+// Refresher is the use case "refresh a lead's call history". It is safe for
+// concurrent use; concurrent refreshes of one number share one fetch.
 type Refresher struct {
-	cfg Config
+	cfg      Config
+	flights  singleflight.Group
+	inflight sync.WaitGroup // callers whose shared refresh has not finished
+
+	afterJoin func() // test hook: runs once a caller waits on a shared refresh
+}
+
+// Wait blocks until every refresh started so far has finished, including
+// those whose callers stopped waiting (their shared work runs on to its own
+// deadline). A host calls it at shutdown, after its HTTP server has stopped
+// taking requests; tests call it before checking for leaked goroutines.
+func (r *Refresher) Wait() {
+	r.inflight.Wait()
 }
 
 // NewRefresher checks cfg, fills in the defaults and returns a Refresher.
 func NewRefresher(cfg Config) (*Refresher, error) {
-	return nil, errors.New("callhistory: NewRefresher: not implemented yet")
+	switch {
+	case cfg.Source == nil:
+		return nil, errors.New("callhistory: Config.Source is required")
+	case cfg.Store == nil:
+		return nil, errors.New("callhistory: Config.Store is required")
+	case cfg.Leads == nil:
+		return nil, errors.New("callhistory: Config.Leads is required")
+	case cfg.RefreshTimeout < 0:
+		return nil, fmt.Errorf("callhistory: Config.RefreshTimeout %v is negative", cfg.RefreshTimeout)
+	case cfg.HistoryMonths < 0:
+		return nil, fmt.Errorf("callhistory: Config.HistoryMonths %d is negative", cfg.HistoryMonths)
+	case cfg.ListLimit < 0:
+		return nil, fmt.Errorf("callhistory: Config.ListLimit %d is negative", cfg.ListLimit)
+	}
+	if cfg.Authorizer == nil {
+		cfg.Authorizer = RoleAuthorizer{}
+	}
+	if cfg.Mapper == nil {
+		cfg.Mapper = statusmap.Default()
+	}
+	if cfg.RefreshTimeout == 0 {
+		cfg.RefreshTimeout = DefaultRefreshTimeout
+	}
+	if cfg.HistoryMonths == 0 {
+		cfg.HistoryMonths = DefaultHistoryMonths
+	}
+	if cfg.ListLimit == 0 {
+		cfg.ListLimit = DefaultListLimit
+	}
+	if cfg.DefaultRegion == "" {
+		cfg.DefaultRegion = DefaultRegion
+	}
+	if phonenumbers.GetCountryCodeForRegion(cfg.DefaultRegion) == 0 {
+		return nil, fmt.Errorf("callhistory: Config.DefaultRegion %q is not a region libphonenumber knows", cfg.DefaultRegion)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	return &Refresher{cfg: cfg}, nil
 }
 
 // Refresh refreshes the call history of lead leadID for actor, following the
 // spec's steps in order: permission, lead, phone, fetch, map, replace,
 // result. Errors wrap one of the package's sentinels; Message turns any
 // outcome into the user's message.
+//
+// The lead is loaded first (Authorizer needs it), then the actor is
+// authorised; a denial makes no request to Callyzer and no write. Every
+// page of the window is fetched and validated before the store's
+// ReplaceWindow runs, so any failure leaves the store as it was.
+//
+// Concurrent refreshes of one number share one fetch and write, which runs
+// on a context detached from the first caller's, bounded by
+// Config.RefreshTimeout. A caller whose own ctx ends stops waiting and gets
+// an error wrapping ErrTimeout and ctx.Err() (so errors.Is(err,
+// context.Canceled) tells that the caller went away); the shared refresh
+// carries on for the others and its result is still stored.
 func (r *Refresher) Refresh(ctx context.Context, actor *Actor, leadID string) (*Result, error) {
-	return nil, errors.New("callhistory: Refresh: not implemented yet")
+	start := time.Now()
+	lead, phone, err := r.admit(ctx, actor, leadID)
+	if err != nil {
+		r.logOutcome(ctx, "refresh", actor, leadID, phone, nil, err)
+		return nil, err
+	}
+
+	if ctx.Err() != nil {
+		err := callerGone(ctx)
+		r.logOutcome(ctx, "refresh", actor, leadID, phone, nil, err)
+		return nil, err
+	}
+	leader := false // set by the one caller whose fn runs
+	base := context.WithoutCancel(ctx)
+	r.inflight.Add(1)
+	ch := r.flights.DoChan(phone, func() (any, error) {
+		leader = true
+		wctx, cancel := context.WithTimeout(base, r.cfg.RefreshTimeout)
+		defer cancel()
+		return r.refreshNumber(wctx, phone)
+	})
+	if r.afterJoin != nil {
+		r.afterJoin()
+	}
+
+	var res singleflight.Result
+	select {
+	case <-ctx.Done():
+		// The shared refresh goes on for the others; count it as running
+		// until its result arrives, for Wait.
+		go func() {
+			<-ch
+			r.inflight.Done()
+		}()
+		err := callerGone(ctx)
+		r.logOutcome(ctx, "refresh", actor, leadID, phone, nil, err)
+		return nil, err
+	case res = <-ch:
+		r.inflight.Done()
+	}
+	if res.Err != nil {
+		r.logOutcome(ctx, "refresh", actor, leadID, phone, nil, res.Err)
+		return nil, res.Err
+	}
+	out := res.Val.(*refreshed)
+	calls := out.calls
+	if res.Shared {
+		// Each caller gets its own slice to change as it likes.
+		calls = append([]Call(nil), calls...)
+	}
+	report := out.report // a copy per caller
+	report.Shared = !leader
+	report.Duration = time.Since(start)
+	result := &Result{
+		Lead:         lead,
+		Phone:        phone,
+		Calls:        calls,
+		LastSyncedAt: out.lastSynced,
+		Report:       &report,
+	}
+	r.logOutcome(ctx, "refresh", actor, leadID, phone, &report, nil)
+	return result, nil
 }
 
 // History returns the stored call history of lead leadID for actor, without
 // calling Callyzer; the same permission and lead checks as Refresh apply.
 func (r *Refresher) History(ctx context.Context, actor *Actor, leadID string) (*Result, error) {
-	return nil, errors.New("callhistory: History: not implemented yet")
+	lead, phone, err := r.admit(ctx, actor, leadID)
+	if err == nil {
+		var res *Result
+		res, err = r.read(ctx, lead, phone)
+		if err == nil {
+			return res, nil
+		}
+	}
+	r.logOutcome(ctx, "history", actor, leadID, phone, nil, err)
+	return nil, err
+}
+
+// admit runs the spec's steps 1 and 2: load the lead, authorise the actor,
+// check the lead exists and has a valid number (returned in E.164).
+func (r *Refresher) admit(ctx context.Context, actor *Actor, leadID string) (Lead, string, error) {
+	var found *Lead
+	lead, err := r.cfg.Leads.Lead(ctx, leadID)
+	switch {
+	case err == nil:
+		found = &lead
+	case errors.Is(err, ErrLeadNotFound):
+		// found stays nil: the Authorizer decides whether the actor may
+		// learn that the lead does not exist.
+	case ctx.Err() != nil:
+		return Lead{}, "", callerGone(ctx)
+	default:
+		// Without the lead there is no assignment to check: deny.
+		return Lead{}, "", fmt.Errorf("%w: loading the lead: %w", ErrForbidden, err)
+	}
+	if err := r.cfg.Authorizer.Authorize(ctx, actor, found); err != nil {
+		if !errors.Is(err, ErrForbidden) {
+			err = fmt.Errorf("%w: %w", ErrForbidden, err)
+		}
+		return Lead{}, "", err
+	}
+	if found == nil {
+		return Lead{}, "", fmt.Errorf("%w: %q", ErrLeadNotFound, leadID)
+	}
+	phone, err := NormalizePhone(lead.Phone, r.cfg.DefaultRegion)
+	if err != nil {
+		return Lead{}, "", err
+	}
+	return lead, phone, nil
+}
+
+// refreshed is the outcome of one shared refresh, handed to every caller
+// that joined it. Callers copy what they return.
+type refreshed struct {
+	calls      []Call
+	lastSynced time.Time
+	report     Report
+}
+
+// refreshNumber is the shared part of a refresh: fetch every page, map,
+// replace the window, read the result back. A panic in it becomes an error
+// wrapping ErrInternal (singleflight's DoChan would otherwise crash the
+// process); it cannot leave a half-written window, because the only write is
+// the store's atomic ReplaceWindow.
+func (r *Refresher) refreshNumber(ctx context.Context, phone string) (out *refreshed, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			// The panic value may describe data; it goes to the log at
+			// error level, not into the error text a user may see.
+			r.cfg.Logger.ErrorContext(ctx, "callhistory: panic in refresh",
+				slog.String("phone", MaskPhone(phone)), slog.Any("panic", p))
+			out, err = nil, fmt.Errorf("%w: panic while refreshing", ErrInternal)
+		}
+	}()
+
+	now := r.cfg.Now()
+	w := r.window(now)
+	calls, requests, err := r.fetch(ctx, phone, w)
+	if err != nil {
+		return nil, err
+	}
+	wr, err := r.cfg.Store.ReplaceWindow(ctx, phone, w, calls, now)
+	if err != nil {
+		return nil, storeError(ctx, "replacing the window", err)
+	}
+	list, err := r.cfg.Store.Calls(ctx, phone, r.cfg.ListLimit)
+	if err != nil {
+		return nil, storeError(ctx, "reading the calls back", err)
+	}
+	last, err := r.cfg.Store.LastSynced(ctx, phone)
+	if err != nil {
+		return nil, storeError(ctx, "reading the last-sync date", err)
+	}
+	return &refreshed{
+		calls:      list,
+		lastSynced: last,
+		report: Report{
+			Requests:  requests,
+			Fetched:   len(calls),
+			Inserted:  wr.Inserted,
+			Updated:   wr.Updated,
+			Deleted:   wr.Deleted,
+			Unchanged: wr.Unchanged,
+		},
+	}, nil
+}
+
+// window is the refreshed interval [now - HistoryMonths months, now], in
+// whole seconds (Callyzer's resolution, so the bounds we delete by are the
+// bounds we asked for) and in UTC.
+//
+// Months are calendar months of now's location, with time.AddDate's
+// normalisation: from 31 August, six months back is "31 February", which
+// becomes 3 March (2 March in a leap year); the window is then a few days
+// shorter than six months, never longer.
+func (r *Refresher) window(now time.Time) Window {
+	to := now.Truncate(time.Second)
+	from := to.AddDate(0, -r.cfg.HistoryMonths, 0)
+	return Window{From: from.UTC(), To: to.UTC()}
+}
+
+// fetch reads every page of the window for phone, validates it and maps
+// each call with FromCallyzer: every call must belong to phone, lie in w and
+// have an id. Calls repeated across pages (the list shifting during paging)
+// are kept once, the last copy winning. It returns the calls and the HTTP
+// requests the pages took.
+func (r *Refresher) fetch(ctx context.Context, phone string, w Window) ([]Call, int, error) {
+	q := callyzer.HistoryQuery{
+		CallFrom:      w.From,
+		CallTo:        w.To,
+		ClientNumbers: []string{phone},
+		Priority:      callyzer.Interactive,
+	}
+	var (
+		calls    []Call
+		index    map[string]int // CallyzerID -> position in calls
+		requests int
+	)
+	for page, err := range r.cfg.Source.HistoryPages(ctx, q) {
+		if page != nil {
+			requests += page.Attempts
+		}
+		if err != nil {
+			return nil, requests, fetchError(err)
+		}
+		if page == nil {
+			return nil, requests, fmt.Errorf("%w: the client yielded no page and no error", ErrUpstream)
+		}
+		if calls == nil && page.TotalRecords > 0 {
+			// The first chunk's total is a fair first guess of the size.
+			n := min(page.TotalRecords, maxPrealloc)
+			calls, index = make([]Call, 0, n), make(map[string]int, n)
+		}
+		if index == nil {
+			index = map[string]int{}
+		}
+		for _, c := range page.Calls {
+			switch {
+			case c.ID == "":
+				return nil, requests, fmt.Errorf("%w: a call without an id", ErrUpstream)
+			case c.ClientNumber != phone:
+				return nil, requests, fmt.Errorf("%w: call %q belongs to another number", ErrUpstream, c.ID)
+			case !w.Contains(c.StartedAt):
+				return nil, requests, fmt.Errorf("%w: call %q at %s lies outside the window %s..%s",
+					ErrUpstream, c.ID, c.StartedAt.UTC().Format(time.RFC3339), w.From.Format(time.RFC3339), w.To.Format(time.RFC3339))
+			}
+			mapped := FromCallyzer(r.cfg.Mapper, c)
+			if i, ok := index[c.ID]; ok {
+				calls[i] = mapped
+				continue
+			}
+			index[c.ID] = len(calls)
+			calls = append(calls, mapped)
+		}
+	}
+	return calls, requests, nil
+}
+
+// maxPrealloc bounds what fetch allocates on the word of total_records.
+const maxPrealloc = 10_000
+
+// read is History's step after admit: the stored list and last-sync date.
+func (r *Refresher) read(ctx context.Context, lead Lead, phone string) (*Result, error) {
+	list, err := r.cfg.Store.Calls(ctx, phone, r.cfg.ListLimit)
+	if err != nil {
+		return nil, callerOrStore(ctx, "reading the calls", err)
+	}
+	last, err := r.cfg.Store.LastSynced(ctx, phone)
+	if err != nil {
+		return nil, callerOrStore(ctx, "reading the last-sync date", err)
+	}
+	return &Result{Lead: lead, Phone: phone, Calls: list, LastSyncedAt: last}, nil
+}
+
+// fetchError maps an error of the Callyzer client to our outcome, keeping it
+// in the chain.
+func fetchError(err error) error {
+	switch {
+	case errors.Is(err, callyzer.ErrUnauthorized):
+		return fmt.Errorf("%w: %w", ErrCallyzerAuth, err)
+	case errors.Is(err, callyzer.ErrTimeout), errors.Is(err, context.DeadlineExceeded):
+		return fmt.Errorf("%w: %w", ErrTimeout, err)
+	case errors.Is(err, callyzer.ErrRateLimited):
+		return fmt.Errorf("%w: %w", ErrRateLimited, err)
+	default:
+		return fmt.Errorf("%w: %w", ErrUpstream, err)
+	}
+}
+
+// storeError maps a store failure inside the shared refresh: ErrTimeout when
+// the refresh deadline has passed, ErrStore otherwise.
+func storeError(ctx context.Context, what string, err error) error {
+	if ctx.Err() != nil || errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Errorf("%w: %s: %w", ErrTimeout, what, err)
+	}
+	return fmt.Errorf("%w: %s: %w", ErrStore, what, err)
+}
+
+// callerOrStore maps a store failure on the caller's own context.
+func callerOrStore(ctx context.Context, what string, err error) error {
+	if ctx.Err() != nil {
+		return callerGone(ctx)
+	}
+	return fmt.Errorf("%w: %s: %w", ErrStore, what, err)
+}
+
+// callerGone is the outcome for a caller whose own context ended: ErrTimeout
+// (the work did not finish in the time the caller gave it), with ctx's cause
+// in the chain so a handler can tell a client that went away
+// (context.Canceled) from a deadline.
+func callerGone(ctx context.Context) error {
+	cause := context.Cause(ctx)
+	if err := ctx.Err(); err != nil && !errors.Is(cause, err) {
+		return fmt.Errorf("%w: %w (%w)", ErrTimeout, err, cause)
+	}
+	return fmt.Errorf("%w: %w", ErrTimeout, cause)
+}
+
+// logOutcome writes the one line of a refresh or history request.
+func (r *Refresher) logOutcome(ctx context.Context, op string, actor *Actor, leadID, phone string, rep *Report, err error) {
+	attrs := []slog.Attr{
+		slog.String("op", op),
+		slog.String("lead", leadID),
+	}
+	if actor != nil {
+		attrs = append(attrs, slog.String("actor", actor.ID))
+	}
+	if phone != "" {
+		attrs = append(attrs, slog.String("phone", MaskPhone(phone)))
+	}
+	if rep != nil {
+		attrs = append(attrs,
+			slog.Int("requests", rep.Requests),
+			slog.Int("fetched", rep.Fetched),
+			slog.Int("inserted", rep.Inserted),
+			slog.Int("updated", rep.Updated),
+			slog.Int("deleted", rep.Deleted),
+			slog.Int("unchanged", rep.Unchanged),
+			slog.Bool("shared", rep.Shared),
+			slog.Duration("duration", rep.Duration),
+		)
+	}
+	level := slog.LevelInfo
+	msg := "callhistory: " + op + " done"
+	if err != nil {
+		attrs = append(attrs, slog.String("error", err.Error()))
+		msg = "callhistory: " + op + " failed"
+		switch {
+		case errors.Is(err, ErrForbidden), errors.Is(err, ErrLeadNotFound), errors.Is(err, ErrInvalidPhone):
+			// The user's request, not the system, is at fault.
+		default:
+			level = slog.LevelWarn
+		}
+	}
+	r.cfg.Logger.LogAttrs(ctx, level, msg, attrs...)
 }

@@ -1,0 +1,6 @@
+package callhistory
+
+// SetAfterJoin makes r call f each time a caller has started or joined the
+// shared refresh of its number, so tests can release a held fetch once every
+// caller waits on it.
+func SetAfterJoin(r *Refresher, f func()) { r.afterJoin = f }

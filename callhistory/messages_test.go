@@ -1,0 +1,60 @@
+package callhistory_test
+
+import (
+	"errors"
+	"fmt"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/leadcalls/leadcalls/callhistory"
+)
+
+func TestMessage(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		err    error
+		pl, en string
+	}{
+		{nil, callhistory.MsgUpdated, "The call history has been updated"},
+		{callhistory.ErrForbidden, callhistory.MsgForbidden, "You are not allowed to view the call history"},
+		{callhistory.ErrLeadNotFound, callhistory.MsgLeadNotFound, "Lead not found"},
+		{callhistory.ErrInvalidPhone, callhistory.MsgInvalidPhone, "The lead's phone number is not valid"},
+		{callhistory.ErrCallyzerAuth, callhistory.MsgCallyzerAuth, "Callyzer API authorisation error"},
+		{callhistory.ErrTimeout, callhistory.MsgTimeout, "The request timed out. Try again."},
+		{callhistory.ErrRateLimited, callhistory.MsgRateLimited, "Callyzer is limiting requests right now. Try again in a moment."},
+		{callhistory.ErrUpstream, callhistory.MsgFailed, "An error occurred while updating the call history"},
+		{callhistory.ErrStore, callhistory.MsgFailed, "An error occurred while updating the call history"},
+		{callhistory.ErrInternal, callhistory.MsgFailed, "An error occurred while updating the call history"},
+		{errors.New("anything else"), callhistory.MsgFailed, "An error occurred while updating the call history"},
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprint(tt.err), func(t *testing.T) {
+			t.Parallel()
+			wrapped := tt.err
+			if tt.err != nil {
+				wrapped = fmt.Errorf("context: %w", tt.err)
+			}
+			require.Equal(t, tt.pl, callhistory.Message(wrapped, callhistory.Polish))
+			require.Equal(t, tt.en, callhistory.Message(wrapped, callhistory.English))
+			require.Equal(t, tt.pl, callhistory.Message(wrapped, "de"), "unknown languages fall back to Polish")
+		})
+	}
+}
+
+func TestParseLanguage(t *testing.T) {
+	t.Parallel()
+	tests := map[string]callhistory.Language{
+		"":                        callhistory.Polish,
+		"en":                      callhistory.English,
+		"en-GB,en;q=0.9":          callhistory.English,
+		"pl-PL,pl;q=0.9,en;q=0.8": callhistory.Polish,
+		"de-DE,en;q=0.5":          callhistory.English,
+		"en;q=0.3, pl;q=0.7":      callhistory.Polish,
+		"fr":                      callhistory.Polish,
+		"EN-us":                   callhistory.English,
+	}
+	for header, want := range tests {
+		require.Equal(t, want, callhistory.ParseLanguage(header), header)
+	}
+}
