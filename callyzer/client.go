@@ -229,6 +229,10 @@ func (c *Client) attempt(ctx context.Context, r *request, n int) outcome {
 		if ctx.Err() != nil {
 			return outcome{err: c.ctxError(r, n, ctx.Err())}
 		}
+		if held, ok := errors.AsType[*HeldError](err); ok {
+			return outcome{err: &Error{Endpoint: r.endpoint, PageNo: r.pageNo, Attempts: n, kind: ErrRateLimited,
+				Message: "held back by an earlier 429 past the deadline", RetryAfter: time.Until(held.Until), cause: err}}
+		}
 		return outcome{err: &Error{Endpoint: r.endpoint, PageNo: r.pageNo, kind: ErrUpstream,
 			Message: "pacer refused the request", cause: c.sanitize(err)}}
 	}

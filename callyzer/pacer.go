@@ -19,6 +19,7 @@ type LocalPacer struct {
 	mu      sync.Mutex
 	busy    bool         // a slot is held
 	next    time.Time    // the earliest next start
+	held    time.Time    // set by Hold: no start before it (a 429's Retry-After)
 	waiting [2][]*waiter // by priority: [Background], [Interactive]
 	timer   *time.Timer  // wakes the queue at next; nil until first needed
 }
@@ -56,6 +57,13 @@ func (p *LocalPacer) Acquire(ctx context.Context, prio Priority) (release func()
 	}
 	q := queueOf(prio)
 	p.mu.Lock()
+	if d, ok := ctx.Deadline(); ok && p.held.After(d) {
+		// Waiting out a 429 hold would only end in a timeout: say at once
+		// that the key is rate limited.
+		held := p.held
+		p.mu.Unlock()
+		return nil, &HeldError{Until: held}
+	}
 	if !p.busy && p.queued() == 0 && !time.Now().Before(p.next) {
 		p.grantLocked()
 		p.mu.Unlock()
@@ -91,9 +99,26 @@ func (p *LocalPacer) Hold(until time.Time) {
 	if until.After(p.next) {
 		p.next = until
 	}
+	if until.After(p.held) {
+		p.held = until
+	}
 	p.dispatchLocked()
 	p.mu.Unlock()
 }
+
+// HeldError is returned by LocalPacer.Acquire when an earlier 429 holds the
+// key back past the caller's deadline: waiting could only end in a timeout.
+// It matches ErrRateLimited.
+type HeldError struct {
+	Until time.Time // no request starts before this time
+}
+
+func (e *HeldError) Error() string {
+	return "callyzer: rate limited: requests are held back until " + e.Until.Format(time.RFC3339) + ", past the deadline"
+}
+
+// Is makes errors.Is(err, ErrRateLimited) hold.
+func (e *HeldError) Is(target error) bool { return target == ErrRateLimited }
 
 func queueOf(prio Priority) int {
 	if prio == Interactive {

@@ -239,3 +239,28 @@ func TestClientPacing(t *testing.T) {
 		}
 	})
 }
+
+// A 429 hold that outlasts the caller's deadline fails the caller at once
+// with ErrRateLimited instead of letting it wait into a timeout; a caller
+// whose deadline lies after the hold still waits and gets the slot.
+func TestPacerHoldPastDeadlineFailsFast(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		p := callyzer.NewPacer(time.Second)
+		start := time.Now()
+		p.Hold(start.Add(30 * time.Second))
+
+		ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+		defer cancel()
+		_, err := p.Acquire(ctx, callyzer.Interactive)
+		require.ErrorIs(t, err, callyzer.ErrRateLimited)
+		require.Equal(t, start, time.Now(), "must fail without waiting")
+
+		ctx2, cancel2 := context.WithTimeout(t.Context(), time.Minute)
+		defer cancel2()
+		release, err := p.Acquire(ctx2, callyzer.Interactive)
+		require.NoError(t, err)
+		release()
+		require.Equal(t, 30*time.Second, time.Since(start))
+	})
+}
