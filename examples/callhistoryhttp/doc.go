@@ -1,0 +1,74 @@
+// Package callhistoryhttp is the embeddable net/http front end of a lead's
+// call history: a JSON API for the host CRM's own front end, and a
+// server-rendered call-history section of the lead-details screen that
+// works without JavaScript.
+//
+// # Usage
+//
+// Build a callhistory.Refresher, hand it to NewHandler with a function that
+// returns the signed-in user of a request, and mount the handler under a
+// prefix with http.StripPrefix:
+//
+//	h := callhistoryhttp.NewHandler(refresher, callhistoryhttp.Options{
+//		Actor: func(r *http.Request) *callhistory.Actor { return crm.UserOf(r) },
+//	})
+//	mux.Handle("/crm/", http.StripPrefix("/crm", h))
+//
+// Relative to the prefix the handler serves:
+//
+//	GET  /api/leads/{leadID}/call-history          200 {"lead_id", "phone", "last_synced_at", "calls"}
+//	POST /api/leads/{leadID}/call-history/refresh  200 {"status": "ok", "message", "last_synced_at", "calls", "report"}
+//	GET  /leads/{leadID}                           the call-history section (HTML)
+//	POST /leads/{leadID}/refresh                   refresh from the page's form, then 303 back to it
+//	GET  /assets/{file}                            the page's stylesheet and script
+//
+// Each call is {"id", "phone", "direction", "status", "status_label",
+// "callyzer_call_type", "started_at", "duration_seconds", "employee_name",
+// "employee_phone", "recording_url", "note"}; times are RFC 3339 with the
+// offset of Options.Location (Europe/Warsaw by default), and
+// "last_synced_at" is null when the number was never synchronised. The
+// report of a refresh is {"requests", "fetched", "inserted", "updated",
+// "deleted", "unchanged", "shared", "duration_ms"}.
+//
+// A GET never refreshes. Both POSTs pass through the
+// http.CrossOriginProtection of Options.CrossOrigin, so a cross-site form
+// or fetch is refused with 403 before anything else happens.
+//
+// The page links its stylesheet and script relative to its own URL and sends
+// a strict Content-Security-Policy (no inline script or style). Its refresh
+// button is a form; a small script turns it into a fetch to the JSON API with
+// a progress message, then re-reads the page and swaps the table. Without
+// JavaScript the form posts, and the redirect carries the outcome as a
+// message key (?result=updated), never as text.
+//
+// Messages are the spec's Polish ones, or English when the request's
+// Accept-Language prefers English (callhistory.ParseLanguage).
+//
+// # Errors
+//
+// Every error answer of the JSON API is {"status": "error", "message"} with
+// the message of callhistory.Message. The status codes, decided in one table
+// (outcomes in errors.go):
+//
+//	401  no signed-in user (Options.Actor returned nil)
+//	403  callhistory.ErrForbidden, or a cross-site POST
+//	404  callhistory.ErrLeadNotFound
+//	422  callhistory.ErrInvalidPhone
+//	502  callhistory.ErrCallyzerAuth, callhistory.ErrUpstream
+//	503  callhistory.ErrRateLimited, with Retry-After: Callyzer's own value
+//	     when its *callyzer.Error carries one, else Options.RetryAfter (5s)
+//	504  callhistory.ErrTimeout
+//	500  callhistory.ErrStore and any error wrapping none of the above
+//
+// The page answers with the same codes and shows the message in an alert
+// (role="alert"). Failures are logged to Options.Logger without phone
+// numbers: at error level for 5xx, info otherwise.
+//
+// # Testing
+//
+// The tests drive the handler through httptest with a fake Service for
+// every status code, the cross-origin checks, the exact JSON field names,
+// English messages, Retry-After, the no-JavaScript form flow, and the
+// rendered HTML (rows, labels, m:ss durations, times in the account zone).
+// examples/demo has an end-to-end browser test in headless Chromium.
+package callhistoryhttp

@@ -1,0 +1,92 @@
+package callhistoryhttp
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/leadcalls/leadcalls/callhistory"
+)
+
+// Errors the handler finds before calling the service. Both wrap
+// callhistory.ErrForbidden, so they carry its message.
+var (
+	errNoActor     = fmt.Errorf("%w: no signed-in user", callhistory.ErrForbidden)
+	errCrossOrigin = fmt.Errorf("%w: cross-origin request rejected", callhistory.ErrForbidden)
+)
+
+// outcome ties an outcome of a request to its HTTP status and to the key
+// that carries it through the redirect of a no-JavaScript refresh.
+type outcome struct {
+	key    string
+	err    error // nil for success
+	status int
+}
+
+// Message keys of the redirect after a form refresh.
+const (
+	resultParam    = "result"
+	keyUpdated     = "updated"
+	keyCrossOrigin = "cross_origin"
+	keyFailed      = "failed"
+)
+
+// outcomes is the one place where errors become status codes. The first
+// entry whose err matches (errors.Is) wins, so the specific errors come
+// before callhistory.ErrForbidden.
+var outcomes = []outcome{
+	{keyUpdated, nil, http.StatusOK},
+	{"signed_out", errNoActor, http.StatusUnauthorized},
+	{keyCrossOrigin, errCrossOrigin, http.StatusForbidden},
+	{"forbidden", callhistory.ErrForbidden, http.StatusForbidden},
+	{"lead_not_found", callhistory.ErrLeadNotFound, http.StatusNotFound},
+	{"invalid_phone", callhistory.ErrInvalidPhone, http.StatusUnprocessableEntity},
+	{"callyzer_auth", callhistory.ErrCallyzerAuth, http.StatusBadGateway},
+	{"timeout", callhistory.ErrTimeout, http.StatusGatewayTimeout},
+	{"rate_limited", callhistory.ErrRateLimited, http.StatusServiceUnavailable},
+	{"upstream", callhistory.ErrUpstream, http.StatusBadGateway},
+	{"store", callhistory.ErrStore, http.StatusInternalServerError},
+}
+
+// failed is the outcome of an error that wraps none of the known ones.
+var failed = outcome{keyFailed, errors.New("callhistoryhttp: unexpected error"), http.StatusInternalServerError}
+
+func outcomeOf(err error) outcome {
+	if err == nil {
+		return outcomes[0]
+	}
+	for _, o := range outcomes[1:] {
+		if errors.Is(err, o.err) {
+			return o
+		}
+	}
+	return failed
+}
+
+// outcomeByKey returns the outcome of a redirect's message key; ok is false
+// for an absent or unknown key, which then shows no message.
+func outcomeByKey(key string) (o outcome, ok bool) {
+	if key == failed.key {
+		return failed, true
+	}
+	for _, o := range outcomes {
+		if o.key == key {
+			return o, true
+		}
+	}
+	return outcome{}, false
+}
+
+// retryAfterSeconds is the Retry-After of a rate-limited answer: the wait
+// Callyzer asked for when err carries one, else the configured default;
+// whole seconds, rounded up, at least 1.
+func retryAfterSeconds(err error, fallback time.Duration) string {
+	wait := fallback
+	if d, ok := callyzerRetryAfter(err); ok && d > 0 {
+		wait = d
+	}
+	return strconv.Itoa(max(1, int(math.Ceil(wait.Seconds()))))
+}

@@ -1,0 +1,234 @@
+package callhistoryhttp
+
+import (
+	"context"
+	"embed"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"time"
+	_ "time/tzdata" // Europe/Warsaw must resolve on hosts without a zoneinfo database
+
+	"github.com/leadcalls/leadcalls/callhistory"
+	"github.com/leadcalls/leadcalls/statusmap"
+)
+
+// Service is what the handler needs of the call-history use cases.
+// *callhistory.Refresher implements it.
+type Service interface {
+	// Refresh fetches the lead's calls from Callyzer, stores them and
+	// returns the new history.
+	Refresh(ctx context.Context, actor *callhistory.Actor, leadID string) (*callhistory.Result, error)
+	// History returns the stored history without calling Callyzer.
+	History(ctx context.Context, actor *callhistory.Actor, leadID string) (*callhistory.Result, error)
+}
+
+var _ Service = (*callhistory.Refresher)(nil)
+
+// Options configures the handler. The zero value works, except that without
+// Actor every request is answered 401.
+type Options struct {
+	// Actor returns the signed-in user of r, or nil when there is none. The
+	// host CRM supplies it from its own session. Default: nobody is signed in.
+	Actor func(r *http.Request) *callhistory.Actor
+	// Location is the Callyzer account's time zone, in which call times are
+	// shown and serialised. Default: Europe/Warsaw.
+	Location *time.Location
+	// Mapper labels status codes. Default: the default scheme of statusmap.
+	Mapper *statusmap.Mapper
+	// Logger receives one line per failed request. Default: slog.Default().
+	Logger *slog.Logger
+	// CrossOrigin rejects cross-site refresh POSTs. Default: a new
+	// http.CrossOriginProtection that trusts same-origin requests only; to
+	// trust other origins, pass one configured with AddTrustedOrigin.
+	CrossOrigin *http.CrossOriginProtection
+	// RetryAfter is the Retry-After sent with a 503 when Callyzer's answer
+	// did not say how long to wait. Default: 5s.
+	RetryAfter time.Duration
+	// Header returns HTML placed at the top of the lead page, such as the
+	// host's navigation and the signed-in user. It must be safe HTML.
+	// Default: none.
+	Header func(r *http.Request) template.HTML
+}
+
+const defaultRetryAfter = 5 * time.Second
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed assets
+var assetFS embed.FS
+
+var pageTemplate = template.Must(template.New("page.html").ParseFS(templateFS, "templates/page.html"))
+
+type handler struct {
+	svc  Service
+	opts Options
+	mux  *http.ServeMux
+}
+
+// NewHandler returns the call-history handler of svc. It serves, relative to
+// where it is mounted (use http.StripPrefix):
+//
+//	GET  /api/leads/{leadID}/call-history          JSON: the stored history
+//	POST /api/leads/{leadID}/call-history/refresh  JSON: refresh, then the history
+//	GET  /leads/{leadID}                           HTML: the call-history section
+//	POST /leads/{leadID}/refresh                   HTML form: refresh, then 303 back
+//	GET  /assets/{file}                            the page's stylesheet and script
+//
+// The two POSTs are protected against cross-site requests; no GET refreshes.
+func NewHandler(svc Service, opts Options) http.Handler {
+	if opts.Actor == nil {
+		opts.Actor = func(*http.Request) *callhistory.Actor { return nil }
+	}
+	if opts.Location == nil {
+		loc, err := time.LoadLocation("Europe/Warsaw")
+		if err != nil {
+			panic("callhistoryhttp: Europe/Warsaw: " + err.Error()) // unreachable: time/tzdata is linked in
+		}
+		opts.Location = loc
+	}
+	if opts.Mapper == nil {
+		opts.Mapper = new(statusmap.Mapper) // the zero Mapper uses the default scheme
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.CrossOrigin == nil {
+		opts.CrossOrigin = http.NewCrossOriginProtection()
+	}
+	if opts.RetryAfter <= 0 {
+		opts.RetryAfter = defaultRetryAfter
+	}
+	h := &handler{svc: svc, opts: opts, mux: http.NewServeMux()}
+	h.mux.HandleFunc("GET /api/leads/{leadID}/call-history", h.apiHistory)
+	h.mux.HandleFunc("POST /api/leads/{leadID}/call-history/refresh", h.apiRefresh)
+	h.mux.HandleFunc("GET /leads/{leadID}", h.page)
+	h.mux.HandleFunc("POST /leads/{leadID}/refresh", h.formRefresh)
+	h.mux.HandleFunc("GET /assets/{file}", serveAsset)
+	return h
+}
+
+func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.Header().Set("Referrer-Policy", "same-origin")
+	h.mux.ServeHTTP(w, r)
+}
+
+func (h *handler) apiHistory(w http.ResponseWriter, r *http.Request) {
+	lang := callhistory.ParseLanguage(r.Header.Get("Accept-Language"))
+	leadID := r.PathValue("leadID")
+	res, err := h.history(r, leadID)
+	if err != nil {
+		h.writeError(w, r, lang, leadID, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, h.historyJSON(res, string(lang)))
+}
+
+func (h *handler) apiRefresh(w http.ResponseWriter, r *http.Request) {
+	lang := callhistory.ParseLanguage(r.Header.Get("Accept-Language"))
+	leadID := r.PathValue("leadID")
+	res, err := h.refresh(r, leadID)
+	if err != nil {
+		h.writeError(w, r, lang, leadID, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, h.refreshJSON(res, string(lang), callhistory.Message(nil, lang)))
+}
+
+func (h *handler) page(w http.ResponseWriter, r *http.Request) {
+	lang := callhistory.ParseLanguage(r.Header.Get("Accept-Language"))
+	leadID := r.PathValue("leadID")
+	res, err := h.history(r, leadID)
+	view := h.newPageView(r, lang)
+	status := http.StatusOK
+	if err != nil {
+		o := outcomeOf(err)
+		h.log(r, leadID, o, err)
+		status = o.status
+		view.Alert = callhistory.Message(err, lang)
+	} else {
+		view.Lead = h.leadView(res, lang, leadID)
+		// The message of a no-JavaScript refresh, carried by key through the
+		// redirect: the URL never supplies the text itself.
+		if o, ok := outcomeByKey(r.URL.Query().Get(resultParam)); ok {
+			if o.err == nil {
+				view.Notice = callhistory.Message(nil, lang)
+			} else {
+				view.Alert = callhistory.Message(o.err, lang)
+			}
+		}
+	}
+	h.writePage(w, status, view)
+}
+
+func (h *handler) formRefresh(w http.ResponseWriter, r *http.Request) {
+	leadID := r.PathValue("leadID")
+	_, err := h.refresh(r, leadID)
+	o := outcomeOf(err)
+	if err != nil {
+		h.log(r, leadID, o, err)
+	}
+	if o.key == keyCrossOrigin {
+		// Answered here, not redirected: a cross-site form gets no
+		// navigation into the CRM.
+		lang := callhistory.ParseLanguage(r.Header.Get("Accept-Language"))
+		view := h.newPageView(r, lang)
+		view.Alert = callhistory.Message(err, lang)
+		h.writePage(w, o.status, view)
+		return
+	}
+	// A relative reference, resolved by the browser against the request URL,
+	// so the redirect stays under whatever prefix the handler is mounted at
+	// (http.Redirect would resolve it against the stripped path).
+	w.Header().Set("Location", "../"+url.PathEscape(leadID)+"?"+resultParam+"="+o.key)
+	w.WriteHeader(http.StatusSeeOther)
+}
+
+// history and refresh call the service after the checks that need no
+// service: a signed-in user, and for refresh the cross-origin check.
+func (h *handler) history(r *http.Request, leadID string) (*callhistory.Result, error) {
+	actor := h.opts.Actor(r)
+	if actor == nil {
+		return nil, errNoActor
+	}
+	return h.svc.History(r.Context(), actor, leadID)
+}
+
+func (h *handler) refresh(r *http.Request, leadID string) (*callhistory.Result, error) {
+	if err := h.opts.CrossOrigin.Check(r); err != nil {
+		return nil, errCrossOrigin
+	}
+	actor := h.opts.Actor(r)
+	if actor == nil {
+		return nil, errNoActor
+	}
+	return h.svc.Refresh(r.Context(), actor, leadID)
+}
+
+func (h *handler) log(r *http.Request, leadID string, o outcome, err error) {
+	level := slog.LevelInfo
+	if o.status >= http.StatusInternalServerError {
+		level = slog.LevelError
+	}
+	h.opts.Logger.LogAttrs(r.Context(), level, "call history request failed",
+		slog.String("method", r.Method),
+		slog.String("lead_id", leadID),
+		slog.Int("status", o.status),
+		slog.String("error", err.Error()))
+}
+
+// serveAsset serves the page's stylesheet and script, and nothing else of
+// the embedded files (no directory listings).
+func serveAsset(w http.ResponseWriter, r *http.Request) {
+	name := r.PathValue("file")
+	if _, err := fs.Stat(assetFS, "assets/"+name); err != nil || !fs.ValidPath(name) {
+		http.NotFound(w, r)
+		return
+	}
+	w.Header().Set("Cache-Control", "public, max-age=300")
+	http.ServeFileFS(w, r, assetFS, "assets/"+name)
+}

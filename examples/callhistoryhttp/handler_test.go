@@ -1,0 +1,319 @@
+package callhistoryhttp_test
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/stretchr/testify/require"
+
+	"github.com/leadcalls/leadcalls/callhistory"
+	"github.com/leadcalls/leadcalls/callyzer"
+	"github.com/leadcalls/leadcalls/examples/callhistoryhttp"
+)
+
+func decodeJSON(t *testing.T, body string) map[string]any {
+	t.Helper()
+	var doc map[string]any
+	require.NoError(t, json.Unmarshal([]byte(body), &doc), "body: %s", body)
+	return doc
+}
+
+// wantCalls is sampleResult's calls as the JSON API must write them:
+// exactly these field names, times in Europe/Warsaw with their offset.
+var wantCalls = []any{
+	map[string]any{
+		"id": "c-3", "phone": "+48601234567", "direction": "outgoing",
+		"status": "connected", "status_label": "Połączone", "callyzer_call_type": "Outgoing",
+		"started_at": "2026-11-20T14:30:00+01:00", "duration_seconds": 87.0,
+		"employee_name": "Anna Nowak", "employee_phone": "+48511222333",
+		"recording_url": "https://rec.example.com/c-3.mp3", "note": "Klient prosi o ofertę",
+	},
+	map[string]any{
+		"id": "c-2", "phone": "+48601234567", "direction": "incoming",
+		"status": "missed", "status_label": "Nieodebrane", "callyzer_call_type": "Missed",
+		"started_at": "2026-07-01T09:05:09+02:00", "duration_seconds": 0.0,
+		"employee_name": "Anna Nowak", "employee_phone": "+48511222333",
+		"recording_url": "", "note": "",
+	},
+	map[string]any{
+		"id": "c-1", "phone": "+48601234567", "direction": "unknown",
+		"status": "unknown", "status_label": "Nieznany", "callyzer_call_type": "VoIP",
+		"started_at": "2026-06-03T00:15:00+02:00", "duration_seconds": 3725.0,
+		"employee_name": "Piotr Wiśniewski", "employee_phone": "",
+		"recording_url": "", "note": "",
+	},
+}
+
+func TestAPIHistory(t *testing.T) {
+	t.Parallel()
+	svc := &fakeService{result: sampleResult()}
+	srv := newServer(t, svc, callhistoryhttp.Options{})
+
+	resp, body := do(t, srv.Client(), http.MethodGet, srv.URL+"/crm/api/leads/L-1/call-history", signedIn(), nil)
+
+	require.Equal(t, http.StatusOK, resp.StatusCode, body)
+	require.Equal(t, "application/json; charset=utf-8", resp.Header.Get("Content-Type"))
+	want := map[string]any{
+		"lead_id":        "L-1",
+		"phone":          "+48601234567",
+		"last_synced_at": "2026-11-25T14:05:00+01:00",
+		"calls":          wantCalls,
+	}
+	if diff := cmp.Diff(want, decodeJSON(t, body)); diff != "" {
+		t.Errorf("GET call-history (-want +got):\n%s", diff)
+	}
+	refreshes, histories := svc.counts()
+	require.Equal(t, 0, refreshes, "a GET must never refresh")
+	require.Equal(t, 1, histories)
+}
+
+func TestAPIHistoryNeverSynced(t *testing.T) {
+	t.Parallel()
+	res := sampleResult()
+	res.Calls, res.LastSyncedAt = nil, time.Time{}
+	srv := newServer(t, &fakeService{result: res}, callhistoryhttp.Options{})
+
+	resp, body := do(t, srv.Client(), http.MethodGet, srv.URL+"/crm/api/leads/L-1/call-history", signedIn(), nil)
+
+	require.Equal(t, http.StatusOK, resp.StatusCode, body)
+	want := map[string]any{"lead_id": "L-1", "phone": "+48601234567", "last_synced_at": nil, "calls": []any{}}
+	if diff := cmp.Diff(want, decodeJSON(t, body)); diff != "" {
+		t.Errorf("never-synced history (-want +got):\n%s", diff)
+	}
+}
+
+func TestAPIRefresh(t *testing.T) {
+	t.Parallel()
+	svc := &fakeService{result: sampleResult()}
+	srv := newServer(t, svc, callhistoryhttp.Options{})
+
+	resp, body := do(t, srv.Client(), http.MethodPost, srv.URL+"/crm/api/leads/L-1/call-history/refresh",
+		signedIn("Sec-Fetch-Site", "same-origin", "Origin", srv.URL), nil)
+
+	require.Equal(t, http.StatusOK, resp.StatusCode, body)
+	want := map[string]any{
+		"status":         "ok",
+		"message":        "Historia połączeń została zaktualizowana",
+		"last_synced_at": "2026-11-25T14:05:00+01:00",
+		"calls":          wantCalls,
+		"report": map[string]any{
+			"requests": 2.0, "fetched": 3.0, "inserted": 1.0, "updated": 1.0,
+			"deleted": 1.0, "unchanged": 1.0, "shared": false, "duration_ms": 2345.0,
+		},
+	}
+	if diff := cmp.Diff(want, decodeJSON(t, body)); diff != "" {
+		t.Errorf("POST refresh (-want +got):\n%s", diff)
+	}
+	refreshes, _ := svc.counts()
+	require.Equal(t, 1, refreshes)
+	require.Equal(t, "u-adv", svc.actors[0].ID, "the actor comes from Options.Actor")
+}
+
+func TestAPIErrors(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name    string
+		err     error
+		status  int
+		message string
+		english string
+	}{
+		{"forbidden", fmt.Errorf("lead L-1: %w", callhistory.ErrForbidden), 403,
+			"Brak uprawnień do przeglądania historii połączeń", "You are not allowed to view the call history"},
+		{"lead not found", callhistory.ErrLeadNotFound, 404, callhistory.MsgLeadNotFound, "Lead not found"},
+		{"invalid phone", callhistory.ErrInvalidPhone, 422, callhistory.MsgInvalidPhone, "The lead's phone number is not valid"},
+		{"callyzer auth", fmt.Errorf("%w: %w", callhistory.ErrCallyzerAuth, callyzer.ErrUnauthorized), 502,
+			"Błąd autoryzacji API Callyzer", "Callyzer API authorisation error"},
+		{"timeout", callhistory.ErrTimeout, 504,
+			"Przekroczono czas oczekiwania. Spróbuj ponownie.", "The request timed out. Try again."},
+		{"rate limited", callhistory.ErrRateLimited, 503, callhistory.MsgRateLimited,
+			"Callyzer is limiting requests right now. Try again in a moment."},
+		{"upstream", callhistory.ErrUpstream, 502,
+			"Wystąpił błąd podczas aktualizacji historii połączeń", "An error occurred while updating the call history"},
+		{"store", callhistory.ErrStore, 500,
+			"Wystąpił błąd podczas aktualizacji historii połączeń", "An error occurred while updating the call history"},
+		{"unexpected", errors.New("boom"), 500,
+			"Wystąpił błąd podczas aktualizacji historii połączeń", "An error occurred while updating the call history"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			srv := newServer(t, &fakeService{result: sampleResult(), historyErr: tt.err, refreshErr: tt.err}, callhistoryhttp.Options{})
+			for _, req := range []struct{ method, path string }{
+				{http.MethodGet, "/crm/api/leads/L-1/call-history"},
+				{http.MethodPost, "/crm/api/leads/L-1/call-history/refresh"},
+			} {
+				for _, lang := range []struct{ header, want string }{
+					{"", tt.message},
+					{"pl-PL,pl;q=0.9,en;q=0.5", tt.message},
+					{"en-GB,en;q=0.9,pl;q=0.4", tt.english},
+				} {
+					resp, body := do(t, srv.Client(), req.method, srv.URL+req.path, signedIn("Accept-Language", lang.header), nil)
+					require.Equal(t, tt.status, resp.StatusCode, "%s %s: %s", req.method, req.path, body)
+					require.Equal(t, "application/json; charset=utf-8", resp.Header.Get("Content-Type"))
+					want := map[string]any{"status": "error", "message": lang.want}
+					if diff := cmp.Diff(want, decodeJSON(t, body)); diff != "" {
+						t.Errorf("%s %s, Accept-Language %q (-want +got):\n%s", req.method, req.path, lang.header, diff)
+					}
+					require.Equal(t, tt.status == 503, resp.Header.Get("Retry-After") != "", "Retry-After only on 503")
+				}
+			}
+		})
+	}
+}
+
+func TestAPIUnauthenticated(t *testing.T) {
+	t.Parallel()
+	svc := &fakeService{result: sampleResult()}
+	srv := newServer(t, svc, callhistoryhttp.Options{})
+
+	for _, req := range []struct{ method, path string }{
+		{http.MethodGet, "/crm/api/leads/L-1/call-history"},
+		{http.MethodPost, "/crm/api/leads/L-1/call-history/refresh"},
+	} {
+		resp, body := do(t, srv.Client(), req.method, srv.URL+req.path, nil, nil)
+		require.Equal(t, http.StatusUnauthorized, resp.StatusCode, body)
+		want := map[string]any{"status": "error", "message": "Brak uprawnień do przeglądania historii połączeń"}
+		if diff := cmp.Diff(want, decodeJSON(t, body)); diff != "" {
+			t.Errorf("%s %s without a user (-want +got):\n%s", req.method, req.path, diff)
+		}
+	}
+	refreshes, histories := svc.counts()
+	require.Zero(t, refreshes+histories, "no service call without a user")
+}
+
+func TestZeroOptionsAnswer401(t *testing.T) {
+	t.Parallel()
+	svc := &fakeService{result: sampleResult()}
+	srv := httptest.NewServer(callhistoryhttp.NewHandler(svc, callhistoryhttp.Options{Logger: slog.New(slog.DiscardHandler)}))
+	t.Cleanup(srv.Close)
+
+	resp, body := do(t, srv.Client(), http.MethodGet, srv.URL+"/api/leads/L-1/call-history", signedIn(), nil)
+	require.Equal(t, http.StatusUnauthorized, resp.StatusCode, body)
+	resp, body = do(t, srv.Client(), http.MethodGet, srv.URL+"/leads/L-1", signedIn(), nil)
+	require.Equal(t, http.StatusUnauthorized, resp.StatusCode, body)
+	require.Contains(t, body, "Brak uprawnień do przeglądania historii połączeń")
+	refreshes, histories := svc.counts()
+	require.Zero(t, refreshes+histories)
+}
+
+func TestRetryAfter(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name       string
+		err        error
+		retryAfter time.Duration
+		want       string
+	}{
+		{"from Callyzer, rounded up", fmt.Errorf("%w: %w", callhistory.ErrRateLimited,
+			&callyzer.Error{StatusCode: 429, RetryAfter: 7200 * time.Millisecond}), 0, "8"},
+		{"from Callyzer, whole seconds", fmt.Errorf("%w: %w", callhistory.ErrRateLimited,
+			&callyzer.Error{StatusCode: 429, RetryAfter: 30 * time.Second}), 0, "30"},
+		{"Callyzer sent none: default", fmt.Errorf("%w: %w", callhistory.ErrRateLimited,
+			&callyzer.Error{StatusCode: 429}), 0, "5"},
+		{"no callyzer error: default", callhistory.ErrRateLimited, 0, "5"},
+		{"configured default", callhistory.ErrRateLimited, 12 * time.Second, "12"},
+		{"sub-second is one second", fmt.Errorf("%w: %w", callhistory.ErrRateLimited,
+			&callyzer.Error{StatusCode: 429, RetryAfter: 10 * time.Millisecond}), 0, "1"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			srv := newServer(t, &fakeService{refreshErr: tt.err}, callhistoryhttp.Options{RetryAfter: tt.retryAfter})
+			resp, body := do(t, srv.Client(), http.MethodPost, srv.URL+"/crm/api/leads/L-1/call-history/refresh", signedIn(), nil)
+			require.Equal(t, http.StatusServiceUnavailable, resp.StatusCode, body)
+			require.Equal(t, tt.want, resp.Header.Get("Retry-After"))
+		})
+	}
+}
+
+func TestCrossOriginPOST(t *testing.T) {
+	t.Parallel()
+	trusted := http.NewCrossOriginProtection()
+	require.NoError(t, trusted.AddTrustedOrigin("https://crm.example.com"))
+
+	tests := []struct {
+		name    string
+		header  http.Header
+		opts    callhistoryhttp.Options
+		allowed bool
+	}{
+		{"cross-site fetch metadata", signedIn("Sec-Fetch-Site", "cross-site", "Origin", "https://evil.example"), callhistoryhttp.Options{}, false},
+		{"same-site but other origin", signedIn("Sec-Fetch-Site", "same-site", "Origin", "https://other.crm.example"), callhistoryhttp.Options{}, false},
+		{"foreign Origin, no fetch metadata", signedIn("Origin", "https://evil.example"), callhistoryhttp.Options{}, false},
+		{"same-origin fetch metadata", signedIn("Sec-Fetch-Site", "same-origin"), callhistoryhttp.Options{}, true},
+		{"user typed it (none)", signedIn("Sec-Fetch-Site", "none"), callhistoryhttp.Options{}, true},
+		{"non-browser client", signedIn(), callhistoryhttp.Options{}, true},
+		{"trusted origin", signedIn("Sec-Fetch-Site", "cross-site", "Origin", "https://crm.example.com"), callhistoryhttp.Options{CrossOrigin: trusted}, true},
+	}
+	for _, tt := range tests {
+		for _, path := range []string{"/crm/api/leads/L-1/call-history/refresh", "/crm/leads/L-1/refresh"} {
+			t.Run(tt.name+" "+path, func(t *testing.T) {
+				t.Parallel()
+				svc := &fakeService{result: sampleResult()}
+				srv := newServer(t, svc, tt.opts)
+				resp, body := do(t, noRedirects(srv), http.MethodPost, srv.URL+path, tt.header, nil)
+				refreshes, _ := svc.counts()
+				if !tt.allowed {
+					require.Equal(t, http.StatusForbidden, resp.StatusCode, body)
+					require.Contains(t, body, "Brak uprawnień do przeglądania historii połączeń")
+					require.Zero(t, refreshes, "a refused request must not reach the service")
+					return
+				}
+				require.Contains(t, []int{http.StatusOK, http.StatusSeeOther}, resp.StatusCode, body)
+				require.Equal(t, 1, refreshes)
+			})
+		}
+	}
+}
+
+func TestGETNeverRefreshes(t *testing.T) {
+	t.Parallel()
+	svc := &fakeService{result: sampleResult()}
+	srv := newServer(t, svc, callhistoryhttp.Options{})
+	for _, tt := range []struct {
+		path   string
+		status int
+	}{
+		{"/crm/api/leads/L-1/call-history", http.StatusOK},
+		{"/crm/leads/L-1", http.StatusOK},
+		{"/crm/api/leads/L-1/call-history/refresh", http.StatusMethodNotAllowed},
+		{"/crm/leads/L-1/refresh", http.StatusMethodNotAllowed},
+	} {
+		for _, method := range []string{http.MethodGet, http.MethodHead} {
+			resp, _ := do(t, srv.Client(), method, srv.URL+tt.path, signedIn(), nil)
+			require.Equal(t, tt.status, resp.StatusCode, "%s %s", method, tt.path)
+		}
+	}
+	refreshes, _ := svc.counts()
+	require.Zero(t, refreshes)
+}
+
+func TestAssets(t *testing.T) {
+	t.Parallel()
+	srv := newServer(t, &fakeService{result: sampleResult()}, callhistoryhttp.Options{})
+	for _, tt := range []struct {
+		path, contentType string
+		status            int
+	}{
+		{"/crm/assets/callhistory.css", "text/css; charset=utf-8", 200},
+		{"/crm/assets/callhistory.js", "text/javascript; charset=utf-8", 200},
+		{"/crm/assets/", "", 404},
+		{"/crm/assets/missing.css", "", 404},
+	} {
+		resp, body := do(t, srv.Client(), http.MethodGet, srv.URL+tt.path, nil, nil)
+		require.Equal(t, tt.status, resp.StatusCode, tt.path)
+		if tt.status == 200 {
+			require.Equal(t, tt.contentType, resp.Header.Get("Content-Type"), tt.path)
+			require.NotEmpty(t, strings.TrimSpace(body))
+		}
+	}
+}

@@ -1,0 +1,143 @@
+package callhistoryhttp
+
+import (
+	"encoding/json"
+	"net/http"
+	"time"
+
+	"github.com/leadcalls/leadcalls/callhistory"
+)
+
+// The JSON API's documents. Field names are a contract with the host's
+// front end: snake_case, and times in RFC 3339 with the account zone's
+// offset.
+
+type historyJSON struct {
+	LeadID       string     `json:"lead_id"`
+	Phone        string     `json:"phone"`
+	LastSyncedAt *string    `json:"last_synced_at"` // null: never synced
+	Calls        []callJSON `json:"calls"`          // never null
+}
+
+type refreshJSON struct {
+	Status       string     `json:"status"` // "ok"
+	Message      string     `json:"message"`
+	LastSyncedAt *string    `json:"last_synced_at"`
+	Calls        []callJSON `json:"calls"`
+	Report       reportJSON `json:"report"`
+}
+
+type callJSON struct {
+	ID               string `json:"id"`    // the Callyzer id
+	Phone            string `json:"phone"` // E.164
+	Direction        string `json:"direction"`
+	Status           string `json:"status"`
+	StatusLabel      string `json:"status_label"`
+	CallyzerCallType string `json:"callyzer_call_type"`
+	StartedAt        string `json:"started_at"`
+	DurationSeconds  int    `json:"duration_seconds"`
+	EmployeeName     string `json:"employee_name"`
+	EmployeePhone    string `json:"employee_phone"`
+	RecordingURL     string `json:"recording_url"` // "" when there is none
+	Note             string `json:"note"`
+}
+
+type reportJSON struct {
+	Requests   int   `json:"requests"`
+	Fetched    int   `json:"fetched"`
+	Inserted   int   `json:"inserted"`
+	Updated    int   `json:"updated"`
+	Deleted    int   `json:"deleted"`
+	Unchanged  int   `json:"unchanged"`
+	Shared     bool  `json:"shared"`
+	DurationMS int64 `json:"duration_ms"`
+}
+
+type errorJSON struct {
+	Status  string `json:"status"` // "error"
+	Message string `json:"message"`
+}
+
+func (h *handler) historyJSON(res *callhistory.Result, lang string) historyJSON {
+	return historyJSON{
+		LeadID:       res.Lead.ID,
+		Phone:        res.Phone,
+		LastSyncedAt: h.jsonTime(res.LastSyncedAt),
+		Calls:        h.callsJSON(res.Calls, lang),
+	}
+}
+
+func (h *handler) refreshJSON(res *callhistory.Result, lang, message string) refreshJSON {
+	doc := refreshJSON{
+		Status:       "ok",
+		Message:      message,
+		LastSyncedAt: h.jsonTime(res.LastSyncedAt),
+		Calls:        h.callsJSON(res.Calls, lang),
+	}
+	if rep := res.Report; rep != nil {
+		doc.Report = reportJSON{
+			Requests:   rep.Requests,
+			Fetched:    rep.Fetched,
+			Inserted:   rep.Inserted,
+			Updated:    rep.Updated,
+			Deleted:    rep.Deleted,
+			Unchanged:  rep.Unchanged,
+			Shared:     rep.Shared,
+			DurationMS: rep.Duration.Milliseconds(),
+		}
+	}
+	return doc
+}
+
+func (h *handler) callsJSON(calls []callhistory.Call, lang string) []callJSON {
+	out := make([]callJSON, 0, len(calls))
+	for _, c := range calls {
+		out = append(out, callJSON{
+			ID:               c.CallyzerID,
+			Phone:            c.Phone,
+			Direction:        string(c.Direction),
+			Status:           string(c.Status),
+			StatusLabel:      h.opts.Mapper.Label(c.Status, lang),
+			CallyzerCallType: c.RawCallType,
+			StartedAt:        c.StartedAt.In(h.opts.Location).Format(time.RFC3339),
+			DurationSeconds:  c.DurationSeconds,
+			EmployeeName:     c.EmployeeName,
+			EmployeePhone:    c.EmployeePhone,
+			RecordingURL:     c.RecordingURL,
+			Note:             c.Note,
+		})
+	}
+	return out
+}
+
+func (h *handler) jsonTime(t time.Time) *string {
+	if t.IsZero() {
+		return nil
+	}
+	s := t.In(h.opts.Location).Format(time.RFC3339)
+	return &s
+}
+
+// writeError answers err as JSON with its status code and the user's
+// message in lang; a rate-limited answer carries Retry-After.
+func (h *handler) writeError(w http.ResponseWriter, r *http.Request, lang callhistory.Language, leadID string, err error) {
+	o := outcomeOf(err)
+	h.log(r, leadID, o, err)
+	if o.status == http.StatusServiceUnavailable {
+		w.Header().Set("Retry-After", retryAfterSeconds(err, h.opts.RetryAfter))
+	}
+	writeJSON(w, o.status, errorJSON{Status: "error", Message: callhistory.Message(err, lang)})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	body, err := json.Marshal(v)
+	if err != nil { // unreachable: the documents hold only strings, numbers and bools
+		http.Error(w, `{"status":"error","message":"internal error"}`, http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Vary", "Accept-Language")
+	w.WriteHeader(status)
+	w.Write(append(body, '\n'))
+}

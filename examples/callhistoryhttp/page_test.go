@@ -1,0 +1,266 @@
+package callhistoryhttp_test
+
+import (
+	"html/template"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/stretchr/testify/require"
+
+	"github.com/leadcalls/leadcalls/callhistory"
+	"github.com/leadcalls/leadcalls/examples/callhistoryhttp"
+)
+
+// rows returns the cells' text of the calls table, row by row.
+func rows(t *testing.T, doc *node) [][]string {
+	t.Helper()
+	tables := doc.findAll(byAttr("class", "calls"))
+	require.Len(t, tables, 1, "one calls table")
+	var out [][]string
+	for _, tbody := range tables[0].findAll(byTag("tbody")) {
+		for _, tr := range tbody.findAll(byTag("tr")) {
+			var cells []string
+			for _, td := range tr.findAll(byTag("td")) {
+				cells = append(cells, td.textContent())
+			}
+			out = append(out, cells)
+		}
+	}
+	return out
+}
+
+func TestPage(t *testing.T) {
+	t.Parallel()
+	svc := &fakeService{result: sampleResult()}
+	srv := newServer(t, svc, callhistoryhttp.Options{})
+
+	resp, body := do(t, srv.Client(), http.MethodGet, srv.URL+"/crm/leads/L-1", signedIn(), nil)
+
+	require.Equal(t, http.StatusOK, resp.StatusCode, body)
+	require.Equal(t, "text/html; charset=utf-8", resp.Header.Get("Content-Type"))
+	require.Contains(t, resp.Header.Get("Content-Security-Policy"), "script-src 'self'")
+	doc := parseHTML(t, body)
+
+	htmls := doc.findAll(byTag("html"))
+	require.Len(t, htmls, 1)
+	require.Equal(t, "pl", htmls[0].Attr["lang"])
+	require.Equal(t, "Jan Kowalski", doc.findAll(byID("lead-name"))[0].textContent())
+	require.Equal(t, "+48 601 234 567", doc.findAll(byAttr("class", "lead-phone"))[0].textContent())
+	sync := doc.findAll(byID("call-history-sync"))
+	require.Len(t, sync, 1)
+	require.Equal(t, "Ostatnia synchronizacja: 25.11.2026, 14:05 Godziny w strefie Europe/Warsaw", sync[0].textContent())
+
+	wantRows := [][]string{
+		{"20.11.2026, 14:30", "↗ Wychodzące", "Połączone", "1:27", "Anna Nowak+48 511 222 333", "Odsłuchaj", "Klient prosi o ofertę"},
+		{"01.07.2026, 09:05", "↙ Przychodzące", "Nieodebrane", "0:00", "Anna Nowak+48 511 222 333", "— brak nagrania", "— brak notatki"},
+		{"03.06.2026, 00:15", "Nieznany", "Nieznany", "62:05", "Piotr Wiśniewski", "— brak nagrania", "— brak notatki"},
+	}
+	if diff := cmp.Diff(wantRows, rows(t, doc)); diff != "" {
+		t.Errorf("table rows (-want +got):\n%s", diff)
+	}
+	times := doc.findAll(byTag("time"))
+	var datetimes []string
+	for _, tm := range times {
+		datetimes = append(datetimes, tm.Attr["datetime"])
+	}
+	require.Subset(t, datetimes, []string{"2026-11-25T14:05:00+01:00", "2026-11-20T14:30:00+01:00", "2026-07-01T09:05:09+02:00", "PT87S"})
+
+	links := doc.findAll(byAttr("class", "recording"))
+	require.Len(t, links, 1)
+	require.Equal(t, "https://rec.example.com/c-3.mp3", links[0].Attr["href"])
+	require.Equal(t, "noopener noreferrer", links[0].Attr["rel"])
+
+	// The no-JavaScript form and the script's endpoint, relative to the page.
+	forms := doc.findAll(byTag("form"))
+	require.Len(t, forms, 1)
+	require.Equal(t, "post", forms[0].Attr["method"])
+	pageURL, err := url.Parse(srv.URL + "/crm/leads/L-1")
+	require.NoError(t, err)
+	action, err := pageURL.Parse(forms[0].Attr["action"])
+	require.NoError(t, err)
+	require.Equal(t, "/crm/leads/L-1/refresh", action.Path)
+	require.Equal(t, "Odśwież historię połączeń", forms[0].textContent())
+	section := doc.findAll(byID("call-history"))[0]
+	api, err := pageURL.Parse(section.Attr["data-refresh-url"])
+	require.NoError(t, err)
+	require.Equal(t, "/crm/api/leads/L-1/call-history/refresh", api.Path)
+	progress := doc.findAll(byAttr("class", "progress"))
+	require.Len(t, progress, 1)
+	require.Equal(t, "Odświeżanie… to może potrwać kilka sekund", progress[0].textContent())
+	for _, link := range doc.findAll(byTag("link")) {
+		css, err := pageURL.Parse(link.Attr["href"])
+		require.NoError(t, err)
+		require.Equal(t, "/crm/assets/callhistory.css", css.Path)
+	}
+	require.Empty(t, doc.findAll(byAttr("role", "alert")), "no alert on a plain GET")
+
+	refreshes, _ := svc.counts()
+	require.Zero(t, refreshes, "showing the page must not refresh")
+}
+
+func TestPageEnglish(t *testing.T) {
+	t.Parallel()
+	srv := newServer(t, &fakeService{result: sampleResult()}, callhistoryhttp.Options{})
+
+	resp, body := do(t, srv.Client(), http.MethodGet, srv.URL+"/crm/leads/L-1", signedIn("Accept-Language", "en-US,en;q=0.9"), nil)
+
+	require.Equal(t, http.StatusOK, resp.StatusCode, body)
+	doc := parseHTML(t, body)
+	require.Equal(t, "en", doc.findAll(byTag("html"))[0].Attr["lang"])
+	got := rows(t, doc)
+	require.Equal(t, []string{"20 Nov 2026, 14:30", "↗ Outgoing", "Connected", "1:27", "Anna Nowak+48 511 222 333", "Listen", "Klient prosi o ofertę"}, got[0])
+	require.Equal(t, "Refresh call history", doc.findAll(byTag("form"))[0].textContent())
+}
+
+func TestPageEmptyAndNeverSynced(t *testing.T) {
+	t.Parallel()
+	res := sampleResult()
+	res.Calls, res.LastSyncedAt = nil, time.Time{}
+	srv := newServer(t, &fakeService{result: res}, callhistoryhttp.Options{})
+
+	resp, body := do(t, srv.Client(), http.MethodGet, srv.URL+"/crm/leads/L-1", signedIn(), nil)
+
+	require.Equal(t, http.StatusOK, resp.StatusCode, body)
+	doc := parseHTML(t, body)
+	require.Empty(t, doc.findAll(byAttr("class", "calls")), "no table without calls")
+	empty := doc.findAll(byAttr("class", "empty-title"))
+	require.Len(t, empty, 1)
+	require.Equal(t, "Brak połączeń w historii", empty[0].textContent())
+	require.Contains(t, doc.findAll(byID("call-history-sync"))[0].textContent(),
+		"Historia nie była jeszcze synchronizowana z Callyzer.")
+	require.Len(t, doc.findAll(byTag("form")), 1, "the refresh button is there")
+}
+
+func TestPageErrors(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name    string
+		err     error
+		actor   bool
+		status  int
+		message string
+	}{
+		{"no user", nil, false, http.StatusUnauthorized, callhistory.MsgForbidden},
+		{"forbidden", callhistory.ErrForbidden, true, http.StatusForbidden, callhistory.MsgForbidden},
+		{"lead not found", callhistory.ErrLeadNotFound, true, http.StatusNotFound, callhistory.MsgLeadNotFound},
+		{"invalid phone", callhistory.ErrInvalidPhone, true, http.StatusUnprocessableEntity, callhistory.MsgInvalidPhone},
+		{"store", callhistory.ErrStore, true, http.StatusInternalServerError, callhistory.MsgFailed},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			srv := newServer(t, &fakeService{result: sampleResult(), historyErr: tt.err}, callhistoryhttp.Options{})
+			var header http.Header
+			if tt.actor {
+				header = signedIn()
+			}
+			resp, body := do(t, srv.Client(), http.MethodGet, srv.URL+"/crm/leads/L-1", header, nil)
+			require.Equal(t, tt.status, resp.StatusCode, body)
+			doc := parseHTML(t, body)
+			alerts := doc.findAll(byAttr("role", "alert"))
+			require.Len(t, alerts, 1)
+			require.Equal(t, tt.message, alerts[0].textContent())
+			require.Empty(t, doc.findAll(byTag("form")), "no refresh button when the history cannot be shown")
+			require.Empty(t, doc.findAll(byID("lead-name")), "nothing of the lead is shown")
+		})
+	}
+}
+
+// TestFormRefresh follows the no-JavaScript flow: the form POSTs, the
+// handler answers 303 to the page with a message key, and the page shows
+// the message.
+func TestFormRefresh(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name     string
+		err      error
+		key      string
+		role     string
+		message  string
+		language string
+	}{
+		{"success", nil, "updated", "status", callhistory.MsgUpdated, ""},
+		{"success in English", nil, "updated", "status", "The call history has been updated", "en"},
+		{"timeout", callhistory.ErrTimeout, "timeout", "alert", callhistory.MsgTimeout, ""},
+		{"callyzer auth", callhistory.ErrCallyzerAuth, "callyzer_auth", "alert", callhistory.MsgCallyzerAuth, ""},
+		{"rate limited", callhistory.ErrRateLimited, "rate_limited", "alert", callhistory.MsgRateLimited, ""},
+		{"upstream", callhistory.ErrUpstream, "upstream", "alert", callhistory.MsgFailed, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			svc := &fakeService{result: sampleResult(), refreshErr: tt.err}
+			srv := newServer(t, svc, callhistoryhttp.Options{})
+			header := signedIn("Content-Type", "application/x-www-form-urlencoded",
+				"Sec-Fetch-Site", "same-origin", "Origin", srv.URL, "Accept-Language", tt.language)
+
+			resp, body := do(t, noRedirects(srv), http.MethodPost, srv.URL+"/crm/leads/L-1/refresh", header, strings.NewReader(""))
+
+			require.Equal(t, http.StatusSeeOther, resp.StatusCode, body)
+			loc, err := resp.Request.URL.Parse(resp.Header.Get("Location"))
+			require.NoError(t, err)
+			require.Equal(t, "/crm/leads/L-1", loc.Path, "the redirect stays under the mount prefix")
+			require.Equal(t, "result="+tt.key, loc.RawQuery)
+
+			resp, body = do(t, srv.Client(), http.MethodGet, loc.String(), signedIn("Accept-Language", tt.language), nil)
+			require.Equal(t, http.StatusOK, resp.StatusCode, body)
+			doc := parseHTML(t, body)
+			msgs := doc.findAll(byID("call-history-messages"))
+			require.Len(t, msgs, 1)
+			shown := msgs[0].findAll(byAttr("role", tt.role))
+			require.Len(t, shown, 1, "one message with role=%s", tt.role)
+			require.Equal(t, tt.message, shown[0].textContent())
+			require.Len(t, rows(t, doc), 3, "the stored history stays visible")
+			refreshes, _ := svc.counts()
+			require.Equal(t, 1, refreshes)
+		})
+	}
+}
+
+func TestFormRefreshLeadIDEscaping(t *testing.T) {
+	t.Parallel()
+	srv := newServer(t, &fakeService{result: sampleResult()}, callhistoryhttp.Options{})
+
+	resp, body := do(t, noRedirects(srv), http.MethodPost, srv.URL+"/crm/leads/a:b%20c/refresh", signedIn(), nil)
+
+	require.Equal(t, http.StatusSeeOther, resp.StatusCode, body)
+	loc, err := resp.Request.URL.Parse(resp.Header.Get("Location"))
+	require.NoError(t, err)
+	require.Equal(t, "/crm/leads/a:b c", loc.Path)
+	require.Equal(t, srv.URL[len("http://"):], loc.Host, "a relative redirect, not a scheme")
+}
+
+func TestPageResultKeyIsNotText(t *testing.T) {
+	t.Parallel()
+	srv := newServer(t, &fakeService{result: sampleResult()}, callhistoryhttp.Options{})
+
+	for _, key := range []string{"<script>alert(1)</script>", "Twoje konto zostało zablokowane", "UPDATED"} {
+		resp, body := do(t, srv.Client(), http.MethodGet, srv.URL+"/crm/leads/L-1?result="+url.QueryEscape(key), signedIn(), nil)
+		require.Equal(t, http.StatusOK, resp.StatusCode)
+		require.NotContains(t, body, key)
+		doc := parseHTML(t, body)
+		msgs := doc.findAll(byID("call-history-messages"))
+		require.Len(t, msgs, 1)
+		require.Empty(t, msgs[0].Children, "an unknown key shows no message, and the box stays :empty")
+	}
+}
+
+func TestPageHeaderHook(t *testing.T) {
+	t.Parallel()
+	srv := newServer(t, &fakeService{result: sampleResult()}, callhistoryhttp.Options{
+		Header: func(r *http.Request) template.HTML {
+			return `<nav class="topbar"><a href="/">Leady</a></nav>`
+		},
+	})
+
+	_, body := do(t, srv.Client(), http.MethodGet, srv.URL+"/crm/leads/L-1", signedIn(), nil)
+
+	doc := parseHTML(t, body)
+	headers := doc.findAll(byAttr("class", "app-header"))
+	require.Len(t, headers, 1)
+	require.Equal(t, "Leady", headers[0].textContent())
+}

@@ -1,0 +1,235 @@
+// Command demo runs a small CRM around the call-history handler, with no
+// setup: an SQLite file, a built-in Callyzer simulator seeded with Polish
+// leads and calls, and a sign-in page to pick a demo user.
+//
+//	go run ./examples/demo
+//
+// Flags:
+//
+//	-addr               listen address (default 127.0.0.1:8080)
+//	-db                 SQLite file, or a postgres:// DSN (default leadcalls-demo.db in the OS temp dir)
+//	-seed               JSON file of users and leads replacing the built-in ones (see seed.example.json)
+//	-refresh-timeout    bound of one refresh (default 30s)
+//	-callyzer-interval  least time between Callyzer requests (default 2s, Callyzer's limit)
+//	-callyzer-url       a real or external Callyzer base URL instead of the simulator
+//	                    (or CALLYZER_BASE_URL; the key is read from CALLYZER_API_KEY)
+//	-sim-latency        the simulator's answer time (default 400ms)
+package main
+
+import (
+	"cmp"
+	"context"
+	"database/sql"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // registers "pgx"
+	_ "modernc.org/sqlite"             // registers "sqlite"
+
+	"github.com/leadcalls/leadcalls/callhistory"
+	"github.com/leadcalls/leadcalls/callyzer"
+	"github.com/leadcalls/leadcalls/callyzer/callyzertest"
+	"github.com/leadcalls/leadcalls/examples/callhistoryhttp"
+	"github.com/leadcalls/leadcalls/storage/sqlstore"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "demo:", err)
+		os.Exit(1)
+	}
+}
+
+type config struct {
+	addr           string
+	db             string
+	seedFile       string
+	refreshTimeout time.Duration
+	interval       time.Duration
+	callyzerURL    string
+	callyzerKey    string
+	simLatency     time.Duration
+}
+
+func parseFlags(args []string, out io.Writer) (config, error) {
+	var c config
+	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
+	fs.SetOutput(out)
+	fs.StringVar(&c.addr, "addr", "127.0.0.1:8080", "listen address")
+	fs.StringVar(&c.db, "db", filepath.Join(os.TempDir(), "leadcalls-demo.db"), "SQLite file, or a postgres:// DSN")
+	fs.StringVar(&c.seedFile, "seed", "", "JSON file of users and leads replacing the built-in ones")
+	fs.DurationVar(&c.refreshTimeout, "refresh-timeout", 30*time.Second, "bound of one refresh")
+	fs.DurationVar(&c.interval, "callyzer-interval", callyzer.DefaultInterval, "least time between Callyzer requests")
+	fs.StringVar(&c.callyzerURL, "callyzer-url", os.Getenv("CALLYZER_BASE_URL"), "Callyzer base URL instead of the simulator (key from CALLYZER_API_KEY)")
+	fs.DurationVar(&c.simLatency, "sim-latency", 400*time.Millisecond, "the simulator's answer time")
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	if fs.NArg() > 0 {
+		return c, fmt.Errorf("unexpected arguments: %q", fs.Args())
+	}
+	c.callyzerKey = os.Getenv("CALLYZER_API_KEY")
+	if c.callyzerURL != "" && c.callyzerKey == "" {
+		return c, errors.New("-callyzer-url needs the API key in CALLYZER_API_KEY")
+	}
+	return c, nil
+}
+
+// run starts the demo and serves until ctx ends, then shuts down
+// gracefully. It prints the URL to open on stdout, and logs there too.
+func run(ctx context.Context, args []string, stdout io.Writer) error {
+	cfg, err := parseFlags(args, stdout)
+	if err != nil {
+		return err
+	}
+	logger := slog.New(slog.NewTextHandler(stdout, nil))
+
+	ds := generateDataset(time.Now())
+	seed := builtinSeed(ds)
+	if cfg.seedFile != "" {
+		if seed, err = loadSeed(cfg.seedFile); err != nil {
+			return err
+		}
+	}
+
+	source, closeSource, err := openCallyzer(cfg, ds, seed, logger, stdout)
+	if err != nil {
+		return err
+	}
+	defer closeSource()
+
+	store, closeStore, err := openStore(ctx, cfg.db, stdout)
+	if err != nil {
+		return err
+	}
+	defer closeStore()
+
+	refresher, err := callhistory.NewRefresher(callhistory.Config{
+		Source:         source,
+		Store:          store,
+		Leads:          newLeadBook(seed),
+		RefreshTimeout: cfg.refreshTimeout,
+		Logger:         logger,
+	})
+	if err != nil {
+		return err
+	}
+	// Let the refreshes that outlive their request (they are shared and
+	// detached) end before the store and Callyzer close.
+	defer refresher.Wait()
+
+	co := http.NewCrossOriginProtection()
+	demo := newApp(seed, co, logger)
+	calls := callhistoryhttp.NewHandler(refresher, callhistoryhttp.Options{
+		Actor:       demo.actor,
+		Header:      demo.header,
+		Logger:      logger,
+		CrossOrigin: co,
+	})
+
+	ln, err := net.Listen("tcp", cfg.addr)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{
+		Handler:           demo.routes(calls),
+		ReadHeaderTimeout: 10 * time.Second,
+		WriteTimeout:      cfg.refreshTimeout + 10*time.Second,
+		IdleTimeout:       time.Minute,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(ln) }()
+	fmt.Fprintf(stdout, "\nleadcalls demo: open http://%s/ in your browser (Ctrl+C stops)\n\n", ln.Addr())
+
+	select {
+	case err := <-serveErr:
+		return err
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), cmp.Or(cfg.refreshTimeout, 30*time.Second))
+	defer cancel()
+	err = srv.Shutdown(shutdownCtx)
+	<-serveErr // http.ErrServerClosed
+	return err
+}
+
+// openCallyzer returns the Callyzer client: against the built-in simulator,
+// seeded with the data set's calls, unless cfg names an external Callyzer.
+func openCallyzer(cfg config, ds callyzertest.Dataset, seed *Seed, logger *slog.Logger, stdout io.Writer) (*callyzer.Client, func(), error) {
+	if cfg.callyzerURL != "" {
+		client, err := callyzer.NewClient(cfg.callyzerKey,
+			callyzer.WithBaseURL(cfg.callyzerURL),
+			callyzer.WithInterval(cfg.interval),
+			callyzer.WithLogger(logger))
+		if err != nil {
+			return nil, nil, err
+		}
+		fmt.Fprintf(stdout, "Callyzer: %s\n", cfg.callyzerURL)
+		return client, func() {}, nil
+	}
+	calls, err := simulatedCalls(ds, seed)
+	if err != nil {
+		return nil, nil, err
+	}
+	sim := callyzertest.New(callyzertest.Options{
+		// A little under the client's pace, so that scheduling jitter is
+		// not mistaken for a burst.
+		Interval:  cfg.interval * 9 / 10,
+		Latency:   cfg.simLatency,
+		Calls:     calls,
+		Employees: ds.Employees,
+	})
+	client, err := callyzer.NewClient(sim.APIKey(),
+		callyzer.WithBaseURL(sim.URL),
+		callyzer.WithInterval(cfg.interval),
+		callyzer.WithLogger(logger))
+	if err != nil {
+		sim.Close()
+		return nil, nil, err
+	}
+	fmt.Fprintf(stdout, "Callyzer: built-in simulator at %s (%d calls, one request per %s)\n", sim.URL, len(calls), cfg.interval)
+	return client, sim.Close, nil
+}
+
+// openStore opens the SQLite file dsn, or PostgreSQL for a postgres:// DSN,
+// and migrates the store's schema.
+func openStore(ctx context.Context, dsn string, stdout io.Writer) (callhistory.Store, func(), error) {
+	driver, dialect, source, shown := "sqlite", sqlstore.SQLite, "", ""
+	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
+		driver, dialect, source, shown = "pgx", sqlstore.Postgres, dsn, "PostgreSQL"
+	} else {
+		// WAL lets pages read while a refresh writes; the busy timeout makes
+		// writers wait for each other instead of failing.
+		source = "file:" + dsn + "?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)"
+		shown = "SQLite " + dsn
+	}
+	db, err := sql.Open(driver, source)
+	if err != nil {
+		return nil, nil, err
+	}
+	store, err := sqlstore.New(db, dialect)
+	if err == nil {
+		err = store.Migrate(ctx)
+	}
+	if err != nil {
+		db.Close()
+		return nil, nil, fmt.Errorf("database: %w", err)
+	}
+	fmt.Fprintf(stdout, "Database: %s\n", shown)
+	return store, func() { db.Close() }, nil
+}
