@@ -1,0 +1,62 @@
+package pgcoord
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+)
+
+// migrateLockName serialises concurrent Migrate calls across processes:
+// CREATE TABLE IF NOT EXISTS alone can fail when two sessions run it at once.
+const migrateLockName = "leadcalls/pgcoord/migrate"
+
+// schema creates the pacer's tables in the first schema of the connection's
+// search_path. Times are compared on the database clock only.
+var schema = []string{
+	`CREATE TABLE IF NOT EXISTS leadcalls_pacer (
+	name          text PRIMARY KEY,   -- the pacer's name (an account label, never an API key)
+	next_start_at timestamptz NOT NULL, -- no request may start before this
+	started_at    timestamptz,          -- when the current or last holder started
+	holder        text,                 -- token of the holder of the in-flight slot; NULL when free
+	lease_until   timestamptz           -- the slot counts as free after this even if holder is set
+)`,
+	`CREATE TABLE IF NOT EXISTS leadcalls_pacer_waiters (
+	name        text NOT NULL,
+	waiter      text NOT NULL,          -- token of a waiting Interactive Acquire
+	lease_until timestamptz NOT NULL,   -- renewed while waiting; ignored after this
+	PRIMARY KEY (name, waiter)
+)`,
+}
+
+// Migrate creates the tables the Pacer needs (leadcalls_pacer and
+// leadcalls_pacer_waiters) if they do not exist, in the first schema of the
+// connection's search_path. It is idempotent and safe to run from several
+// processes at once: the statements run in one transaction under a
+// transaction-scoped advisory lock.
+func Migrate(ctx context.Context, db *sql.DB) (err error) {
+	if db == nil {
+		return errors.New("pgcoord: Migrate: nil db")
+	}
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("pgcoord: migrate: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			_ = tx.Rollback()
+		}
+	}()
+	if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock($1)", LockKey(migrateLockName)); err != nil {
+		return fmt.Errorf("pgcoord: migrate: %w", err)
+	}
+	for _, stmt := range schema {
+		if _, err := tx.ExecContext(ctx, stmt); err != nil {
+			return fmt.Errorf("pgcoord: migrate: %w", err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("pgcoord: migrate: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,345 @@
+package pgcoord_test
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/leadcalls/leadcalls/callyzer"
+	"github.com/leadcalls/leadcalls/storage/pgcoord"
+)
+
+// unusedDB is a *sql.DB for tests that fail before any I/O.
+func unusedDB(t *testing.T) *sql.DB {
+	t.Helper()
+	db := sql.OpenDB(nil)
+	t.Cleanup(func() { _ = db.Close() })
+	return db
+}
+
+func newPacer(t *testing.T, db *sql.DB, name string, interval time.Duration, opts ...pgcoord.Option) *pgcoord.Pacer {
+	t.Helper()
+	p, err := pgcoord.NewPacer(db, name, interval, opts...)
+	require.NoError(t, err)
+	return p
+}
+
+func TestNewPacerRejectsBadInput(t *testing.T) {
+	t.Parallel()
+	db := unusedDB(t)
+	for name, tc := range map[string]struct {
+		db       *sql.DB
+		name     string
+		interval time.Duration
+		opts     []pgcoord.Option
+	}{
+		"nil db":            {nil, "acct", time.Second, nil},
+		"empty name":        {db, "", time.Second, nil},
+		"negative interval": {db, "acct", -time.Second, nil},
+		"zero lease":        {db, "acct", time.Second, []pgcoord.Option{pgcoord.WithLease(0)}},
+		"zero poll":         {db, "acct", time.Second, []pgcoord.Option{pgcoord.WithPollInterval(0)}},
+		"poll over cap":     {db, "acct", time.Second, []pgcoord.Option{pgcoord.WithPollInterval(time.Second)}},
+		"nil logger":        {db, "acct", time.Second, []pgcoord.Option{pgcoord.WithLogger(nil)}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			p, err := pgcoord.NewPacer(tc.db, tc.name, tc.interval, tc.opts...)
+			require.Error(t, err)
+			require.Nil(t, p)
+		})
+	}
+}
+
+func TestAcquireFailsBeforeIO(t *testing.T) {
+	t.Parallel()
+	p := newPacer(t, unusedDB(t), "acct", time.Second)
+
+	_, err := p.Acquire(t.Context(), callyzer.Priority(7))
+	require.ErrorContains(t, err, "unknown priority")
+
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	_, err = p.Acquire(ctx, callyzer.Interactive)
+	require.ErrorIs(t, err, context.Canceled)
+}
+
+func TestMigrateConcurrentAndIdempotent(t *testing.T) {
+	t.Parallel()
+	d := newTestDB(t)
+	var g errgroup.Group
+	for range 4 {
+		db := d.replica(t)
+		g.Go(func() error { return pgcoord.Migrate(t.Context(), db) })
+	}
+	require.NoError(t, g.Wait())
+	db := d.replica(t)
+	require.NoError(t, pgcoord.Migrate(t.Context(), db), "a second run changes nothing and succeeds")
+
+	p := newPacer(t, db, d.schema, time.Millisecond)
+	release, err := p.Acquire(t.Context(), callyzer.Background)
+	require.NoError(t, err)
+	release()
+}
+
+func TestAcquireWithoutMigrateSaysSo(t *testing.T) {
+	t.Parallel()
+	d := newTestDB(t)
+	p := newPacer(t, d.replica(t), d.schema, time.Millisecond)
+	_, err := p.Acquire(t.Context(), callyzer.Background)
+	require.ErrorContains(t, err, "pgcoord.Migrate")
+}
+
+// TestPacerAcrossReplicas runs three replicas (separate pools) with three
+// goroutines each, mixing priorities, and checks what a Callyzer server
+// would see: never two holders at once, and starts at least the interval
+// apart.
+func TestPacerAcrossReplicas(t *testing.T) {
+	t.Parallel()
+	const (
+		interval   = 30 * time.Millisecond
+		replicas   = 3
+		goroutines = 3
+		rounds     = 8
+	)
+	d := newTestDB(t)
+	dbs := d.migrated(t, replicas)
+
+	type span struct {
+		start, end time.Time
+		who        string
+	}
+	var (
+		mu       sync.Mutex
+		spans    []span
+		inFlight atomic.Int32
+		overlaps atomic.Int32
+	)
+	// A broken pacer fails the test instead of hanging it.
+	ctx, cancel := context.WithTimeout(t.Context(), 15*time.Second)
+	defer cancel()
+	var g errgroup.Group
+	for r, db := range dbs {
+		p := newPacer(t, db, d.schema, interval, pgcoord.WithPollInterval(5*time.Millisecond))
+		for gr := range goroutines {
+			g.Go(func() error {
+				for i := range rounds {
+					prio := callyzer.Background
+					if (r+gr+i)%3 == 0 {
+						prio = callyzer.Interactive
+					}
+					release, err := p.Acquire(ctx, prio)
+					if err != nil {
+						return err
+					}
+					start := time.Now()
+					if inFlight.Add(1) > 1 {
+						overlaps.Add(1)
+					}
+					// The "request": some outlast the interval, so that
+					// only the in-flight rule keeps the next one out.
+					work := time.Millisecond
+					if i%4 == 0 {
+						work = interval + 10*time.Millisecond
+					}
+					time.Sleep(work)
+					inFlight.Add(-1)
+					end := time.Now()
+					release()
+					mu.Lock()
+					spans = append(spans, span{start, end, fmt.Sprintf("r%d/g%d/%d", r, gr, i)})
+					mu.Unlock()
+				}
+				return nil
+			})
+		}
+	}
+	require.NoError(t, g.Wait())
+	require.Zero(t, overlaps.Load(), "two callers held the slot at once")
+	require.Len(t, spans, replicas*goroutines*rounds)
+
+	// Release moves the next start to the database start time + interval +
+	// the claim's round trip, so the times at which Acquire returned are
+	// themselves interval apart. What remains is clock reading: the time
+	// between Acquire's last clock read and the test's time.Now() right
+	// after it returns (microseconds, more if the goroutine is descheduled
+	// in between), and the database clock (wall) against Go's monotonic
+	// clock. 2ms covers both; a pacer that ignored the interval would miss
+	// by up to 30ms.
+	const tolerance = 2 * time.Millisecond
+	slices.SortFunc(spans, func(a, b span) int { return a.start.Compare(b.start) })
+	for i := 1; i < len(spans); i++ {
+		prev, cur := spans[i-1], spans[i]
+		require.False(t, cur.start.Before(prev.end), "%s started before %s ended", cur.who, prev.who)
+		gap := cur.start.Sub(prev.start)
+		require.GreaterOrEqual(t, gap, interval-tolerance, "%s started %v after %s", cur.who, gap, prev.who)
+	}
+}
+
+// waiter starts an Acquire on its own Pacer and reports once it has polled
+// without getting the slot (so it is waiting, and an Interactive one has its
+// waiter row), and again when it got the slot.
+type waiter struct {
+	label   string
+	waiting chan struct{}
+	got     chan error
+	release func()
+}
+
+func startWaiter(t *testing.T, ctx context.Context, db *sql.DB, name string, interval time.Duration,
+	prio callyzer.Priority, label string, order chan<- string) *waiter {
+	t.Helper()
+	p := newPacer(t, db, name, interval, pgcoord.WithPollInterval(5*time.Millisecond))
+	w := &waiter{label: label, waiting: make(chan struct{}), got: make(chan error, 1)}
+	var once sync.Once
+	pgcoord.SetPollHook(p, func(callyzer.Priority) { once.Do(func() { close(w.waiting) }) })
+	go func() {
+		release, err := p.Acquire(ctx, prio)
+		if err == nil {
+			if order != nil {
+				order <- label
+			}
+			w.release = release
+		}
+		w.got <- err
+	}()
+	return w
+}
+
+func waitFor(t *testing.T, ch <-chan struct{}, what string) {
+	t.Helper()
+	select {
+	case <-ch:
+	case <-time.After(5 * time.Second):
+		t.Fatalf("timed out waiting for %s", what)
+	}
+}
+
+func TestPacerServesInteractiveFirstAcrossReplicas(t *testing.T) {
+	t.Parallel()
+	const interval = 20 * time.Millisecond
+	d := newTestDB(t)
+	dbs := d.migrated(t, 4)
+	ctx := t.Context()
+
+	holder := newPacer(t, dbs[0], d.schema, interval)
+	releaseHolder, err := holder.Acquire(ctx, callyzer.Background)
+	require.NoError(t, err)
+
+	order := make(chan string, 8)
+	var waiters []*waiter
+	for i, db := range []*sql.DB{dbs[1], dbs[1], dbs[2], dbs[2]} {
+		w := startWaiter(t, ctx, db, d.schema, interval, callyzer.Background, fmt.Sprintf("background-%d", i), order)
+		waitFor(t, w.waiting, w.label+" to wait")
+		waiters = append(waiters, w)
+	}
+	// Interactive callers arrive last, on two other replicas.
+	for i, db := range []*sql.DB{dbs[3], dbs[1]} {
+		w := startWaiter(t, ctx, db, d.schema, interval, callyzer.Interactive, fmt.Sprintf("interactive-%d", i), order)
+		waitFor(t, w.waiting, w.label+" to wait")
+		waiters = append(waiters, w)
+	}
+	releaseHolder()
+
+	// Hand the slot on as each waiter gets it; record the order.
+	var got []string
+	for range waiters {
+		var label string
+		select {
+		case label = <-order:
+		case <-time.After(5 * time.Second):
+			t.Fatalf("no waiter got the slot; order so far %v", got)
+		}
+		got = append(got, label)
+		for _, w := range waiters {
+			if w.label == label {
+				require.NoError(t, <-w.got)
+				w.release()
+			}
+		}
+	}
+	require.ElementsMatch(t, []string{"interactive-0", "interactive-1"}, got[:2],
+		"interactive callers must get the next slots, before every waiting background caller; order %v", got)
+}
+
+func TestPacerCancelWhileWaiting(t *testing.T) {
+	t.Parallel()
+	const interval = 10 * time.Millisecond
+	d := newTestDB(t)
+	dbs := d.migrated(t, 3)
+
+	holder := newPacer(t, dbs[0], d.schema, interval)
+	releaseHolder, err := holder.Acquire(t.Context(), callyzer.Background)
+	require.NoError(t, err)
+
+	for _, prio := range []callyzer.Priority{callyzer.Interactive, callyzer.Background} {
+		ctx, cancel := context.WithCancel(t.Context())
+		w := startWaiter(t, ctx, dbs[1], d.schema, interval, prio, "waiter", nil)
+		waitFor(t, w.waiting, "the waiter to wait")
+		cancel()
+		select {
+		case err := <-w.got:
+			require.ErrorIs(t, err, context.Canceled)
+		case <-time.After(5 * time.Second):
+			t.Fatal("Acquire did not return after its context was cancelled")
+		}
+	}
+	var rows int
+	require.NoError(t, dbs[2].QueryRowContext(t.Context(),
+		"SELECT count(*) FROM leadcalls_pacer_waiters").Scan(&rows))
+	require.Zero(t, rows, "a cancelled interactive waiter must remove its row")
+
+	// Had the cancelled interactive waiter's row stayed, this background
+	// caller would be held back for its 5s lease.
+	releaseHolder()
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Second)
+	defer cancel()
+	release, err := newPacer(t, dbs[2], d.schema, interval).Acquire(ctx, callyzer.Background)
+	require.NoError(t, err)
+	release()
+}
+
+func TestPacerLeaseFreesSlotOfCrashedHolder(t *testing.T) {
+	t.Parallel()
+	const (
+		interval = 10 * time.Millisecond
+		lease    = 400 * time.Millisecond
+	)
+	d := newTestDB(t)
+	dbs := d.migrated(t, 3)
+	ctx := t.Context()
+	acquireWithin := func(db *sql.DB, within time.Duration) (func(), error) {
+		ctx, cancel := context.WithTimeout(ctx, within)
+		defer cancel()
+		return newPacer(t, db, d.schema, interval).Acquire(ctx, callyzer.Background)
+	}
+
+	crashed := newPacer(t, dbs[0], d.schema, interval, pgcoord.WithLease(lease))
+	releaseCrashed, err := crashed.Acquire(ctx, callyzer.Background)
+	require.NoError(t, err)
+
+	_, err = acquireWithin(dbs[1], lease/4)
+	require.ErrorIs(t, err, context.DeadlineExceeded, "the slot is held until its lease ends")
+
+	releaseNext, err := acquireWithin(dbs[1], 5*time.Second)
+	require.NoError(t, err, "the lease must free the slot of a holder that never releases")
+
+	// The crashed holder comes back and releases late: that must not free
+	// the slot its successor holds (default lease: 2 minutes).
+	releaseCrashed()
+	_, err = acquireWithin(dbs[2], 150*time.Millisecond)
+	require.ErrorIs(t, err, context.DeadlineExceeded, "a stale release freed another holder's slot")
+
+	releaseNext()
+	releaseNext() // idempotent: must not disturb the next holder either
+	release, err := acquireWithin(dbs[2], 5*time.Second)
+	require.NoError(t, err)
+	release()
+}
