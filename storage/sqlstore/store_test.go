@@ -1,0 +1,313 @@
+package sqlstore
+
+import (
+	"context"
+	"errors"
+	"sort"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+	"github.com/stretchr/testify/require"
+
+	"github.com/leadcalls/leadcalls/callhistory"
+	"github.com/leadcalls/leadcalls/statusmap"
+)
+
+// eachBackend runs f on a fresh, migrated store of every backend, in
+// parallel subtests; server backends skip when not configured.
+func eachBackend(t *testing.T, f func(t *testing.T, s *Store), opts ...Option) {
+	t.Helper()
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			t.Parallel()
+			db, _ := openFresh(t, b.name)
+			f(t, newMigrated(t, db, b.dialect, opts...))
+		})
+	}
+}
+
+// stored returns every call of phone in the store, in the stored form.
+func stored(t *testing.T, s *Store, phone string) []callhistory.Call {
+	t.Helper()
+	got, err := s.Calls(t.Context(), phone, 0)
+	require.NoError(t, err)
+	return got
+}
+
+// want returns calls as the store keeps them: UTC, microseconds, newest
+// first, RowID ignored by the comparison.
+func want(calls []callhistory.Call) []callhistory.Call {
+	out, err := normalise(calls)
+	if err != nil {
+		panic(err)
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		if !out[i].StartedAt.Equal(out[j].StartedAt) {
+			return out[i].StartedAt.After(out[j].StartedAt)
+		}
+		return out[i].CallyzerID < out[j].CallyzerID
+	})
+	return out
+}
+
+var ignoreRowID = cmpopts.IgnoreFields(callhistory.Call{}, "RowID")
+
+func TestReplaceWindowDiff(t *testing.T) {
+	t.Parallel()
+	eachBackend(t, func(t *testing.T, s *Store) {
+		ctx := t.Context()
+		const phone, other = "+48601234567", "+48609999999"
+		first := makeCalls(phone, "a", 6)
+		outside := makeCall(phone, "outside", 0)
+		outside.StartedAt = window.To.Add(time.Second)
+		otherCall := makeCall(other, "o", 1)
+
+		_, err := s.UpsertCalls(ctx, []callhistory.Call{outside, otherCall}, time.Time{})
+		require.NoError(t, err)
+		res, err := s.ReplaceWindow(ctx, phone, window, first, base)
+		require.NoError(t, err)
+		require.Equal(t, callhistory.WriteResult{Inserted: 6}, res)
+		before := stored(t, s, phone)
+		rowIDs := map[string]int64{}
+		for _, c := range before {
+			rowIDs[c.CallyzerID] = c.RowID
+		}
+
+		// Second answer: a-0 unchanged, a-1 changed, a-2 without recording
+		// (keeps the stored one, so unchanged), a-3..a-5 gone, b-0 new.
+		second := []callhistory.Call{first[0], first[1], first[2], makeCall(phone, "b-0", 9)}
+		second[1].Status = statusmap.Missed
+		second[2].RecordingURL = ""
+		res, err = s.ReplaceWindow(ctx, phone, window, second, base.Add(-time.Hour))
+		require.NoError(t, err)
+		require.Equal(t, callhistory.WriteResult{Inserted: 1, Updated: 1, Deleted: 3, Unchanged: 2}, res)
+
+		second[2].RecordingURL = first[2].RecordingURL
+		got := stored(t, s, phone)
+		if diff := cmp.Diff(want(append(second, outside)), got, ignoreRowID); diff != "" {
+			t.Fatalf("calls (-want +got):\n%s", diff)
+		}
+		for _, c := range got {
+			if id, ok := rowIDs[c.CallyzerID]; ok {
+				require.Equal(t, id, c.RowID, "row identity of %s", c.CallyzerID)
+			}
+		}
+		require.Len(t, stored(t, s, other), 1, "another number's calls are untouched")
+
+		last, err := s.LastSynced(ctx, phone)
+		require.NoError(t, err)
+		require.True(t, last.Equal(base), "last sync went backwards to %v", last)
+
+		// An empty answer deletes the window and nothing else.
+		res, err = s.ReplaceWindow(ctx, phone, window, nil, base.Add(time.Hour))
+		require.NoError(t, err)
+		require.Equal(t, callhistory.WriteResult{Deleted: 4}, res)
+		if diff := cmp.Diff(want([]callhistory.Call{outside}), stored(t, s, phone), ignoreRowID); diff != "" {
+			t.Fatalf("calls (-want +got):\n%s", diff)
+		}
+		last, err = s.LastSynced(ctx, phone)
+		require.NoError(t, err)
+		require.Equal(t, base.Add(time.Hour), last)
+	})
+}
+
+func TestWindowEdgesAndTimes(t *testing.T) {
+	t.Parallel()
+	eachBackend(t, func(t *testing.T, s *Store) {
+		ctx := t.Context()
+		const phone = "+48601234567"
+		w := callhistory.Window{
+			From: time.Date(2026, 1, 1, 0, 0, 0, 1000, time.FixedZone("CET", 3600)),
+			To:   time.Date(2026, 6, 1, 0, 0, 0, 999000, time.UTC),
+		}
+		atFrom, atTo := makeCall(phone, "from", 0), makeCall(phone, "to", 1)
+		atFrom.StartedAt, atTo.StartedAt = w.From, w.To
+		before, after := makeCall(phone, "before", 2), makeCall(phone, "after", 3)
+		before.StartedAt, after.StartedAt = w.From.Add(-time.Microsecond), w.To.Add(time.Microsecond)
+		atFrom.SyncedAt, atFrom.ModifiedAt = time.Time{}, time.Time{}
+
+		_, err := s.UpsertCalls(ctx, []callhistory.Call{atFrom, atTo, before, after}, time.Time{})
+		require.NoError(t, err)
+		got := stored(t, s, phone)
+		if diff := cmp.Diff(want([]callhistory.Call{atFrom, atTo, before, after}), got, ignoreRowID); diff != "" {
+			t.Fatalf("round trip (-want +got):\n%s", diff)
+		}
+		for _, c := range got {
+			require.Equal(t, time.UTC, c.StartedAt.Location())
+		}
+		res, err := s.ReplaceWindow(ctx, phone, w, nil, time.Time{})
+		require.NoError(t, err)
+		require.Equal(t, callhistory.WriteResult{Deleted: 2}, res, "the calls exactly at From and To are in the window")
+		if diff := cmp.Diff(want([]callhistory.Call{before, after}), stored(t, s, phone), ignoreRowID); diff != "" {
+			t.Fatalf("after (-want +got):\n%s", diff)
+		}
+		last, err := s.LastSynced(ctx, phone)
+		require.NoError(t, err)
+		require.True(t, last.IsZero(), "a zero syncedAt records nothing")
+	})
+}
+
+func TestUpsertCalls(t *testing.T) {
+	t.Parallel()
+	eachBackend(t, func(t *testing.T, s *Store) {
+		ctx := t.Context()
+		p1, p2 := "+48601000111", "+48601000222"
+		calls := append(makeCalls(p1, "x", 3), makeCalls(p2, "y", 2)...)
+		dup := calls[0]
+		dup.Note = "another copy"
+		_, err := s.UpsertCalls(ctx, append(calls, dup), base)
+		require.ErrorIs(t, err, ErrInvalid, "a repeated id")
+		res, err := s.UpsertCalls(ctx, calls, base)
+		require.NoError(t, err)
+		require.Equal(t, callhistory.WriteResult{Inserted: 5}, res)
+
+		calls[0] = dup
+		calls[1].DurationSeconds = 999
+		calls[2].RecordingURL = ""
+		res, err = s.UpsertCalls(ctx, calls[:3], base.Add(-time.Minute))
+		require.NoError(t, err)
+		require.Equal(t, callhistory.WriteResult{Updated: 2, Unchanged: 1}, res)
+
+		calls[2].RecordingURL = "https://rec.example/x-0002"
+		if diff := cmp.Diff(want(calls[:3]), stored(t, s, p1), ignoreRowID); diff != "" {
+			t.Fatalf("p1 (-want +got):\n%s", diff)
+		}
+		limited, err := s.Calls(ctx, p1, 2)
+		require.NoError(t, err)
+		require.Len(t, limited, 2)
+		for _, p := range []string{p1, p2} {
+			last, err := s.LastSynced(ctx, p)
+			require.NoError(t, err)
+			require.Equal(t, base, last, p)
+		}
+		none, err := s.Calls(ctx, "+48600000000", 10)
+		require.NoError(t, err)
+		require.NotNil(t, none)
+		require.Empty(t, none)
+	})
+}
+
+func TestInvalidArguments(t *testing.T) {
+	t.Parallel()
+	eachBackend(t, func(t *testing.T, s *Store) {
+		ctx := t.Context()
+		const phone = "+48601234567"
+		otherNumber := makeCall("+48609999999", "z", 1)
+		outside := makeCall(phone, "z", 1)
+		outside.StartedAt = window.From.Add(-time.Second)
+		noID := makeCall(phone, "", 1)
+		tests := []struct {
+			name string
+			run  func() error
+		}{
+			{"another number", func() error {
+				_, err := s.ReplaceWindow(ctx, phone, window, []callhistory.Call{otherNumber}, base)
+				return err
+			}},
+			{"outside the window", func() error {
+				_, err := s.ReplaceWindow(ctx, phone, window, []callhistory.Call{outside}, base)
+				return err
+			}},
+			{"no id", func() error { _, err := s.UpsertCalls(ctx, []callhistory.Call{noID}, base); return err }},
+			{"from after to", func() error {
+				_, err := s.ReplaceWindow(ctx, phone, callhistory.Window{From: window.To, To: window.From}, nil, base)
+				return err
+			}},
+		}
+		for _, tt := range tests {
+			require.ErrorIs(t, tt.run(), ErrInvalid, tt.name)
+		}
+		require.Empty(t, stored(t, s, phone))
+	})
+}
+
+// TestFaultsLeaveStoreUnchanged aborts writes at every hook point, with an
+// error and with a panic, and checks every row and the sync state.
+func TestFaultsLeaveStoreUnchanged(t *testing.T) {
+	t.Parallel()
+	boom := errors.New("injected")
+	points := []struct {
+		name  string
+		hooks func(fail func() error) *callhistory.StoreHooks
+	}{
+		{"after delete", func(f func() error) *callhistory.StoreHooks { return &callhistory.StoreHooks{AfterDelete: f} }},
+		{"first write", func(f func() error) *callhistory.StoreHooks {
+			return &callhistory.StoreHooks{BeforeWrite: func(k int) error { return onK(k, 1, f) }}
+		}},
+		{"last write", func(f func() error) *callhistory.StoreHooks {
+			return &callhistory.StoreHooks{BeforeWrite: func(k int) error { return onK(k, 240, f) }}
+		}},
+		{"before commit", func(f func() error) *callhistory.StoreHooks { return &callhistory.StoreHooks{BeforeCommit: f} }},
+	}
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			t.Parallel()
+			db, _ := openFresh(t, b.name)
+			const phone = "+48601234567"
+			hooks := &callhistory.StoreHooks{}
+			s := newMigrated(t, db, b.dialect, WithHooks(hooks))
+			s.maxRows = 50 // so that every step spans several statements
+			// 200 stored calls; the new answer keeps 40 (changed), drops
+			// 160 and adds 200.
+			_, err := s.ReplaceWindow(t.Context(), phone, window, makeCalls(phone, "old", 200), base)
+			require.NoError(t, err)
+			before := stored(t, s, phone)
+			next := append(makeCalls(phone, "new", 200), makeCalls(phone, "old", 40)...)
+			for i := 200; i < 240; i++ {
+				next[i].Note = "changed"
+			}
+			for _, p := range points {
+				for _, panics := range []bool{false, true} {
+					fail := func() error {
+						if panics {
+							panic(boom)
+						}
+						return boom
+					}
+					*hooks = *p.hooks(fail)
+					func() {
+						defer func() {
+							r := recover()
+							require.Equal(t, panics, r != nil, "%s: panic passed on", p.name)
+						}()
+						_, err := s.ReplaceWindow(t.Context(), phone, window, next, base.Add(time.Hour))
+						require.ErrorIs(t, err, boom, p.name)
+					}()
+					*hooks = callhistory.StoreHooks{}
+					if diff := cmp.Diff(before, stored(t, s, phone)); diff != "" {
+						t.Fatalf("%s (panic %v): store changed (-before +after):\n%s", p.name, panics, diff)
+					}
+					last, err := s.LastSynced(t.Context(), phone)
+					require.NoError(t, err)
+					require.Equal(t, base, last, p.name)
+				}
+			}
+			// The store still works after the aborted writes.
+			res, err := s.ReplaceWindow(t.Context(), phone, window, next, base.Add(time.Hour))
+			require.NoError(t, err)
+			require.Equal(t, callhistory.WriteResult{Inserted: 200, Updated: 40, Deleted: 160}, res)
+		})
+	}
+}
+
+func onK(k, at int, f func() error) error {
+	if k == at {
+		return f()
+	}
+	return nil
+}
+
+func TestCancelledContext(t *testing.T) {
+	t.Parallel()
+	eachBackend(t, func(t *testing.T, s *Store) {
+		ctx, cancel := context.WithCancel(t.Context())
+		cancel()
+		_, err := s.ReplaceWindow(ctx, "+48601234567", window, makeCalls("+48601234567", "c", 3), base)
+		require.ErrorIs(t, err, context.Canceled)
+		_, err = s.Calls(ctx, "+48601234567", 0)
+		require.ErrorIs(t, err, context.Canceled)
+		require.Empty(t, stored(t, s, "+48601234567"))
+	})
+}
