@@ -19,6 +19,11 @@
 // the nanosecond, in UTC. Calls(phone) reads an index by number; it sorts
 // the number's calls on every read.
 //
+// A Store also keeps the periodic sync's state (callhistory.SyncStateStore),
+// so a callhistory.Syncer on a memstore needs no SyncConfig.State:
+//
+//	syncer, err := callhistory.NewSyncer(callhistory.SyncConfig{Source: client, Store: store})
+//
 // The contract decisions (see storagetest for the full list): a CallyzerID
 // twice in one write is an error; a call already stored under another number
 // moves to the new one, keeping its RowID, and counts as updated; the RowID a
@@ -35,12 +40,14 @@
 //
 // A panic in a hook propagates to the caller, after the number's lock is
 // released; the store is left as it was. Calls and LastSynced fail only
-// when ctx is done. On error the WriteResult is zero.
+// when ctx is done. On error the WriteResult is zero. SyncState fails only
+// when ctx is done; SaveSyncState also refuses an empty name (wrapping
+// ErrInvalidInput).
 //
 // # Testing
 //
 // The package passes storagetest.Run at nanosecond precision, fault
-// injection (WithHooks) and concurrency subtests included. A test runs the
+// injection (WithHooks), concurrency and sync-state subtests included. A test runs the
 // suite's concurrency subtests with the per-number lock disabled and checks
 // that they fail, and a deterministic test (testing/synctest) shows that a
 // writer waits for a writer of its own number and not for one of another.

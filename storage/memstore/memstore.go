@@ -52,9 +52,13 @@ type Store struct {
 	byID       map[string]*callhistory.Call            // CallyzerID -> call; stored calls are never modified
 	byPhone    map[string]map[string]*callhistory.Call // phone -> CallyzerID -> call
 	lastSynced map[string]time.Time
+	syncStates map[string]callhistory.SyncState // by sync name; values hold no references
 }
 
-var _ callhistory.Store = (*Store)(nil)
+var (
+	_ callhistory.Store          = (*Store)(nil)
+	_ callhistory.SyncStateStore = (*Store)(nil)
+)
 
 // New returns an empty Store.
 func New(opts ...Option) *Store {
@@ -63,6 +67,7 @@ func New(opts ...Option) *Store {
 		byID:       map[string]*callhistory.Call{},
 		byPhone:    map[string]map[string]*callhistory.Call{},
 		lastSynced: map[string]time.Time{},
+		syncStates: map[string]callhistory.SyncState{},
 	}
 	for _, o := range opts {
 		o(s)

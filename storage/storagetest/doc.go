@@ -21,6 +21,14 @@
 // and rounds of the Concurrency subtests; default 8 x 10) and
 // WithTimePrecision (default a microsecond).
 //
+// Run also checks callhistory.SyncStateStore (the SyncState group) when the
+// store implements it; RunSyncState runs those cases alone, for a state
+// store that is not a callhistory.Store:
+//
+//	storagetest.RunSyncState(t, func(t *testing.T) callhistory.SyncStateStore {
+//		return mystore.New(openTestDB(t))
+//	})
+//
 // Snapshot and State.Diff are exported for a host's own "nothing changed"
 // checks, e.g. after a failed refresh.
 //
@@ -86,6 +94,15 @@
 //     exactly one answer. UpsertCalls racing with ReplaceWindow loses no
 //     upsert; the last-sync date never goes backwards. Writers of different
 //     numbers do not disturb each other.
+//   - Sync states (SyncState group): a name never saved reads as the zero
+//     SyncState with a nil error; a save replaces the whole state (no field
+//     of the previous one lingers: a store must not merge) and every field
+//     round-trips, times to the precision and by instant, text as UTF-8
+//     (Polish letters, an emoji); names are independent (any UTF-8, up to
+//     105 bytes in the suite); an empty name is refused; a done context
+//     fails both methods with an error wrapping ctx.Err() and changes
+//     nothing. A store can keep the state as one JSON document per name:
+//     SyncState marshals to JSON and back without loss.
 //
 // # Errors
 //
@@ -97,7 +114,9 @@
 //
 // storage/memstore runs the suite at nanosecond precision with Parallel,
 // and shows that the Concurrency subtests fail when its per-number lock is
-// disabled. storage/sqlstore runs it on SQLite, PostgreSQL and MariaDB. The
+// disabled. This package's own tests show that the SyncState cases fail
+// stores that merge on save, ignore the name or the context, keep whole
+// seconds, or drop the backfill progress. storage/sqlstore runs it on SQLite, PostgreSQL and MariaDB. The
 // suite writes at most a few hundred transactions per run, and one
 // 1,000-call window (ReplaceWindow/LargeWindow).
 package storagetest

@@ -64,8 +64,10 @@ type NewStoreFunc = func(t *testing.T, hooks *callhistory.StoreHooks) callhistor
 // subtests the hooks only yield the processor, to widen race windows.
 //
 // The subtests are grouped as RoundTrip, ReplaceWindow, UpsertCalls, Calls,
-// LastSynced, Context, Faults and Concurrency; select parts with go test
-// -run, e.g. -run 'TestStore/Faults'.
+// LastSynced, Context, Faults, Concurrency and SyncState; select parts with
+// go test -run, e.g. -run 'TestStore/Faults'. SyncState (see RunSyncState)
+// runs when the store also implements callhistory.SyncStateStore, and skips,
+// saying so, when it does not.
 func Run(t *testing.T, newStore NewStoreFunc, opts ...Option) {
 	t.Helper()
 	cfg := defaultConfig()
@@ -81,6 +83,7 @@ func Run(t *testing.T, newStore NewStoreFunc, opts ...Option) {
 	s.group(t, "Context", s.contextTests())
 	s.group(t, "Faults", s.faultTests())
 	s.group(t, "Concurrency", s.concurrencyTests())
+	s.syncStateGroup(t)
 }
 
 type suite struct {

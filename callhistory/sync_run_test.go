@@ -1,0 +1,243 @@
+package callhistory_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"iter"
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+	"testing/synctest"
+	"time"
+	"unicode/utf8"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/stretchr/testify/require"
+
+	"github.com/leadcalls/leadcalls/callhistory"
+	"github.com/leadcalls/leadcalls/callyzer"
+	"github.com/leadcalls/leadcalls/callyzer/callyzertest"
+	"github.com/leadcalls/leadcalls/storage/memstore"
+)
+
+// emptySource is a Callyzer without calls that records when each pass made
+// its first (incremental) query. With block set, every query waits for its
+// context to end.
+type emptySource struct {
+	block bool
+	mu    sync.Mutex
+	at    []time.Time
+}
+
+func (s *emptySource) HistoryPages(ctx context.Context, q callyzer.HistoryQuery) iter.Seq2[*callyzer.HistoryPage, error] {
+	return func(yield func(*callyzer.HistoryPage, error) bool) {
+		s.mu.Lock()
+		s.at = append(s.at, time.Now())
+		s.mu.Unlock()
+		if s.block {
+			<-ctx.Done()
+			yield(nil, ctx.Err())
+			return
+		}
+		yield(&callyzer.HistoryPage{PageNo: 1, Attempts: 1, ChunkFrom: q.SyncedFrom, ChunkTo: q.SyncedTo}, nil)
+	}
+}
+
+func (s *emptySource) HistoryPage(ctx context.Context, q callyzer.HistoryQuery, pageNo int) (*callyzer.HistoryPage, error) {
+	return &callyzer.HistoryPage{PageNo: pageNo, Attempts: 1, ChunkFrom: q.CallFrom, ChunkTo: q.CallTo}, nil
+}
+
+func (s *emptySource) passes() []time.Time {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]time.Time(nil), s.at...)
+}
+
+func newRunSyncer(t *testing.T, src *emptySource) *callhistory.Syncer {
+	t.Helper()
+	s, err := callhistory.NewSyncer(callhistory.SyncConfig{Source: src, Store: memstore.New(), Logger: slog.New(slog.DiscardHandler)})
+	require.NoError(t, err)
+	return s
+}
+
+func TestSyncRunPassesWithJitterAndStopsOnCancel(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		src := &emptySource{}
+		s := newRunSyncer(t, src)
+		ctx, cancel := context.WithCancel(t.Context())
+		done := make(chan error, 1)
+		start := time.Now()
+		go func() { done <- s.Run(ctx, time.Minute) }()
+
+		time.Sleep(20*time.Minute + time.Second)
+		synctest.Wait()
+		at := src.passes()
+		require.True(t, at[0].Equal(start), "the first pass runs at once")
+		require.GreaterOrEqual(t, len(at), 19)
+		require.LessOrEqual(t, len(at), 23)
+		gaps := map[time.Duration]bool{}
+		for i := 1; i < len(at); i++ {
+			gap := at[i].Sub(at[i-1])
+			require.GreaterOrEqual(t, gap, 54*time.Second, "gap %d", i)
+			require.LessOrEqual(t, gap, 66*time.Second, "gap %d", i)
+			gaps[gap] = true
+		}
+		require.Greater(t, len(gaps), 1, "the waits are jittered")
+
+		cancel()
+		synctest.Wait() // Run has returned: nothing of it is left running
+		require.NoError(t, <-done)
+		st, err := s.State(t.Context())
+		require.NoError(t, err)
+		require.Equal(t, callhistory.SyncIdle, st.Status)
+		require.Zero(t, st.ConsecutiveFailures)
+	})
+}
+
+func TestSyncRunCancelledMidPass(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		src := &emptySource{block: true}
+		s := newRunSyncer(t, src)
+		ctx, cancel := context.WithCancel(t.Context())
+		done := make(chan error, 1)
+		go func() { done <- s.Run(ctx, time.Minute) }()
+		synctest.Wait() // the first pass waits on Callyzer
+		st, err := s.State(t.Context())
+		require.NoError(t, err)
+		require.Equal(t, callhistory.SyncRunning, st.Status, "the state shows the pass under way")
+		require.False(t, st.RunningSince.IsZero())
+
+		cancel()
+		synctest.Wait()
+		require.NoError(t, <-done)
+		st, err = s.State(t.Context())
+		require.NoError(t, err)
+		require.Equal(t, callhistory.SyncIdle, st.Status, "a cancelled pass is not a failure")
+		require.Zero(t, st.ConsecutiveFailures)
+		require.Contains(t, st.LastError, "interrupted")
+		require.True(t, st.RunningSince.IsZero())
+		require.Len(t, src.passes(), 1)
+	})
+}
+
+func TestSyncRunRefusesABadInterval(t *testing.T) {
+	t.Parallel()
+	s := newRunSyncer(t, &emptySource{})
+	require.Error(t, s.Run(t.Context(), 0))
+	require.Error(t, s.Run(t.Context(), -time.Second))
+}
+
+// statelessStore is a Store that keeps no sync state.
+type statelessStore struct{ callhistory.Store }
+
+func TestNewSyncerChecksConfig(t *testing.T) {
+	t.Parallel()
+	src, store := &emptySource{}, memstore.New()
+	for _, tc := range []struct {
+		name string
+		cfg  callhistory.SyncConfig
+	}{
+		{"NoSource", callhistory.SyncConfig{Store: store}},
+		{"NoStore", callhistory.SyncConfig{Source: src}},
+		{"NoStateStore", callhistory.SyncConfig{Source: src, Store: statelessStore{store}}},
+		{"NegativeOverlap", callhistory.SyncConfig{Source: src, Store: store, Overlap: -time.Second}},
+		{"NegativeBackfill", callhistory.SyncConfig{Source: src, Store: store, BackfillMonths: -1}},
+		{"NegativeMaxWindow", callhistory.SyncConfig{Source: src, Store: store, MaxWindow: -time.Hour}},
+		{"FractionalMaxWindow", callhistory.SyncConfig{Source: src, Store: store, MaxWindow: 1500 * time.Millisecond}},
+		{"NegativeBatch", callhistory.SyncConfig{Source: src, Store: store, BatchSize: -1}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			s, err := callhistory.NewSyncer(tc.cfg)
+			require.Error(t, err)
+			require.Nil(t, s)
+		})
+	}
+	s, err := callhistory.NewSyncer(callhistory.SyncConfig{Source: src, Store: statelessStore{store}, State: store})
+	require.NoError(t, err)
+	require.NotNil(t, s)
+}
+
+// countingStore records the size of every UpsertCalls.
+type countingStore struct {
+	*memstore.Store
+	mu    sync.Mutex
+	sizes []int
+}
+
+func (s *countingStore) UpsertCalls(ctx context.Context, calls []callhistory.Call, at time.Time) (callhistory.WriteResult, error) {
+	s.mu.Lock()
+	s.sizes = append(s.sizes, len(calls))
+	s.mu.Unlock()
+	return s.Store.UpsertCalls(ctx, calls, at)
+}
+
+func TestSyncBatchSizeBoundsEachWrite(t *testing.T) {
+	t.Parallel()
+	var store *countingStore
+	env := newSyncEnv(t, syncOptions{
+		server: callyzertest.Options{Calls: spreadCalls("bs-", 12, syncNow.Add(-3*time.Hour), time.Hour)},
+		config: func(c *callhistory.SyncConfig) {
+			c.BatchSize = 2
+			store = &countingStore{Store: c.Store.(*memstore.Store)}
+			c.Store = store
+		},
+	})
+	rep, err := env.syncer.RunOnce(t.Context())
+	require.NoError(t, err)
+	require.Equal(t, 12, rep.Inserted)
+	store.mu.Lock()
+	defer store.mu.Unlock()
+	// Pages of 5, 5 and 2 rows, written 2 at a time; the incremental read
+	// found nothing and wrote nothing.
+	require.Equal(t, []int{2, 2, 1, 2, 2, 1, 2}, store.sizes)
+}
+
+func TestSyncStateJSONRoundTrip(t *testing.T) {
+	t.Parallel()
+	at := time.Date(2026, 11, 25, 14, 0, 0, 123456789, time.UTC)
+	counts := callhistory.SyncCounts{Pages: 1, Requests: 2, Seen: 3, Skipped: 4, Inserted: 5, Updated: 6, Unchanged: 7}
+	full := callhistory.SyncState{
+		Status: callhistory.SyncFailedOther, RunningSince: at, LastSuccess: at.Add(-time.Hour),
+		LastError: "błąd 🚀", ConsecutiveFailures: 2, Cursor: at.Add(-2 * time.Hour),
+		Backfill: callhistory.BackfillProgress{From: at.AddDate(0, -6, 0), To: at, ChunkFrom: at.AddDate(0, -1, 0),
+			ChunkTo: at.Add(-time.Second), NextPage: 3, Seen: 200, Done: true},
+		LastReport: callhistory.SyncReport{SyncCounts: counts, Incremental: counts, Backfill: counts,
+			StartedAt: at, Duration: 1500 * time.Millisecond, Status: callhistory.SyncIdle},
+	}
+	for _, st := range []callhistory.SyncState{full, {}} {
+		raw, err := json.Marshal(st)
+		require.NoError(t, err)
+		var back callhistory.SyncState
+		require.NoError(t, json.Unmarshal(raw, &back))
+		require.Empty(t, cmp.Diff(st, back), "%s", raw)
+	}
+	raw, err := json.Marshal(callhistory.SyncState{})
+	require.NoError(t, err)
+	require.JSONEq(t, `{}`, string(raw), "the zero state is an empty document")
+}
+
+// failingStore fails every upsert with a long error.
+type failingStore struct{ *memstore.Store }
+
+func (failingStore) UpsertCalls(context.Context, []callhistory.Call, time.Time) (callhistory.WriteResult, error) {
+	return callhistory.WriteResult{}, errors.New(strings.Repeat("żółw ", 1000))
+}
+
+func TestSyncLastErrorIsBounded(t *testing.T) {
+	t.Parallel()
+	env := newSyncEnv(t, syncOptions{
+		server: callyzertest.Options{Calls: spreadCalls("le-", 2, syncNow.Add(-3*time.Hour), time.Hour)},
+		config: func(c *callhistory.SyncConfig) { c.Store = failingStore{c.Store.(*memstore.Store)} },
+	})
+	_, err := env.syncer.RunOnce(t.Context())
+	require.ErrorIs(t, err, callhistory.ErrStore)
+	st := env.state(t)
+	require.LessOrEqual(t, len(st.LastError), callhistory.MaxSyncErrorLen)
+	require.Greater(t, len(st.LastError), callhistory.MaxSyncErrorLen-8)
+	require.True(t, utf8.ValidString(st.LastError))
+}
