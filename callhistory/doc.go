@@ -1,6 +1,6 @@
 // Package callhistory holds the use cases of leadcalls: refreshing one
-// lead's call history from Callyzer on demand (Refresher), and reading what
-// is stored. It defines the interfaces it consumes: Store (where calls live;
+// lead's call history from Callyzer on demand (Refresher), reading what is
+// stored, and the periodic sync of all employees' calls (Syncer). It defines the interfaces it consumes: Store (where calls live;
 // storage/memstore and storage/sqlstore implement it), Leads (the host CRM's
 // leads) and Authorizer (who may view a lead; RoleAuthorizer is the
 // default), plus CallSource, which *callyzer.Client implements.
@@ -53,6 +53,39 @@
 // Each refresh (and each failed History) logs one line to Config.Logger with
 // the lead id, the actor id, the number masked by MaskPhone ("+48 601 *** 567")
 // and the Report's counts; never the API key.
+//
+// # The periodic sync
+//
+// Syncer keeps every lead's history current without anyone pressing
+// refresh:
+//
+//	syncer, err := callhistory.NewSyncer(callhistory.SyncConfig{Source: client, Store: store})
+//	...
+//	go syncer.Run(ctx, 5*time.Minute) // or syncer.RunOnce(ctx) from the host's scheduler
+//
+// Run makes a pass at once, then one per interval with ±10% jitter, and
+// returns nil when ctx is done. A pass reads Callyzer by upload time
+// (synced_from/synced_to) over [cursor - Overlap, now] (default overlap 2 h),
+// so calls that phones upload hours or days late are picked up by the next
+// pass. It commits each page with Store.UpsertCalls, using the same
+// FromCallyzer mapping and Callyzer id as Refresh, so a call fetched by both
+// is one row; a sync never deletes and never erases a recording URL. The
+// cursor moves only past committed chunks. The first pass (or
+// Syncer.Backfill) also walks SyncConfig.BackfillMonths (default 6) back by
+// call time in chunks of at most 180 days, saving the chunk and next page
+// after every committed page, so an interrupted backfill resumes at the page
+// that failed. Sync requests are callyzer.Background, so an interactive
+// refresh waits for at most the one request in flight.
+//
+// Syncer.State gives a UI the status (idle, running, failed_unauthorized,
+// failed_rate_limited, failed_other), last success, last error (masked),
+// consecutive failures, cursor, backfill progress and the last SyncReport.
+// The state lives in a SyncStateStore (memstore and sqlstore implement it;
+// it defaults to the Store when that does). On several replicas, give each
+// Syncer a shared Lock, e.g. a PassLockFunc calling storage/pgcoord.TryLock;
+// a replica that finds the lock held gets ErrPassInProgress and does
+// nothing. Share the request budget across replicas with
+// callyzer.WithPacer and a storage/pgcoord pacer.
 //
 // # Errors
 //
