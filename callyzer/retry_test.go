@@ -170,11 +170,15 @@ func TestRetryAfterHoldsTheSharedPacer(t *testing.T) {
 	_, err := c.HistoryPage(t.Context(), oneMonth(), 1)
 	require.ErrorIs(t, err, callyzer.ErrRateLimited)
 
-	// Every caller of the pacer is now held back.
+	// Every caller of the pacer is now held back: one whose deadline comes
+	// before the hold ends is told at once that the key is rate limited.
 	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Millisecond)
 	defer cancel()
 	_, err = p.Acquire(ctx, callyzer.Interactive)
-	require.ErrorIs(t, err, context.DeadlineExceeded)
+	require.ErrorIs(t, err, callyzer.ErrRateLimited, "a wait would have ended in DeadlineExceeded")
+	var held *callyzer.HeldError
+	require.ErrorAs(t, err, &held)
+	require.Greater(t, time.Until(held.Until), 25*time.Second)
 }
 
 func TestCallerDeadlineAndCancel(t *testing.T) {
