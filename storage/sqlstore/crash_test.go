@@ -24,7 +24,7 @@ const (
 	crashDBVar    = "LEADCALLS_SQLSTORE_CRASH_DB"    // the SQLite file
 	crashPointVar = "LEADCALLS_SQLSTORE_CRASH_POINT" // delete, write or commit
 	crashPhone    = "+48601234567"
-	crashCalls    = 200
+	crashCalls    = 100
 	crashReady    = "READY"
 )
 
@@ -48,7 +48,8 @@ func TestHelperProcess(t *testing.T) {
 		t.Skip("run by TestSQLiteCrashConsistency only")
 	}
 	// A tiny page cache makes SQLite spill the uncommitted transaction into
-	// the WAL before commit, the state a crash must not expose.
+	// the WAL before commit, the state a crash must not expose (the parent
+	// checks that it did).
 	db := testdb.OpenDSN(t, testdb.SQLiteDriver, testdb.SQLiteDSN(path)+"&_pragma=cache_size(8)")
 	halt := func() error {
 		fmt.Println(crashReady)
@@ -98,7 +99,12 @@ func TestSQLiteCrashConsistency(t *testing.T) {
 	points := []string{"delete", "write", "commit"}
 	for i := range 20 {
 		point := points[i%len(points)]
-		killMidWrite(t, path, point)
+		walSize := killMidWrite(t, path, point)
+		if point != "delete" {
+			// The uncommitted rows really reached the file a crash
+			// leaves behind (the WAL was empty when the child began).
+			require.Positive(t, walSize, "kill %d (%s): nothing of the write was in the WAL", i+1, point)
+		}
 
 		db, err := sql.Open(testdb.SQLiteDriver, testdb.SQLiteDSN(path))
 		require.NoError(t, err)
@@ -120,8 +126,9 @@ func TestSQLiteCrashConsistency(t *testing.T) {
 }
 
 // killMidWrite runs TestHelperProcess on path, waits for it to reach point
-// and kills it with SIGKILL.
-func killMidWrite(t *testing.T, path, point string) {
+// and kills it with SIGKILL. It returns the size of the WAL file at the
+// crash point.
+func killMidWrite(t *testing.T, path, point string) int64 {
 	t.Helper()
 	cmd := exec.CommandContext(t.Context(), os.Args[0], "-test.run=^TestHelperProcess$", "-test.count=1")
 	cmd.Env = append(os.Environ(), crashDBVar+"="+path, crashPointVar+"="+point)
@@ -144,9 +151,14 @@ func killMidWrite(t *testing.T, path, point string) {
 		}
 		output = append(output, lines.Text())
 	}
+	var walSize int64
+	if fi, err := os.Stat(path + "-wal"); err == nil {
+		walSize = fi.Size()
+	}
 	require.NoError(t, cmd.Process.Kill()) // SIGKILL on Unix
 	err = cmd.Wait()
 	require.True(t, ready, "the child never reached %s:\n%s\n%s", point, strings.Join(output, "\n"), stderr.String())
 	var exit *exec.ExitError
 	require.ErrorAs(t, err, &exit, "the child was not killed")
+	return walSize
 }

@@ -68,8 +68,8 @@ func raceRefreshes(t *testing.T, s1, s2 *Store, rounds int, meet bool) raceOutco
 	for round := range rounds {
 		answers := [2][]callhistory.Call{}
 		for w := range answers {
-			calls := makeCalls(phone, fmt.Sprintf("r%03d-w%d", round, w), 8)
-			shared := makeCalls(phone, fmt.Sprintf("r%03d-shared", round), 4)
+			calls := makeCalls(phone, fmt.Sprintf("r%03d-w%d", round, w), 4)
+			shared := makeCalls(phone, fmt.Sprintf("r%03d-shared", round), 2)
 			for i := range shared {
 				shared[i].Note = fmt.Sprintf("writer %d", w)
 			}
@@ -99,7 +99,9 @@ func raceRefreshes(t *testing.T, s1, s2 *Store, rounds int, meet bool) raceOutco
 		}
 		got, err := s1.Calls(t.Context(), phone, 0)
 		require.NoError(t, err)
-		if cmp.Diff(want(answers[0]), got, ignoreRowID) != "" && cmp.Diff(want(answers[1]), got, ignoreRowID) != "" {
+		// cmp.Equal, not Diff: the answer that lost always differs, and
+		// a diff report per round is costly under -race.
+		if !cmp.Equal(want(answers[0]), got, ignoreRowID) && !cmp.Equal(want(answers[1]), got, ignoreRowID) {
 			out.bad = append(out.bad, fmt.Sprintf("round %d: %d calls stored, neither answer", round, len(got)))
 		}
 	}

@@ -77,6 +77,9 @@ type dialect struct {
 	// upsertSync is the conflict clause of the sync_state insert, keeping
 	// the later date.
 	upsertSync string
+	// upsertSyncer is the conflict clause of the syncer_state insert,
+	// replacing the stored document.
+	upsertSyncer string
 	// insertAlias is written after the table name of an upsert.
 	insertAlias string
 	// versionTable creates the schema-version table.
@@ -97,6 +100,7 @@ var sqliteDialect = dialect{
 		return "ON CONFLICT (callyzer_id) DO UPDATE SET " + assignEach(cols, "excluded.%s")
 	},
 	upsertSync:   "ON CONFLICT (phone) DO UPDATE SET last_synced_at = max(t.last_synced_at, excluded.last_synced_at)",
+	upsertSyncer: "ON CONFLICT (name) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at",
 	insertAlias:  " AS t",
 	versionTable: "CREATE TABLE IF NOT EXISTS {{prefix}}schema_version (version INTEGER NOT NULL PRIMARY KEY, applied_at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP)",
 	timeArg:      func(t time.Time) any { return t.UnixMicro() },
@@ -124,6 +128,7 @@ var postgresDialect = dialect{
 		return "ON CONFLICT (callyzer_id) DO UPDATE SET " + assignEach(cols, "EXCLUDED.%s")
 	},
 	upsertSync:   "ON CONFLICT (phone) DO UPDATE SET last_synced_at = GREATEST(t.last_synced_at, EXCLUDED.last_synced_at)",
+	upsertSyncer: "ON CONFLICT (name) DO UPDATE SET state = EXCLUDED.state, updated_at = EXCLUDED.updated_at",
 	insertAlias:  " AS t",
 	versionTable: "CREATE TABLE IF NOT EXISTS {{prefix}}schema_version (version INTEGER NOT NULL PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())",
 	timeArg:      func(t time.Time) any { return t },
@@ -153,6 +158,7 @@ var mysqlDialect = dialect{
 		return "ON DUPLICATE KEY UPDATE " + assignEach(cols, "VALUES(%s)")
 	},
 	upsertSync:   "ON DUPLICATE KEY UPDATE last_synced_at = GREATEST(last_synced_at, VALUES(last_synced_at))",
+	upsertSyncer: "ON DUPLICATE KEY UPDATE state = VALUES(state), updated_at = VALUES(updated_at)",
 	versionTable: "CREATE TABLE IF NOT EXISTS {{prefix}}schema_version (version INT NOT NULL PRIMARY KEY, applied_at DATETIME(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6))",
 	// Written as text in UTC, so the session time_zone and the DSN's loc
 	// play no part.

@@ -1,7 +1,7 @@
-// Package sqlstore is a callhistory.Store on database/sql, for SQLite,
-// PostgreSQL and MariaDB/MySQL. It imports no driver: the host opens the
-// *sql.DB with the driver of its choice, keeps owning it, and names the
-// dialect.
+// Package sqlstore is a callhistory.Store and callhistory.SyncStateStore
+// on database/sql, for SQLite, PostgreSQL and MariaDB/MySQL. It imports no
+// driver: the host opens the *sql.DB with the driver of its choice, keeps
+// owning it, and names the dialect.
 //
 // # Usage
 //
@@ -32,10 +32,26 @@
 // Tables are named with a prefix (WithTablePrefix; default "leadcalls_"):
 // calls (a surrogate row id, the Callyzer id unique, an index on number and
 // start time, every field of callhistory.Call), sync_state (the last-sync
-// date of each number) and schema_version. Migrate applies the embedded,
-// append-only schema versions under a database lock (PostgreSQL advisory
-// lock, MariaDB GET_LOCK, SQLite BEGIN IMMEDIATE), so several processes
-// may start at once.
+// date of each number), syncer_state (the state of each named periodic
+// sync, added in schema version 2) and schema_version. Migrate applies the
+// embedded, append-only schema versions under a database lock (PostgreSQL
+// advisory lock, MariaDB GET_LOCK, SQLite BEGIN IMMEDIATE), so several
+// processes may start at once, and a database of an older version is
+// upgraded in place: version 2 only adds a table.
+//
+// # Sync state
+//
+// The Store keeps the callhistory.Syncer's state, so a Syncer whose Store
+// is a *sqlstore.Store needs no SyncConfig.State. SaveSyncState writes the
+// whole callhistory.SyncState as one JSON document (encoding/json, so times
+// keep their nanoseconds) into the syncer_state row of the sync's name,
+// with one upsert in a transaction of its own; SyncState reads it back and
+// returns the zero state for a name never saved. The document's column is
+// json on PostgreSQL (not jsonb, which refuses the \u0000 an error text may
+// hold; json keeps the text exactly), JSON on MariaDB/MySQL and TEXT
+// checked with json_valid on SQLite, so an operator can query it, e.g.
+// state->>'status' on PostgreSQL. A name is 1 to MaxSyncNameLen (191)
+// characters of UTF-8 without NUL on every dialect.
 //
 // Times are stored in UTC, truncated to the microsecond: TIMESTAMPTZ on
 // PostgreSQL, DATETIME(6) on MariaDB, INTEGER microseconds since the Unix
@@ -72,8 +88,9 @@
 // 40001/40P01, MySQL 1213) is run again, up to 5 times, before ErrBusy
 // surfaces; a busy SQLite BEGIN is retried for up to 30 seconds. A cancelled or expired
 // context is reported as context.Canceled or context.DeadlineExceeded.
-// ErrInvalid is input that breaks the Store contract, ErrSchemaVersion a
-// database newer than the code. On any error nothing was written. Error
+// ErrInvalid is input that breaks the Store contract (including a sync
+// name SaveSyncState refuses, or a state whose times JSON cannot hold),
+// ErrSchemaVersion a database newer than the code. On any error nothing was written. Error
 // texts never contain phone numbers.
 //
 // # Testing
@@ -82,12 +99,19 @@
 // own tests on SQLite always, and on PostgreSQL and MariaDB when
 // LEADCALLS_TEST_POSTGRES_DSN and LEADCALLS_TEST_MYSQL_DSN are set (they
 // skip, saying so, otherwise; CI sets both). Each test gets its own
-// namespace from internal/testdb (a file, a schema, a database). Besides
-// the suite: two *sql.DB refreshing one number with different answers 100
-// times end with exactly one answer (and, with the lock disabled, the same
-// check fails); a process killed (SIGKILL) in the middle of a SQLite write,
-// 20 times, leaves the old state and a database that passes
-// integrity_check; Migrate from four connections at once. Benchmarks
+// namespace from internal/testdb (a file, a schema, a database). The
+// suite includes its SyncState group; on SQLite its concurrency subtests
+// run 8 writers for 4 rounds (SQLite runs one writer at a time anyway).
+// Besides the suite: two *sql.DB refreshing one number with different
+// answers 100 times end with exactly one answer (and, with the lock
+// disabled, the same check fails); a process killed (SIGKILL) in the
+// middle of a SQLite write, 20 times, leaves the old state and a database
+// that passes integrity_check (and the test checks that the uncommitted
+// write had reached the WAL); Migrate from four connections at once on an
+// empty database, and from three on a version 1 database with calls in it
+// (upgraded to version 2, the calls kept); sync states that survive
+// reopening the database, saved from two *sql.DB at once, with names at
+// the length limit and a NUL in the document. Benchmarks
 // compare a 1,000-call ReplaceWindow and a 500-call read with plain SQL
 // baselines: go test -run '^$' -bench . ./storage/sqlstore/
 package sqlstore

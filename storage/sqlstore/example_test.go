@@ -80,3 +80,48 @@ func Example() {
 	// c2 answered 2026-03-01T10:00:00Z
 	// last synced 2026-03-01T12:01:00Z
 }
+
+// The periodic sync keeps its state (status, cursor, last report) in the
+// same database: a callhistory.Syncer whose Store is a *sqlstore.Store uses
+// it for its state too, unless SyncConfig.State names another.
+func ExampleStore_SaveSyncState() {
+	dir, err := os.MkdirTemp("", "sqlstore-example")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, "calls.db")+"?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer db.Close()
+
+	ctx := context.Background()
+	store, err := sqlstore.New(db, sqlstore.SQLite)
+	if err != nil {
+		log.Fatal(err)
+	}
+	if err := store.Migrate(ctx); err != nil {
+		log.Fatal(err)
+	}
+
+	st, err := store.SyncState(ctx, "default")
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Printf("never run: %q, cursor zero %v\n", st.Status, st.Cursor.IsZero())
+
+	st.Status = callhistory.SyncIdle
+	st.Cursor = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	if err := store.SaveSyncState(ctx, "default", st); err != nil {
+		log.Fatal(err)
+	}
+	st, err = store.SyncState(ctx, "default")
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(st.Status, st.Cursor.Format(time.RFC3339))
+	// Output:
+	// never run: "", cursor zero true
+	// idle 2026-03-01T12:00:00Z
+}

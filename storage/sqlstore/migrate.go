@@ -83,6 +83,12 @@ func (s *Store) Migrate(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	return s.migrate(ctx, migrations)
+}
+
+// migrate brings the database to the last version of migrations (a prefix
+// of them when a test builds an older database).
+func (s *Store) migrate(ctx context.Context, migrations []migration) error {
 	return s.inTx(ctx, "migrate", []string{"schema"}, func(t *txn) error {
 		if _, err := t.exec(ctx, s.withPrefix(s.d.versionTable)); err != nil {
 			return err

@@ -6,13 +6,34 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/leadcalls/leadcalls/callhistory"
 	"github.com/leadcalls/leadcalls/internal/testdb"
 )
+
+// latestVersion is the newest schema version; TestMigrationsPerDialect
+// keeps it true.
+const latestVersion = 2
+
+// TestMigrationsPerDialect checks that every dialect has the versions 1 to
+// latestVersion, each with at least one statement.
+func TestMigrationsPerDialect(t *testing.T) {
+	t.Parallel()
+	for _, d := range []Dialect{SQLite, Postgres, MySQL} {
+		s, err := New(&sql.DB{}, d)
+		require.NoError(t, err)
+		migrations, err := s.migrations()
+		require.NoError(t, err)
+		require.Len(t, migrations, latestVersion, d.String())
+		for i, m := range migrations {
+			require.Equal(t, i+1, m.version, d.String())
+			require.NotEmpty(t, m.statements, "%s version %d", d, m.version)
+		}
+	}
+}
 
 func schemaVersion(t *testing.T, db *sql.DB, prefix string) int {
 	t.Helper()
@@ -40,20 +61,11 @@ func TestMigrateConcurrentAndIdempotent(t *testing.T) {
 				stores = append(stores, s)
 			}
 			for range 2 {
-				var wg sync.WaitGroup
-				errs := make([]error, len(stores))
-				for i, s := range stores {
-					wg.Go(func() { errs[i] = s.Migrate(t.Context()) })
-				}
-				wg.Wait()
-				require.NoError(t, errors.Join(errs...))
+				migrateAll(t, stores)
 			}
-			migrations, err := stores[0].migrations()
-			require.NoError(t, err)
-			require.Equal(t, len(migrations), schemaVersion(t, db, DefaultTablePrefix))
-			var rows int
-			require.NoError(t, db.QueryRowContext(t.Context(), "SELECT COUNT(*) FROM "+DefaultTablePrefix+"schema_version").Scan(&rows))
-			require.Equal(t, len(migrations), rows)
+			require.Equal(t, latestVersion, schemaVersion(t, db, DefaultTablePrefix))
+			require.Equal(t, latestVersion, versionRows(t, db, DefaultTablePrefix))
+			requireSyncState(t, stores[1], "default", callhistory.SyncState{})
 		})
 	}
 }
@@ -74,8 +86,10 @@ func TestTablePrefix(t *testing.T) {
 		require.NoError(t, err)
 		require.Len(t, stored(t, a, phone), 3)
 		require.Empty(t, stored(t, b, phone))
-		require.Equal(t, 1, schemaVersion(t, db, "crm_a_"))
-		require.Equal(t, 1, schemaVersion(t, db, ""))
+		require.Equal(t, latestVersion, schemaVersion(t, db, "crm_a_"))
+		require.Equal(t, latestVersion, schemaVersion(t, db, ""))
+		require.NoError(t, a.SaveSyncState(t.Context(), "default", fullState(1)))
+		requireSyncState(t, b, "default", callhistory.SyncState{})
 	})
 }
 

@@ -227,6 +227,11 @@ func TestInvalidArguments(t *testing.T) {
 // error and with a panic, and checks every row and the sync state.
 func TestFaultsLeaveStoreUnchanged(t *testing.T) {
 	t.Parallel()
+	// 100 stored calls; the new answer keeps 20 (changed), drops 80 and
+	// adds 100. With 20 rows per statement every step (read, delete,
+	// write) spans several statements, which is the point; more rows would
+	// only cost time.
+	const stored0, kept, perStatement = 100, 20, 20
 	boom := errors.New("injected")
 	points := []struct {
 		name  string
@@ -237,7 +242,7 @@ func TestFaultsLeaveStoreUnchanged(t *testing.T) {
 			return &callhistory.StoreHooks{BeforeWrite: func(k int) error { return onK(k, 1, f) }}
 		}},
 		{"last write", func(f func() error) *callhistory.StoreHooks {
-			return &callhistory.StoreHooks{BeforeWrite: func(k int) error { return onK(k, 240, f) }}
+			return &callhistory.StoreHooks{BeforeWrite: func(k int) error { return onK(k, stored0+kept, f) }}
 		}},
 		{"before commit", func(f func() error) *callhistory.StoreHooks { return &callhistory.StoreHooks{BeforeCommit: f} }},
 	}
@@ -248,14 +253,12 @@ func TestFaultsLeaveStoreUnchanged(t *testing.T) {
 			const phone = "+48601234567"
 			hooks := &callhistory.StoreHooks{}
 			s := newMigrated(t, db, b.dialect, WithHooks(hooks))
-			s.maxRows = 50 // so that every step spans several statements
-			// 200 stored calls; the new answer keeps 40 (changed), drops
-			// 160 and adds 200.
-			_, err := s.ReplaceWindow(t.Context(), phone, window, makeCalls(phone, "old", 200), base)
+			s.maxRows = perStatement
+			_, err := s.ReplaceWindow(t.Context(), phone, window, makeCalls(phone, "old", stored0), base)
 			require.NoError(t, err)
 			before := stored(t, s, phone)
-			next := append(makeCalls(phone, "new", 200), makeCalls(phone, "old", 40)...)
-			for i := 200; i < 240; i++ {
+			next := append(makeCalls(phone, "new", stored0), makeCalls(phone, "old", kept)...)
+			for i := stored0; i < stored0+kept; i++ {
 				next[i].Note = "changed"
 			}
 			for _, p := range points {
@@ -287,7 +290,7 @@ func TestFaultsLeaveStoreUnchanged(t *testing.T) {
 			// The store still works after the aborted writes.
 			res, err := s.ReplaceWindow(t.Context(), phone, window, next, base.Add(time.Hour))
 			require.NoError(t, err)
-			require.Equal(t, callhistory.WriteResult{Inserted: 200, Updated: 40, Deleted: 160}, res)
+			require.Equal(t, callhistory.WriteResult{Inserted: stored0, Updated: kept, Deleted: stored0 - kept}, res)
 		})
 	}
 }
