@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"time"
+	_ "time/tzdata" // Europe/Warsaw on machines without a zone database
 
 	"github.com/leadcalls/leadcalls/callhistory"
 )
@@ -26,6 +28,7 @@ type app struct {
 	sessions *sessions
 	co       *http.CrossOriginProtection
 	logger   *slog.Logger
+	syncer   *callhistory.Syncer // nil when the periodic sync is off
 }
 
 func newApp(seed *Seed, co *http.CrossOriginProtection, logger *slog.Logger) *app {
@@ -107,7 +110,59 @@ func (a *app) leadsPage(w http.ResponseWriter, r *http.Request) {
 	for _, l := range a.seed.Leads {
 		rows = append(rows, leadRow{SeedLead: l, Advisor: a.users[l.AdvisorID].Name, Mine: l.AdvisorID == u.ID})
 	}
-	a.render(w, r, http.StatusOK, "leads.html", map[string]any{"User": u, "Leads": rows})
+	a.render(w, r, http.StatusOK, "leads.html", map[string]any{"User": u, "Leads": rows, "Sync": a.syncStatus(r)})
+}
+
+// syncStatus is the one line about the periodic sync on the leads page;
+// empty when the sync is off or its state cannot be read.
+func (a *app) syncStatus(r *http.Request) string {
+	if a.syncer == nil {
+		return ""
+	}
+	st, err := a.syncer.State(r.Context())
+	if err != nil {
+		a.logger.Warn("reading the sync state", "error", err)
+		return ""
+	}
+	return syncLine(st, time.Now())
+}
+
+// syncStatusLabels name the sync's statuses for the CRM's users.
+var syncStatusLabels = map[callhistory.SyncStatus]string{
+	callhistory.SyncIdle:               "gotowa",
+	callhistory.SyncRunning:            "w toku",
+	callhistory.SyncFailedUnauthorized: "błąd autoryzacji API Callyzer",
+	callhistory.SyncFailedRateLimited:  "przekroczony limit zapytań Callyzer",
+	callhistory.SyncFailedOther:        "błąd",
+}
+
+// syncLine says when the sync last succeeded (time of day in the CRM's
+// zone, with the date when not today) and what it is doing now.
+func syncLine(st callhistory.SyncState, now time.Time) string {
+	last := "jeszcze żadna udana"
+	if !st.LastSuccess.IsZero() {
+		t, n := st.LastSuccess.In(warsaw), now.In(warsaw)
+		last = "ostatnia udana " + t.Format("15:04")
+		if t.YearDay() != n.YearDay() || t.Year() != n.Year() {
+			last = "ostatnia udana " + t.Format("02.01.2006 15:04")
+		}
+	}
+	status := syncStatusLabels[st.Status]
+	if status == "" {
+		status = syncStatusLabels[callhistory.SyncIdle] // the zero state: never run
+	}
+	return "Synchronizacja: " + last + ", status: " + status
+}
+
+// warsaw is the CRM's time zone (Callyzer's account zone).
+var warsaw = mustLoadLocation("Europe/Warsaw")
+
+func mustLoadLocation(name string) *time.Location {
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		panic(err) // cannot happen: time/tzdata is linked in
+	}
+	return loc
 }
 
 func (a *app) loginPage(w http.ResponseWriter, r *http.Request) {

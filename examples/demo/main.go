@@ -14,6 +14,9 @@
 //	-callyzer-url       a real or external Callyzer base URL instead of the simulator
 //	                    (or CALLYZER_BASE_URL; the key is read from CALLYZER_API_KEY)
 //	-sim-latency        the simulator's answer time (default 400ms)
+//	-sync-interval      how often the periodic sync pulls every employee's calls
+//	                    (default 5m; 0 turns it off); the first pass, at start,
+//	                    backfills six months, later ones read what was uploaded since
 package main
 
 import (
@@ -62,7 +65,11 @@ type config struct {
 	callyzerURL    string
 	callyzerKey    string
 	simLatency     time.Duration
+	syncInterval   time.Duration
 }
+
+// defaultSyncInterval is how often the demo syncs every employee's calls.
+const defaultSyncInterval = 5 * time.Minute
 
 func parseFlags(args []string, out io.Writer) (config, error) {
 	var c config
@@ -75,8 +82,12 @@ func parseFlags(args []string, out io.Writer) (config, error) {
 	fs.DurationVar(&c.interval, "callyzer-interval", callyzer.DefaultInterval, "least time between Callyzer requests")
 	fs.StringVar(&c.callyzerURL, "callyzer-url", os.Getenv("CALLYZER_BASE_URL"), "Callyzer base URL instead of the simulator (key from CALLYZER_API_KEY)")
 	fs.DurationVar(&c.simLatency, "sim-latency", 400*time.Millisecond, "the simulator's answer time")
+	fs.DurationVar(&c.syncInterval, "sync-interval", defaultSyncInterval, "how often the periodic sync runs (0: off)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
+	}
+	if c.syncInterval < 0 {
+		return c, fmt.Errorf("-sync-interval %v is negative", c.syncInterval)
 	}
 	if fs.NArg() > 0 {
 		return c, fmt.Errorf("unexpected arguments: %q", fs.Args())
@@ -133,6 +144,19 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 
 	co := http.NewCrossOriginProtection()
 	demo := newApp(seed, co, logger)
+	if cfg.syncInterval > 0 {
+		syncer, stopSync, err := startSync(ctx, cfg.syncInterval, source, store, logger)
+		if err != nil {
+			return err
+		}
+		// Stops the pass under way, if any, and waits for it, before the
+		// store and Callyzer close.
+		defer stopSync()
+		demo.syncer = syncer
+		fmt.Fprintf(stdout, "Sync: every employee's calls now, then every %s\n", cfg.syncInterval)
+	} else {
+		fmt.Fprintln(stdout, "Sync: off (-sync-interval 0)")
+	}
 	calls := callhistoryhttp.NewHandler(refresher, callhistoryhttp.Options{
 		Actor:       demo.actor,
 		Header:      demo.header,
@@ -166,6 +190,30 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	err = srv.Shutdown(shutdownCtx)
 	<-serveErr // http.ErrServerClosed
 	return err
+}
+
+// startSync runs the periodic sync in the background: a pass at once (on a
+// new database, the backfill of six months of the simulator's calls) and
+// then one every interval. It writes to the refresher's store, which also
+// keeps the sync state, through the refresher's client, so both share one
+// request budget and a user's refresh goes before the sync's requests. The
+// returned stop cancels the sync and waits for it.
+func startSync(ctx context.Context, interval time.Duration, source *callyzer.Client, store *sqlstore.Store, logger *slog.Logger) (*callhistory.Syncer, func(), error) {
+	syncer, err := callhistory.NewSyncer(callhistory.SyncConfig{
+		Source: source,
+		Store:  store, // *sqlstore.Store keeps the sync state too
+		Logger: logger,
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = syncer.Run(ctx, interval) // fails only for a non-positive interval
+	}()
+	return syncer, func() { cancel(); <-done }, nil
 }
 
 // openCallyzer returns the Callyzer client: against the built-in simulator,
@@ -208,7 +256,7 @@ func openCallyzer(cfg config, ds callyzertest.Dataset, seed *Seed, logger *slog.
 
 // openStore opens the SQLite file dsn, or PostgreSQL for a postgres:// DSN,
 // and migrates the store's schema.
-func openStore(ctx context.Context, dsn string, stdout io.Writer) (callhistory.Store, func(), error) {
+func openStore(ctx context.Context, dsn string, stdout io.Writer) (*sqlstore.Store, func(), error) {
 	driver, dialect, source, shown := "sqlite", sqlstore.SQLite, "", ""
 	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
 		driver, dialect, source, shown = "pgx", sqlstore.Postgres, dsn, "PostgreSQL"

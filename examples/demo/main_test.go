@@ -26,8 +26,10 @@ func TestMain(m *testing.M) {
 var urlLine = regexp.MustCompile(`open (http://127\.0\.0\.1:\d+)/`)
 
 // startDemo runs the demo in-process on a free loopback port, with a fresh
-// SQLite file and a fast simulator, and returns its base URL. The demo is
-// stopped, and must shut down cleanly, when the test ends.
+// SQLite file and a fast simulator, and returns its base URL. The periodic
+// sync is off unless extra turns it on (a later flag wins), so that a test
+// sees a lead's history only after its own refresh. The demo is stopped,
+// and must shut down cleanly, when the test ends.
 func startDemo(t *testing.T, extra ...string) string {
 	t.Helper()
 	args := append([]string{
@@ -36,6 +38,7 @@ func startDemo(t *testing.T, extra ...string) string {
 		"-callyzer-interval", "50ms",
 		"-sim-latency", "0",
 		"-refresh-timeout", "20s",
+		"-sync-interval", "0",
 	}, extra...)
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
@@ -297,6 +300,7 @@ func TestParseFlags(t *testing.T) {
 	require.Equal(t, 30*time.Second, cfg.refreshTimeout)
 	require.Equal(t, 2*time.Second, cfg.interval)
 	require.Equal(t, "leadcalls-demo.db", filepath.Base(cfg.db))
+	require.Equal(t, 5*time.Minute, cfg.syncInterval)
 
 	_, err = parseFlags([]string{"-callyzer-url", "https://api1.callyzer.co/api/v2.1"}, io.Discard)
 	require.ErrorContains(t, err, "CALLYZER_API_KEY")
@@ -307,4 +311,10 @@ func TestParseFlags(t *testing.T) {
 
 	_, err = parseFlags([]string{"extra"}, io.Discard)
 	require.ErrorContains(t, err, "unexpected arguments")
+
+	cfg, err = parseFlags([]string{"-sync-interval", "0"}, io.Discard)
+	require.NoError(t, err)
+	require.Zero(t, cfg.syncInterval, "0 turns the sync off")
+	_, err = parseFlags([]string{"-sync-interval", "-1m"}, io.Discard)
+	require.ErrorContains(t, err, "negative")
 }

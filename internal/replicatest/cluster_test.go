@@ -1,0 +1,475 @@
+package replicatest
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/stretchr/testify/require"
+
+	"github.com/leadcalls/leadcalls/callhistory"
+	"github.com/leadcalls/leadcalls/callyzer"
+	"github.com/leadcalls/leadcalls/callyzer/callyzertest"
+	"github.com/leadcalls/leadcalls/internal/testdb"
+	"github.com/leadcalls/leadcalls/storage/pgcoord"
+	"github.com/leadcalls/leadcalls/storage/sqlstore"
+)
+
+const (
+	// interval is the pacing interval every replica's pgcoord.Pacer keeps
+	// between request starts (unless a test asks for another), and
+	// latency the fake's answer time: a request occupies the slot for
+	// interval, not for latency.
+	interval = 40 * time.Millisecond
+	latency  = 15 * time.Millisecond
+
+	// gapTolerance is how much closer than interval two request arrivals
+	// at the fake may be. The pacer spaces the moments at which it hands
+	// out the slot (on the database clock, plus the round trip of the
+	// grant), but the fake sees arrivals: a request that took longer from
+	// its Acquire to the fake's handler than the next one did (a new TCP
+	// connection on one replica, a goroutine descheduled on two cores under
+	// -race) makes the arrival gap shorter than the grant gap by the
+	// difference. pgcoord's own test measures grants within 2ms; arrivals
+	// add the client's send path. 10% of interval covers it, and a pacer
+	// that ignored the interval between replicas would miss by up to the
+	// whole interval (two replicas each keeping it only locally).
+	gapTolerance = 4 * time.Millisecond
+
+	// pacerName names the Callyzer account's shared budget.
+	pacerName = "callyzer/replicatest"
+)
+
+// replica is what one host process builds.
+type replica struct {
+	label  string
+	db     *sql.DB
+	client *callyzer.Client
+	store  *sqlstore.Store
+	syncer *callhistory.Syncer
+	sent   *recorder // the client's HTTP requests, as the replica saw them
+}
+
+// cluster is n replicas on one PostgreSQL schema and one fake Callyzer.
+type cluster struct {
+	srv      *callyzertest.Server
+	ds       callyzertest.Dataset
+	replicas []*replica
+	db       *sql.DB       // an extra pool for the test's own queries
+	interval time.Duration // the pacers' interval
+}
+
+var discard = slog.New(slog.DiscardHandler)
+
+// newCluster starts a fake Callyzer seeded with calls generated calls of
+// the last 150 days (one backfill chunk of 180 days holds them all) and n
+// replicas on a fresh schema, whose clients ask for pageSize rows a page
+// and whose pacers keep every (Callyzer's interval, shrunk).
+func newCluster(t *testing.T, n, calls, pageSize int, every time.Duration) *cluster {
+	t.Helper()
+	ctx := t.Context()
+	db, dsn := testdb.Postgres(t)
+	require.NoError(t, pgcoord.Migrate(ctx, db))
+	st, err := sqlstore.New(db, sqlstore.Postgres)
+	require.NoError(t, err)
+	require.NoError(t, st.Migrate(ctx))
+
+	ds := callyzertest.Generate(7, callyzertest.GenerateConfig{
+		End:   time.Now().Add(-time.Hour),
+		Span:  150 * 24 * time.Hour,
+		Calls: calls,
+	})
+	srv := callyzertest.NewServer(t, callyzertest.Options{
+		// The fake enforces Callyzer's rule with the tolerance the tests
+		// allow (see gapTolerance): a broken budget shows as a 429.
+		Interval:  every - gapTolerance,
+		Latency:   latency,
+		Calls:     ds.Calls,
+		Employees: ds.Employees,
+	})
+
+	// The pass lock is a PostgreSQL advisory lock, which is database-wide:
+	// a name of this test's own keeps parallel tests (of any package) on
+	// the same database out of each other's way.
+	syncName := "replicatest-" + strings.ToLower(rand.Text())
+
+	c := &cluster{srv: srv, ds: ds, db: db, interval: every}
+	for i := range n {
+		rdb := testdb.OpenDSN(t, testdb.PostgresDriver, dsn)
+		pacer, err := pgcoord.NewPacer(rdb, pacerName, every, pgcoord.WithPollInterval(5*time.Millisecond))
+		require.NoError(t, err)
+		sent := &recorder{next: http.DefaultTransport}
+		hc := &http.Client{Transport: sent, Timeout: 30 * time.Second}
+		t.Cleanup(hc.CloseIdleConnections)
+		client, err := callyzer.NewClient(srv.APIKey(),
+			callyzer.WithBaseURL(srv.URL),
+			callyzer.WithHTTPClient(hc),
+			callyzer.WithPageSize(pageSize),
+			callyzer.WithPacer(pacer),
+			// No retries: a 429 or any other failure fails the pass, and
+			// the test, instead of being retried away.
+			callyzer.WithMaxRetries(0),
+			callyzer.WithLogger(discard))
+		require.NoError(t, err)
+		store, err := sqlstore.New(rdb, sqlstore.Postgres)
+		require.NoError(t, err)
+		syncer, err := callhistory.NewSyncer(callhistory.SyncConfig{
+			Source: client,
+			Store:  store,
+			State:  store, // the cursor and status, shared through the database
+			Lock: callhistory.PassLockFunc(func(ctx context.Context, name string) (func() error, bool, error) {
+				return pgcoord.TryLock(ctx, rdb, name)
+			}),
+			Name:   syncName,
+			Logger: discard,
+		})
+		require.NoError(t, err)
+		c.replicas = append(c.replicas, &replica{
+			label: string(rune('A' + i)), db: rdb, client: client, store: store, syncer: syncer, sent: sent,
+		})
+	}
+	return c
+}
+
+// passResult is one replica's RunOnce.
+type passResult struct {
+	report *callhistory.SyncReport
+	err    error
+}
+
+// runTogether starts RunOnce on every replica at the same moment and waits
+// for all of them.
+func (c *cluster) runTogether(ctx context.Context) []passResult {
+	out := make([]passResult, len(c.replicas))
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for i, r := range c.replicas {
+		wg.Go(func() {
+			<-start
+			out[i].report, out[i].err = r.syncer.RunOnce(ctx)
+		})
+	}
+	close(start)
+	wg.Wait()
+	return out
+}
+
+// lateUploads adds n calls made days ago that the phones upload only now.
+func (c *cluster) lateUploads(round, n int) {
+	now := time.Now().Truncate(time.Second)
+	calls := make([]callyzertest.Call, n)
+	for i := range calls {
+		lead := c.ds.Leads[i%len(c.ds.Leads)]
+		call := callyzertest.NewCall(
+			fmt.Sprintf("late-%d-%03d", round, i),
+			lead.Phone,
+			now.Add(-72*time.Hour+time.Duration(i)*time.Minute))
+		call.SetEmployee(c.ds.Employees[i%len(c.ds.Employees)])
+		call.SyncedAt = now.Add(-time.Second) // uploaded a moment ago
+		calls[i] = call
+	}
+	c.srv.AddCalls(calls...)
+}
+
+// storedIDs returns the Callyzer ids in the calls table, sorted, and the
+// number of rows.
+func (c *cluster) storedIDs(t *testing.T) ([]string, int) {
+	t.Helper()
+	rows, err := c.db.QueryContext(t.Context(), "SELECT callyzer_id FROM "+sqlstore.DefaultTablePrefix+"calls")
+	require.NoError(t, err)
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var id string
+		require.NoError(t, rows.Scan(&id))
+		ids = append(ids, id)
+	}
+	require.NoError(t, rows.Err())
+	n := len(ids)
+	slices.Sort(ids)
+	return slices.Compact(ids), n
+}
+
+// fakeIDs returns the ids of every call the fake holds, sorted.
+func (c *cluster) fakeIDs() []string {
+	var ids []string
+	for _, call := range c.srv.Calls() {
+		ids = append(ids, call.ID)
+	}
+	slices.Sort(ids)
+	return ids
+}
+
+// requireFairBudget checks what the fake saw: one request at a time,
+// starts interval apart (less gapTolerance), and nothing but 200s.
+func (c *cluster) requireFairBudget(t *testing.T) {
+	t.Helper()
+	reqs := c.srv.Requests()
+	require.NotEmpty(t, reqs)
+	for _, r := range reqs {
+		require.Equal(t, 200, r.Status, "request %d (page %d) was not answered 200: the shared budget was broken", r.N, r.PageNo)
+	}
+	require.Equal(t, 1, c.srv.MaxInFlight(), "the fake saw two requests in flight")
+	require.GreaterOrEqual(t, c.srv.MinGap(), c.interval-gapTolerance, "two requests arrived closer than the interval")
+	t.Logf("fake Callyzer: %d requests, MaxInFlight %d, MinGap %v (interval %v)",
+		len(reqs), c.srv.MaxInFlight(), c.srv.MinGap(), c.interval)
+}
+
+func TestTwoReplicasRunOnePassAtATime(t *testing.T) {
+	t.Parallel()
+	const (
+		rounds = 4
+		late   = 120 // late uploads per round after the first: two pages
+	)
+	c := newCluster(t, 2, 600, callyzer.MaxPageSize, interval)
+	ctx := t.Context()
+
+	var winners []string
+	for round := range rounds {
+		if round > 0 {
+			c.lateUploads(round, late)
+		}
+		results := c.runTogether(ctx)
+		var ran *passResult
+		for i, res := range results {
+			if errors.Is(res.err, callhistory.ErrPassInProgress) {
+				require.Nil(t, res.report, "a skipped pass has no report")
+				continue
+			}
+			require.NoError(t, res.err, "round %d, replica %s", round, c.replicas[i].label)
+			require.Nil(t, ran, "round %d: both replicas ran a pass", round)
+			ran = &results[i]
+			winners = append(winners, c.replicas[i].label)
+		}
+		require.NotNil(t, ran, "round %d: no replica ran a pass", round)
+		require.Equal(t, callhistory.SyncIdle, ran.report.Status)
+		if round == 0 {
+			require.Equal(t, len(c.ds.Calls), ran.report.Inserted, "the first pass backfills every call")
+			require.Positive(t, ran.report.Backfill.Pages)
+		} else {
+			require.Equal(t, late, ran.report.Inserted, "round %d: the late uploads, and nothing else, are new", round)
+			require.Zero(t, ran.report.Updated, "the overlap re-reads calls unchanged")
+			require.Zero(t, ran.report.Backfill.Pages, "the backfill was done in the first pass")
+		}
+	}
+	t.Logf("passes run by replica: %v", winners)
+
+	ids, rows := c.storedIDs(t)
+	require.Equal(t, len(ids), rows, "a call is stored twice")
+	require.Empty(t, cmp.Diff(c.fakeIDs(), ids), "stored calls differ from the fake's")
+	c.requireFairBudget(t)
+
+	for _, r := range c.replicas {
+		st, err := r.syncer.State(ctx)
+		require.NoError(t, err)
+		require.Equal(t, callhistory.SyncIdle, st.Status, "replica %s", r.label)
+		require.False(t, st.LastSuccess.IsZero(), "replica %s sees the last success", r.label)
+		require.Zero(t, st.ConsecutiveFailures)
+		require.True(t, st.Backfill.Done)
+	}
+}
+
+// TestRefreshDuringSyncWaitsOneSlot runs a 200-page backfill on replica A
+// and, while it runs, interactive refreshes on replica B: each refresh's
+// first request waits at most for the rest of the request slot the sync
+// holds when the refresh starts, never also behind the sync's next request.
+func TestRefreshDuringSyncWaitsOneSlot(t *testing.T) {
+	t.Parallel()
+	const (
+		pageSize  = 10
+		calls     = 2_000 // 200 pages
+		refreshes = 3
+		// A slot of 100ms, longer than the fake's latency: the sync spends
+		// most of each slot waiting for the next start, which is when a
+		// refresh arriving must go first.
+		every = 100 * time.Millisecond
+		// slack is what the pacers need to hand the freed slot over: the
+		// holder's release and the waiter's claim (database round trips),
+		// the waiter's poll (5ms), the refresh's own steps before its
+		// request. Measured: 3-52ms on two cores shared with other test
+		// runs, under -race. One slot keeps the test stable and still
+		// rules out waiting behind the sync's next request as well, which
+		// costs a slot plus that request's answer time.
+		slack = every
+	)
+	c := newCluster(t, 2, calls, pageSize, every)
+	a, b := c.replicas[0], c.replicas[1]
+	leads := map[string]callhistory.Lead{}
+	for _, l := range c.ds.Leads {
+		leads[l.ID] = callhistory.Lead{ID: l.ID, Name: l.Name, Phone: l.Phone}
+	}
+	refresher, err := callhistory.NewRefresher(callhistory.Config{
+		Source: b.client,
+		Store:  b.store,
+		Leads:  leadBook(leads),
+		Logger: discard,
+	})
+	require.NoError(t, err)
+	t.Cleanup(refresher.Wait)
+	admin := &callhistory.Actor{ID: "admin", Role: callhistory.RoleAdministrator}
+
+	syncCtx, stopSync := context.WithCancel(t.Context())
+	defer stopSync()
+	type passOutcome struct {
+		report *callhistory.SyncReport
+		err    error
+	}
+	passDone := make(chan passOutcome, 1)
+	go func() {
+		rep, err := a.syncer.RunOnce(syncCtx)
+		passDone <- passOutcome{rep, err}
+	}()
+
+	var waits, rests, slots []time.Duration
+	for i := range refreshes {
+		// Let the sync send a few requests, so that it holds or waits for
+		// the slot when the refresh arrives.
+		seen := c.srv.RequestCount()
+		require.Eventually(t, func() bool { return c.srv.RequestCount() >= seen+5 },
+			10*time.Second, time.Millisecond, "the sync is not sending requests")
+
+		lead := c.ds.Leads[i]
+		t0 := time.Now()
+		res, err := refresher.Refresh(t.Context(), admin, lead.ID)
+		require.NoError(t, err)
+		require.Equal(t, min(lead.Calls, callhistory.DefaultListLimit), len(res.Calls), "lead %s", lead.ID)
+
+		first, before := firstRequestOf(t, c.srv.Requests(), lead.Phone, t0)
+		require.NotNil(t, before, "the refresh's first request follows a sync request")
+		require.False(t, isRefresh(*before), "the refresh's first request follows a sync request")
+		require.False(t, before.Time.After(t0),
+			"a sync request went to Callyzer between the refresh's start and its first request")
+		wait := first.Time.Sub(t0)
+		// The sync's request in flight (or last sent) when the refresh
+		// started, as replica A saw it: its slot ends when it has been
+		// answered and, at the earliest, interval after its start.
+		held, ok := a.sent.inFlightAt(t0)
+		require.True(t, ok, "replica A sent a request before the refresh")
+		slotEnd := held.end
+		if e := held.start.Add(every); e.After(slotEnd) {
+			slotEnd = e
+		}
+		rest := max(slotEnd.Sub(t0), 0)
+		waits, rests, slots = append(waits, wait), append(rests, rest), append(slots, held.end.Sub(held.start))
+		require.LessOrEqual(t, wait, rest+slack,
+			"refresh %d waited %v for the Callyzer slot; the sync's slot had %v left", i, wait, rest)
+	}
+	stopSync()
+	out := <-passDone
+	require.ErrorIs(t, out.err, context.Canceled, "the pass ran until stopped")
+	require.NotNil(t, out.report)
+	require.Less(t, out.report.Backfill.Pages, calls/pageSize, "the refreshes ran during the backfill")
+	t.Logf("refresh waits for the first Callyzer slot during a %d-page backfill: %v; the sync's slot had %v left; its request took %v (interval %v, slack %v); backfill pages read before stop: %d",
+		calls/pageSize, waits, rests, slots, every, slack, out.report.Backfill.Pages)
+	c.requireFairBudget(t)
+
+	ids, rows := c.storedIDs(t)
+	require.Equal(t, len(ids), rows, "a call is stored twice")
+}
+
+// firstRequestOf returns the first request for phone's history that arrived
+// after t0, and the request that arrived just before it.
+func firstRequestOf(t *testing.T, reqs []callyzertest.Request, phone string, t0 time.Time) (first, before *callyzertest.Request) {
+	t.Helper()
+	cc, national, err := callyzertest.SplitE164(phone)
+	require.NoError(t, err)
+	want := cc + "-" + national
+	for i := range reqs {
+		r := &reqs[i]
+		if r.Time.Before(t0) || !isRefresh(*r) {
+			continue
+		}
+		numbers, _ := r.Body["client_numbers"].([]any)
+		if slices.Contains(numbers, any(want)) {
+			if i > 0 {
+				before = &reqs[i-1]
+			}
+			return r, before
+		}
+	}
+	t.Fatalf("no request for %s after %v", want, t0)
+	return nil, nil
+}
+
+// isRefresh reports whether r is a lead refresh's request (it filters by
+// client number; the sync's do not).
+func isRefresh(r callyzertest.Request) bool {
+	numbers, _ := r.Body["client_numbers"].([]any)
+	return len(numbers) > 0
+}
+
+// leadBook is callhistory.Leads on a map.
+type leadBook map[string]callhistory.Lead
+
+func (b leadBook) Lead(_ context.Context, id string) (callhistory.Lead, error) {
+	l, ok := b[id]
+	if !ok {
+		return callhistory.Lead{}, callhistory.ErrLeadNotFound
+	}
+	return l, nil
+}
+
+// span is one HTTP request as its sender saw it: from the call to the
+// transport until the body was closed.
+type span struct{ start, end time.Time }
+
+// recorder is an http.RoundTripper that records the span of every request.
+type recorder struct {
+	next  http.RoundTripper
+	mu    sync.Mutex
+	spans []span
+}
+
+func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
+	start := time.Now()
+	resp, err := r.next.RoundTrip(req)
+	if err != nil {
+		r.add(span{start, time.Now()})
+		return nil, err
+	}
+	resp.Body = &recordedBody{ReadCloser: resp.Body, done: func() { r.add(span{start, time.Now()}) }}
+	return resp, nil
+}
+
+func (r *recorder) add(s span) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.spans = append(r.spans, s)
+}
+
+// inFlightAt returns the last request started at or before t.
+func (r *recorder) inFlightAt(t time.Time) (span, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var last span
+	var ok bool
+	for _, s := range r.spans {
+		if !s.start.After(t) && (!ok || s.start.After(last.start)) {
+			last, ok = s, true
+		}
+	}
+	return last, ok
+}
+
+type recordedBody struct {
+	io.ReadCloser
+	once sync.Once
+	done func()
+}
+
+func (b *recordedBody) Close() error {
+	err := b.ReadCloser.Close()
+	b.once.Do(b.done)
+	return err
+}
