@@ -119,6 +119,16 @@ func (c *Client) MarshalJSON() ([]byte, error) {
 	return json.Marshal(map[string]string{"base": c.cfg.baseURL, "version": string(c.cfg.version), "key": redacted})
 }
 
+// begin opens a sequence of requests on the pacer, when it knows
+// sequences (SequencePacer), so that it can keep the slot between the
+// pages of one iteration. The caller must End a non-nil Sequence.
+func (c *Client) begin(prio Priority) Sequence {
+	if sp, ok := c.pacer.(SequencePacer); ok {
+		return sp.Begin(prio)
+	}
+	return nil
+}
+
 // request is one logical API request; do sends it, with retries.
 type request struct {
 	method   string
@@ -127,6 +137,7 @@ type request struct {
 	body     []byte
 	pageNo   int
 	priority Priority
+	seq      Sequence    // the pacer sequence it belongs to; nil: a plain Acquire
 	logAttrs []slog.Attr // already masked
 }
 
@@ -224,7 +235,13 @@ func (c *Client) ctxError(r *request, attempts int, err error) *Error {
 // attempt makes one HTTP request: it waits for the pacer's slot, sends,
 // reads the body through the size cap and only then frees the slot.
 func (c *Client) attempt(ctx context.Context, r *request, n int) outcome {
-	release, err := c.pacer.Acquire(ctx, r.priority)
+	var release func()
+	var err error
+	if r.seq != nil {
+		release, err = r.seq.Acquire(ctx)
+	} else {
+		release, err = c.pacer.Acquire(ctx, r.priority)
+	}
 	if err != nil {
 		if ctx.Err() != nil {
 			return outcome{err: c.ctxError(r, n, ctx.Err())}

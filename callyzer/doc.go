@@ -47,6 +47,30 @@
 // Retry-After holds back the next slot for every caller of a pacer that
 // implements HoldPacer, as LocalPacer does.
 //
+// A user's refresh is several pages, and its next page is asked for only
+// once the last one is decoded. So that the refresh waits for at most the
+// one request already in flight, and not behind a background request at
+// every page, the pages of one HistoryPages iteration (or one Employees
+// call) form a Sequence of a pacer that implements SequencePacer, as
+// LocalPacer does; the Client begins it before the first request and ends
+// it when the iteration ends, however it ends. LocalPacer's rule:
+//
+//   - While an Interactive sequence is open and between its pages, for at
+//     most a grace period of min(interval, 1s) after each release, the slot
+//     is kept for it: no Background waiter, and no Interactive waiter of a
+//     sequence begun later, gets it. An abandoned sequence thus holds the
+//     others back by the grace at most.
+//   - Interactive waiters are served in the order their sequences began,
+//     then in the order their requests came; a plain Acquire counts as a
+//     sequence begun when it is called. Of many refreshes at once, the first
+//     finishes after its own pages instead of all finishing near the end.
+//   - Background waiters are served first come, first served, whenever no
+//     Interactive waiter or kept slot stands before them: they wait only
+//     while interactive work is active.
+//
+// A pacer with Acquire alone (such as pgcoord's cross-replica pacer) is used
+// request by request, with priorities only.
+//
 // # Errors
 //
 // Every failure of a request is an *Error (StatusCode, Message, RetryAfter,
@@ -89,8 +113,11 @@
 //
 // This package's own tests decode the fixtures in testdata/ (the API
 // document's example page, v2.2 rows, zone suffixes, malformed envelopes),
-// drive every transport fault through httpmock, check pacing in synctest
-// bubbles without sleeping, replay a canary key through every error path,
+// drive every transport fault through httpmock, check pacing and the
+// sequence rule (a refresh waits for at most the request in flight; ten
+// refreshes finish in the order they began; an abandoned sequence holds
+// nobody back past the grace; every iteration ends its sequence) in
+// synctest bubbles without sleeping, replay a canary key through every error path,
 // and run the fuzz targets FuzzDecodeHistory and FuzzParseRetryAfter on
 // their seed corpora (go test -fuzz=FuzzDecodeHistory to explore further).
 // BenchmarkDecodeAndMapPage decodes a 100-row page and maps every status.

@@ -58,7 +58,8 @@ type employeesBody struct {
 // checks as HistoryPages: the rows must add up to total_records, a changing
 // total, an empty page before the total or more than WithMaxPages pages is
 // ErrIncompleteResponse. The request is a GET with a JSON body; paging goes
-// in the body or the query string (WithEmployeePaging).
+// in the body or the query string (WithEmployeePaging). Its pages form one
+// pacer Sequence, as HistoryPages' do.
 func (c *Client) Employees(ctx context.Context, q EmployeesQuery) ([]Employee, error) {
 	numbers, err := ccNumbers(q.EmployeeNumbers)
 	if err != nil {
@@ -67,6 +68,10 @@ func (c *Client) Employees(ctx context.Context, q EmployeesQuery) ([]Employee, e
 	var attrs []slog.Attr
 	if len(q.EmployeeNumbers) > 0 {
 		attrs = append(attrs, slog.Any("emp_numbers", maskPhones(q.EmployeeNumbers)))
+	}
+	seq := c.begin(q.Priority)
+	if seq != nil {
+		defer seq.End()
 	}
 	out := []Employee{}
 	seen, total := 0, -1
@@ -79,7 +84,7 @@ func (c *Client) Employees(ctx context.Context, q EmployeesQuery) ([]Employee, e
 			return nil, fail(ErrIncompleteResponse, "more than %d pages, %d of %d rows seen", c.cfg.maxPages, seen, total)
 		}
 		b := employeesBody{EmpNumbers: numbers, EmpTags: nonNil(q.Tags)}
-		r := &request{method: http.MethodGet, endpoint: employeesEndpoint, pageNo: pageNo, priority: q.Priority, logAttrs: attrs}
+		r := &request{method: http.MethodGet, endpoint: employeesEndpoint, pageNo: pageNo, priority: q.Priority, seq: seq, logAttrs: attrs}
 		if c.cfg.employeePaging == EmployeePagingQuery {
 			r.query = url.Values{"page_no": {strconv.Itoa(pageNo)}, "page_size": {strconv.Itoa(c.cfg.pageSize)}}
 		} else {

@@ -30,6 +30,7 @@ type historyPlan struct {
 	tags         []string
 	variants     []CallVariant // one zero variant under v2.1
 	priority     Priority
+	seq          Sequence // the pacer sequence of a HistoryPages iteration; nil for one page
 	maskedFilter []slog.Attr
 }
 
@@ -209,12 +210,21 @@ func (c *Client) HistoryPage(ctx context.Context, q HistoryQuery, pageNo int) (*
 //
 // On failure the sequence yields one (nil, err) and stops. It never yields a
 // nil page with a nil error.
+//
+// When the Client's pacer is a SequencePacer (LocalPacer is), the iteration's
+// requests form one pacer Sequence, opened before the first request and
+// ended when the iteration ends, however it ends: an Interactive iteration
+// keeps the slot between its pages, and goes before those begun after it.
 func (c *Client) HistoryPages(ctx context.Context, q HistoryQuery) iter.Seq2[*HistoryPage, error] {
 	return func(yield func(*HistoryPage, error) bool) {
 		p, err := c.planHistory(q)
 		if err != nil {
 			yield(nil, err)
 			return
+		}
+		// One sequence for the whole iteration, ended however it ends.
+		if p.seq = c.begin(p.priority); p.seq != nil {
+			defer p.seq.End()
 		}
 		for _, chunk := range chunks(p.primary, c.maxSpan()) {
 			for _, v := range p.variants {
@@ -314,7 +324,7 @@ func (c *Client) fetchHistoryPage(ctx context.Context, p *historyPlan, chunk spa
 	if v != (CallVariant{}) {
 		attrs = append(attrs, slog.String("call_method", v.Method), slog.String("call_mode", v.Mode))
 	}
-	r := &request{method: http.MethodPost, endpoint: historyEndpoint, body: body, pageNo: pageNo, priority: p.priority, logAttrs: attrs}
+	r := &request{method: http.MethodPost, endpoint: historyEndpoint, body: body, pageNo: pageNo, priority: p.priority, seq: p.seq, logAttrs: attrs}
 	raw, attempts, err := c.do(ctx, r)
 	if err != nil {
 		return nil, err

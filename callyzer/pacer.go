@@ -1,32 +1,72 @@
 package callyzer
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
+	"math"
+	"slices"
 	"sync"
 	"time"
 )
 
 // LocalPacer is the in-process Pacer: one request in flight, request starts
-// at least an interval apart, waiting Interactive callers before Background
-// ones (first come, first served within a priority). It starts no goroutine
-// of its own; a waiting caller blocks in Acquire and a timer wakes the queue
-// when the interval has passed. Safe for concurrent use.
+// at least an interval apart, and waiting Interactive callers before
+// Background ones. It is also a SequencePacer, and orders its waiters so
+// that a user's refresh waits for as little as the budget allows:
+//
+//   - Interactive waiters are served in the order their sequences began
+//     (then in the order the requests came); a plain Acquire counts as a
+//     sequence that begins when it is called. So of many refreshes at once,
+//     the first to start finishes first instead of all finishing last.
+//   - While an Interactive sequence is open and between two of its requests
+//     (the page just read is being decoded), the slot is kept for it: no
+//     Background waiter, and no Interactive waiter of a later sequence, gets
+//     it. The reservation ends when the sequence acquires again, when it
+//     ends, or after a grace period of min(interval, 1s) from its release,
+//     so an abandoned sequence holds nobody back for longer than that.
+//   - Background waiters are served first come, first served, whenever no
+//     Interactive waiter or reservation stands before them.
+//
+// It starts no goroutine of its own; a waiting caller blocks in Acquire and
+// a timer wakes the queue when the interval or a reservation has passed.
+// Safe for concurrent use.
 type LocalPacer struct {
 	interval time.Duration
+	grace    time.Duration // how long a release reserves the slot for its open Interactive sequence
 
-	mu      sync.Mutex
-	busy    bool         // a slot is held
-	next    time.Time    // the earliest next start
-	held    time.Time    // set by Hold: no start before it (a 429's Retry-After)
-	waiting [2][]*waiter // by priority: [Background], [Interactive]
-	timer   *time.Timer  // wakes the queue at next; nil until first needed
+	mu          sync.Mutex
+	busy        bool             // a slot is held
+	next        time.Time        // the earliest next start
+	held        time.Time        // set by Hold: no start before it (a 429's Retry-After)
+	interactive []*waiter        // by (rank, n)
+	background  []*waiter        // by arrival
+	between     []*localSequence // open Interactive sequences reserving the slot
+	count       uint64           // numbers sequence starts and requests, in order
+	timer       *time.Timer      // wakes the queue; nil until first needed
 }
 
+// noRank ranks a Background waiter after every Interactive one.
+const noRank = math.MaxUint64
+
 type waiter struct {
-	ready   chan struct{} // closed when the slot is granted
-	granted bool          // guarded by LocalPacer.mu
+	ready   chan struct{}  // closed when the slot is granted
+	granted bool           // guarded by LocalPacer.mu
+	rank    uint64         // Interactive: when its sequence began; noRank for Background
+	n       uint64         // when it came
+	seq     *localSequence // nil for a plain Acquire
+}
+
+// localSequence is LocalPacer's Sequence. Its fields after prio and rank
+// are guarded by LocalPacer.mu.
+type localSequence struct {
+	p     *LocalPacer
+	prio  Priority
+	rank  uint64
+	ended bool
+	using int       // its requests waiting for or holding the slot
+	until time.Time // while in p.between: the end of its reservation
 }
 
 // HoldPacer is a Pacer that can also keep every caller back until a time.
@@ -39,12 +79,46 @@ type HoldPacer interface {
 	Hold(until time.Time)
 }
 
-var _ HoldPacer = (*LocalPacer)(nil)
+// SequencePacer is a Pacer that also knows which requests belong together:
+// the pages of one HistoryPages iteration, or of one Employees call. The
+// Client opens a Sequence with Begin before the first request, acquires
+// every request's slot through it, and ends it when the iteration ends
+// (completed, broken off, failed or cancelled). A Pacer without it is used
+// through Acquire alone. LocalPacer implements it.
+type SequencePacer interface {
+	Pacer
+	// Begin opens a sequence of requests of priority prio. The caller must
+	// call End once it sends no more requests in it.
+	Begin(prio Priority) Sequence
+}
+
+// Sequence is an open sequence of requests of a SequencePacer. Its
+// requests are sent one after another, not at once.
+type Sequence interface {
+	// Acquire is Pacer.Acquire for the sequence's next request, at the
+	// sequence's priority.
+	Acquire(ctx context.Context) (release func(), err error)
+	// End closes the sequence. Later calls of End do nothing; a request
+	// acquired after End is served like a plain Acquire of the sequence's
+	// priority.
+	End()
+}
+
+var (
+	_ HoldPacer     = (*LocalPacer)(nil)
+	_ SequencePacer = (*LocalPacer)(nil)
+)
+
+// maxGrace caps how long a release keeps the slot for its sequence's next
+// request: decoding a page takes milliseconds, not seconds.
+const maxGrace = time.Second
 
 // NewPacer returns a LocalPacer whose request starts are at least interval
-// apart. An interval <= 0 only keeps one request in flight.
+// apart. An interval <= 0 only keeps one request in flight (and keeps no
+// slot for an open sequence).
 func NewPacer(interval time.Duration) *LocalPacer {
-	return &LocalPacer{interval: max(interval, 0)}
+	interval = max(interval, 0)
+	return &LocalPacer{interval: interval, grace: min(interval, maxGrace)}
 }
 
 // Acquire blocks until the caller holds the slot, or ctx is done. On
@@ -52,10 +126,38 @@ func NewPacer(interval time.Duration) *LocalPacer {
 // response; later calls of release do nothing. When ctx ends first, Acquire
 // returns ctx.Err() and the caller holds nothing.
 func (p *LocalPacer) Acquire(ctx context.Context, prio Priority) (release func(), err error) {
+	return p.acquire(ctx, prio, nil)
+}
+
+// Begin opens a sequence of requests of priority prio. See LocalPacer for
+// how its requests are ordered; End it when it sends no more.
+func (p *LocalPacer) Begin(prio Priority) Sequence {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.count++
+	return &localSequence{p: p, prio: prio, rank: p.count}
+}
+
+func (s *localSequence) Acquire(ctx context.Context) (release func(), err error) {
+	return s.p.acquire(ctx, s.prio, s)
+}
+
+func (s *localSequence) End() {
+	p := s.p
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if s.ended {
+		return
+	}
+	s.ended = true
+	p.unreserveLocked(s)
+	p.dispatchLocked()
+}
+
+func (p *LocalPacer) acquire(ctx context.Context, prio Priority, s *localSequence) (release func(), err error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	q := queueOf(prio)
 	p.mu.Lock()
 	if d, ok := ctx.Deadline(); ok && p.held.After(d) {
 		// Waiting out a 429 hold would only end in a timeout: say at once
@@ -64,28 +166,46 @@ func (p *LocalPacer) Acquire(ctx context.Context, prio Priority) (release func()
 		p.mu.Unlock()
 		return nil, &HeldError{Until: held}
 	}
-	if !p.busy && p.queued() == 0 && !time.Now().Before(p.next) {
-		p.grantLocked()
-		p.mu.Unlock()
-		return p.releaser(), nil
+	p.count++
+	w := &waiter{ready: make(chan struct{}), rank: noRank, n: p.count, seq: s}
+	if s != nil {
+		s.using++
+		p.unreserveLocked(s)
 	}
-	w := &waiter{ready: make(chan struct{})}
-	p.waiting[q] = append(p.waiting[q], w)
+	if prio == Interactive {
+		w.rank = w.n
+		if s != nil && !s.ended {
+			w.rank = s.rank
+		}
+		i, _ := slices.BinarySearchFunc(p.interactive, w, func(x, w *waiter) int {
+			return cmp.Or(cmp.Compare(x.rank, w.rank), cmp.Compare(x.n, w.n))
+		})
+		p.interactive = slices.Insert(p.interactive, i, w)
+	} else {
+		p.background = append(p.background, w)
+	}
 	p.dispatchLocked()
+	if w.granted {
+		p.mu.Unlock()
+		return p.releaser(w), nil
+	}
 	p.mu.Unlock()
 
 	select {
 	case <-w.ready:
-		return p.releaser(), nil
+		return p.releaser(w), nil
 	case <-ctx.Done():
 	}
 	p.mu.Lock()
+	if s != nil {
+		s.using--
+	}
 	if w.granted {
 		// Granted while ctx ended: hand the slot straight on. Its start
 		// still counts against the interval.
 		p.busy = false
 	} else {
-		p.removeLocked(q, w)
+		p.removeLocked(w)
 	}
 	p.dispatchLocked()
 	p.mu.Unlock()
@@ -120,46 +240,55 @@ func (e *HeldError) Error() string {
 // Is makes errors.Is(err, ErrRateLimited) hold.
 func (e *HeldError) Is(target error) bool { return target == ErrRateLimited }
 
-func queueOf(prio Priority) int {
-	if prio == Interactive {
-		return 1
-	}
-	return 0
-}
-
-func (p *LocalPacer) queued() int { return len(p.waiting[0]) + len(p.waiting[1]) }
-
-func (p *LocalPacer) grantLocked() {
-	p.busy = true
-	p.next = time.Now().Add(p.interval)
-}
-
-func (p *LocalPacer) releaser() func() {
+func (p *LocalPacer) releaser(w *waiter) func() {
 	var once sync.Once
 	return func() {
 		once.Do(func() {
 			p.mu.Lock()
 			p.busy = false
+			if s := w.seq; s != nil {
+				s.using--
+				if s.prio == Interactive && !s.ended && s.using == 0 && p.grace > 0 {
+					// Its next page is being decoded: keep the slot for it.
+					s.until = time.Now().Add(p.grace)
+					p.between = append(p.between, s)
+				}
+			}
 			p.dispatchLocked()
 			p.mu.Unlock()
 		})
 	}
 }
 
-// dispatchLocked grants the slot to the first Interactive waiter, else the
-// first Background one, when the slot is free and the interval has passed;
-// otherwise it arms the timer for when it will have.
+// dispatchLocked grants the slot to the first waiter (the lowest ranked
+// Interactive one, else the first Background one) when the slot is free,
+// the interval has passed and no open Interactive sequence of a lower rank
+// reserves it; otherwise it arms the timer for when that may change.
 func (p *LocalPacer) dispatchLocked() {
-	if p.queued() == 0 {
+	if p.busy {
+		return // release dispatches
+	}
+	now := time.Now()
+	p.between = slices.DeleteFunc(p.between, func(s *localSequence) bool { return !s.until.After(now) })
+	var w *waiter
+	switch {
+	case len(p.interactive) > 0:
+		w = p.interactive[0]
+	case len(p.background) > 0:
+		w = p.background[0]
+	default:
 		if p.timer != nil {
 			p.timer.Stop()
 		}
 		return
 	}
-	if p.busy {
-		return // release dispatches
+	at := p.next
+	for _, s := range p.between {
+		if s.rank < w.rank && s.until.After(at) {
+			at = s.until
+		}
 	}
-	if wait := time.Until(p.next); wait > 0 {
+	if wait := at.Sub(now); wait > 0 {
 		if p.timer == nil {
 			p.timer = time.AfterFunc(wait, p.wake)
 		} else {
@@ -167,14 +296,9 @@ func (p *LocalPacer) dispatchLocked() {
 		}
 		return
 	}
-	q := 1
-	if len(p.waiting[1]) == 0 {
-		q = 0
-	}
-	w := p.waiting[q][0]
-	p.waiting[q][0] = nil
-	p.waiting[q] = p.waiting[q][1:]
-	p.grantLocked()
+	p.removeLocked(w)
+	p.busy = true
+	p.next = now.Add(p.interval)
 	w.granted = true
 	close(w.ready)
 }
@@ -185,13 +309,18 @@ func (p *LocalPacer) wake() {
 	p.mu.Unlock()
 }
 
-func (p *LocalPacer) removeLocked(q int, w *waiter) {
-	for i, x := range p.waiting[q] {
-		if x == w {
-			p.waiting[q] = append(p.waiting[q][:i], p.waiting[q][i+1:]...)
-			return
-		}
+// removeLocked takes w out of its queue.
+func (p *LocalPacer) removeLocked(w *waiter) {
+	if w.rank == noRank {
+		p.background = slices.DeleteFunc(p.background, func(x *waiter) bool { return x == w })
+	} else {
+		p.interactive = slices.DeleteFunc(p.interactive, func(x *waiter) bool { return x == w })
 	}
+}
+
+// unreserveLocked ends s's reservation, if it has one.
+func (p *LocalPacer) unreserveLocked(s *localSequence) {
+	p.between = slices.DeleteFunc(p.between, func(x *localSequence) bool { return x == s })
 }
 
 // The process-wide pacers: Clients of one API key, host and interval share
