@@ -57,10 +57,18 @@
 // Requests lists every request with its method, path, query, headers (the
 // Authorization value redacted), body, arrival time and the status sent;
 // RequestCount, InFlight, MaxInFlight and MinGap tell how many requests a
-// client made, whether it kept one in flight and how it paced their starts. The server uses real loopback sockets, so it cannot
-// run inside a testing/synctest bubble; give it a Now func instead. Close
-// (or NewServer's cleanup) ends every hanging handler, so no goroutine
-// outlives the server. Generate builds a deterministic Polish data set
-// (employees tagged "BIK", leads with valid +48 mobile numbers, six months
-// of calls) for tests, the demo server and the load harness.
+// client made, whether it kept one in flight and how it paced their
+// starts. The server uses real loopback sockets, so it cannot run inside a
+// testing/synctest bubble; give it a Now func instead. Close (or
+// NewServer's cleanup) ends every hanging handler, so no goroutine outlives
+// the server.
+//
+// The fake is fast enough for load tests: the calls are kept in the served
+// order, overall and per client number, as they are added; a call window
+// is found by binary search, one client number reads only that client's
+// calls, other filters scan the window without copying it, and only the
+// page's rows are written (BenchmarkHistoryPage: about 0.2 ms and 65 KB a
+// page of 100 at 100,000 calls). Generate builds a deterministic Polish
+// data set (employees tagged "BIK", leads with valid +48 mobile numbers,
+// six months of calls) for tests, the demo server and the load harness.
 package callyzertest

@@ -65,7 +65,7 @@ func (s *Server) employeePage(q *employeeQuery, f *Fault) map[string]any {
 		match = append(match, e)
 	}
 	total := len(match)
-	var rows []map[string]any
+	var rows []row
 	off := (q.page - 1) * q.size
 	if f != nil && f.Kind == FaultEndlessPaging {
 		total = endlessTotal
@@ -85,16 +85,27 @@ func (s *Server) employeePage(q *employeeQuery, f *Fault) map[string]any {
 	if len(rows) == 0 && f != nil && (f.Kind == FaultHalfTyped || f.Kind == FaultMissingID) {
 		rows = append(rows, s.employeeRow(DefaultEmployee))
 	}
-	return envelope(rows, total, f, "emp_number", "emp_tags")
+	return envelope(rows, total, f)
 }
 
-func (s *Server) employeeRow(e Employee) map[string]any {
+// employeeRow is an employee written the way Callyzer does.
+type employeeRow map[string]any
+
+func (r employeeRow) halfType() {
+	r["emp_tags"] = map[string]any{"value": r["emp_tags"]}
+	r["emp_number"] = 10001
+}
+
+func (r employeeRow) dropID()          { delete(r, "emp_number") }
+func (r employeeRow) setNote(n string) { r["note"] = n }
+
+func (s *Server) employeeRow(e Employee) employeeRow {
 	tags := e.Tags
 	if tags == nil {
 		tags = []string{}
 	}
 	suffix := s.opts.Format.ZoneSuffix
-	return map[string]any{
+	return employeeRow{
 		"emp_name":                 e.Name,
 		"emp_code":                 e.Code,
 		"emp_country_code":         e.CountryCode,

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"regexp"
 	"slices"
+	"sort"
 	"strconv"
 	"time"
 )
@@ -151,93 +152,299 @@ func (s *Server) paging(pageNo, pageSize *int) (page, size int, err error) {
 	return page, size, nil
 }
 
-// matching returns the calls that q selects, newest first, then by id.
-func (s *Server) matching(q *historyQuery) []Call {
-	s.mu.Lock()
-	all := make([]Call, len(s.calls))
-	copy(all, s.calls)
-	s.mu.Unlock()
+// entry is one stored call in the listing. What the window and number
+// filters test is kept inline, so that a scan reads one compact slice
+// rather than the calls themselves.
+type entry struct {
+	started, synced int64 // StartedAt and SyncedAt in UNIX seconds
+	client, emp     int32 // the numberKey of the client's and the employee's "cc-number"
+	call            *Call // the stored clone; nothing changes it
+}
 
-	b := q.historyBody
-	var out []Call
-	for _, c := range all {
-		if b.CallFrom != nil && (c.StartedAt.Unix() < *b.CallFrom || c.StartedAt.Unix() > *b.CallTo) {
-			continue
-		}
-		if b.SyncedFrom != nil && (c.SyncedAt.Unix() < *b.SyncedFrom || c.SyncedAt.Unix() > *b.SyncedTo) {
-			continue
-		}
-		if len(b.CallTypes) > 0 && !slices.Contains(b.CallTypes, c.CallType) {
-			continue
-		}
-		if len(b.EmpNumbers) > 0 && !slices.Contains(b.EmpNumbers, c.EmpCountryCode+"-"+c.EmpNumber) {
-			continue
-		}
-		if len(b.ClientNumbers) > 0 && !slices.Contains(b.ClientNumbers, c.ClientCountryCode+"-"+c.ClientNumber) {
-			continue
-		}
-		if len(b.EmpTags) > 0 && !slices.ContainsFunc(c.EmpTags, func(t string) bool { return slices.Contains(b.EmpTags, t) }) {
-			continue
-		}
-		if b.DurationLesThan != nil && c.Duration >= *b.DurationLesThan {
-			continue
-		}
-		if b.DurationGrtThan != nil && c.Duration <= *b.DurationGrtThan {
-			continue
-		}
-		if b.CallMethod != nil && *b.CallMethod != orDefault(c.CallMethod, PhoneCall) {
-			continue
-		}
-		if b.CallMode != nil && *b.CallMode != orDefault(c.CallMode, Voice) {
-			continue
-		}
-		out = append(out, c)
+// servedOrder is the order of the listing: newest first, then by id.
+func servedOrder(a, b entry) int {
+	if c := b.call.StartedAt.Compare(a.call.StartedAt); c != 0 {
+		return c
 	}
-	slices.SortStableFunc(out, func(a, b Call) int {
-		if c := b.StartedAt.Compare(a.StartedAt); c != 0 {
-			return c
+	return cmp.Compare(a.call.ID, b.call.ID)
+}
+
+// addCalls stores clones of calls and merges them into the listing after
+// the stored calls they tie with, so that the listing stays what a stable
+// sort of every call in the order added gives. s.mu must be held.
+func (s *Server) addCalls(calls []Call) {
+	if len(calls) == 0 {
+		return
+	}
+	if s.numbers == nil {
+		s.numbers = map[string]int32{}
+	}
+	stored := make([]Call, len(calls))
+	add := make([]entry, len(calls))
+	for i, c := range calls {
+		stored[i] = c.clone()
+		p := &stored[i]
+		s.calls = append(s.calls, p)
+		add[i] = entry{
+			started: p.StartedAt.Unix(),
+			synced:  p.SyncedAt.Unix(),
+			client:  s.numberKey(p.ClientCountryCode + "-" + p.ClientNumber),
+			emp:     s.numberKey(p.EmpCountryCode + "-" + p.EmpNumber),
+			call:    p,
 		}
-		return cmp.Compare(a.ID, b.ID)
-	})
+	}
+	slices.SortStableFunc(add, servedOrder)
+	s.listing = merge(s.listing, add)
+	byClient := map[int32][]entry{}
+	for _, e := range add {
+		byClient[e.client] = append(byClient[e.client], e)
+	}
+	if s.byClient == nil {
+		s.byClient = map[int32][]entry{}
+	}
+	for k, add := range byClient {
+		s.byClient[k] = merge(s.byClient[k], add)
+	}
+}
+
+// merge merges add into list, both in the served order, placing an entry
+// of add after the entries of list it ties with. It merges from the back,
+// in place, so it moves only the entries that sort after add's first.
+func merge(list, add []entry) []entry {
+	old := len(list)
+	list = slices.Grow(list, len(add))[:old+len(add)]
+	i, j := old-1, len(add)-1
+	for k := len(list) - 1; j >= 0; k-- {
+		if i >= 0 && servedOrder(list[i], add[j]) > 0 {
+			list[k] = list[i]
+			i--
+		} else {
+			list[k] = add[j]
+			j--
+		}
+	}
+	return list
+}
+
+// numberKey returns the key of a "cc-number", giving it one if it has
+// none. s.mu must be held.
+func (s *Server) numberKey(n string) int32 {
+	k, ok := s.numbers[n]
+	if !ok {
+		k = int32(len(s.numbers))
+		s.numbers[n] = k
+	}
+	return k
+}
+
+// selection is what a query selects: the run of the listing (or of one
+// client's listing) its call window allows, and the filters a call of the
+// run must pass. It reads the server's listings, so s.mu must be held
+// while it is used.
+type selection struct {
+	b       *historyBody
+	run     []entry
+	all     bool    // every call of run matches
+	stored  bool    // a filter reads the call, not only its entry
+	clients []int32 // the keys of b.ClientNumbers that stored calls have
+	emps    []int32 // the keys of b.EmpNumbers that stored calls have
+}
+
+func (s *Server) selectCalls(b *historyBody) *selection {
+	sel := &selection{b: b, run: s.listing}
+	sel.clients = s.numberKeys(b.ClientNumbers)
+	sel.emps = s.numberKeys(b.EmpNumbers)
+	if len(b.ClientNumbers) > 0 && len(sel.clients) <= 1 {
+		// One client (a lead's refresh): read only that client's calls.
+		sel.run = nil
+		if len(sel.clients) == 1 {
+			sel.run = s.byClient[sel.clients[0]]
+		}
+	}
+	if b.CallFrom != nil {
+		// Newest first, so the window is one run of the listing.
+		run := sel.run
+		lo := sort.Search(len(run), func(i int) bool { return run[i].started <= *b.CallTo })
+		hi := sort.Search(len(run), func(i int) bool { return run[i].started < *b.CallFrom })
+		sel.run = run[lo:max(lo, hi)]
+	}
+	sel.stored = len(b.CallTypes) > 0 || len(b.EmpTags) > 0 || b.DurationLesThan != nil ||
+		b.DurationGrtThan != nil || b.CallMethod != nil || b.CallMode != nil
+	sel.all = !sel.stored && b.SyncedFrom == nil && len(b.ClientNumbers) == 0 && len(b.EmpNumbers) == 0
+	return sel
+}
+
+// numberKeys returns the keys of the numbers that stored calls have. s.mu
+// must be held.
+func (s *Server) numberKeys(numbers []string) []int32 {
+	var keys []int32
+	for _, n := range numbers {
+		if k, ok := s.numbers[n]; ok {
+			keys = append(keys, k)
+		}
+	}
+	slices.Sort(keys)
+	return slices.Compact(keys)
+}
+
+// matches reports whether e passes the filters other than the call window.
+func (sel *selection) matches(e *entry) bool {
+	b := sel.b
+	if b.SyncedFrom != nil && (e.synced < *b.SyncedFrom || e.synced > *b.SyncedTo) {
+		return false
+	}
+	if len(b.ClientNumbers) > 0 && !slices.Contains(sel.clients, e.client) {
+		return false
+	}
+	if len(b.EmpNumbers) > 0 && !slices.Contains(sel.emps, e.emp) {
+		return false
+	}
+	if !sel.stored {
+		return true
+	}
+	c := e.call
+	if len(b.CallTypes) > 0 && !slices.Contains(b.CallTypes, c.CallType) {
+		return false
+	}
+	if len(b.EmpTags) > 0 && !slices.ContainsFunc(c.EmpTags, func(t string) bool { return slices.Contains(b.EmpTags, t) }) {
+		return false
+	}
+	if b.DurationLesThan != nil && c.Duration >= *b.DurationLesThan {
+		return false
+	}
+	if b.DurationGrtThan != nil && c.Duration <= *b.DurationGrtThan {
+		return false
+	}
+	if b.CallMethod != nil && *b.CallMethod != orDefault(c.CallMethod, PhoneCall) {
+		return false
+	}
+	if b.CallMode != nil && *b.CallMode != orDefault(c.CallMode, Voice) {
+		return false
+	}
+	return true
+}
+
+// count returns how many calls match.
+func (sel *selection) count() int {
+	if sel.all {
+		return len(sel.run)
+	}
+	n := 0
+	for i := range sel.run {
+		if sel.matches(&sel.run[i]) {
+			n++
+		}
+	}
+	return n
+}
+
+// pick returns the matching calls at positions at (0 is the newest
+// matching call; each position is below count()).
+func (sel *selection) pick(at []int) []*Call {
+	out := make([]*Call, len(at))
+	if sel.all {
+		for i, p := range at {
+			out[i] = sel.run[p].call
+		}
+		return out
+	}
+	need := slices.Compact(slices.Sorted(slices.Values(at)))
+	found := make([]*Call, len(need))
+	n, k := 0, 0
+	for i := 0; i < len(sel.run) && k < len(need); i++ {
+		if !sel.matches(&sel.run[i]) {
+			continue
+		}
+		if n == need[k] {
+			found[k] = sel.run[i].call
+			k++
+		}
+		n++
+	}
+	for i, p := range at {
+		j, _ := slices.BinarySearch(need, p)
+		out[i] = found[j]
+	}
 	return out
 }
 
 // history builds the envelope of one history page with fault f applied
-// (f may be nil).
+// (f may be nil). Only the page's calls are read out of the listing.
 func (s *Server) history(q *historyQuery, f *Fault) map[string]any {
-	calls := s.matching(q)
-	if k := (q.repeatFrom - 1) * q.size; k > 0 && k <= len(calls) {
-		calls = slices.Insert(calls, k, calls[k-1])
-	}
-	total := len(calls)
-	off := (q.page - 1) * q.size
-	var rows []map[string]any
 	kind := FaultKind(0)
 	if f != nil {
 		kind = f.Kind
 	}
+	s.mu.Lock()
+	sel := s.selectCalls(&q.historyBody)
+	n := sel.count()
+	// FaultRepeatRow lists the matching call at k-1 a second time at k.
+	k := (q.repeatFrom - 1) * q.size
+	repeated := k > 0 && k <= n
+	total := n
+	if repeated {
+		total++
+	}
+	// call maps a position in the listing the client pages through to the
+	// position of its call among the matching calls.
+	call := func(j int) int {
+		if repeated && j >= k {
+			return j - 1
+		}
+		return j
+	}
+	off := (q.page - 1) * q.size
+	var at []int
+	switch {
+	case kind == FaultEndlessPaging && total > 0:
+		for i := range q.size {
+			at = append(at, call((off+i)%total))
+		}
+	case kind != FaultEndlessPaging:
+		for j := off; j < min(off+q.size, total); j++ {
+			at = append(at, call(j))
+		}
+	}
+	// A row fault on an empty page breaks a row made from the newest call.
+	templated := len(at) == 0 && total > 0 && (kind == FaultHalfTyped || kind == FaultMissingID)
+	if templated {
+		at = append(at, 0)
+	}
+	calls := sel.pick(at)
+	s.mu.Unlock()
+
+	var tmpl *Call // what made-up rows are made from; nil: a made-up call
+	if templated {
+		tmpl, calls = calls[0], nil
+	}
+	var rows []row
 	if kind == FaultEndlessPaging {
 		total = endlessTotal
 		for i := range q.size {
-			c := s.template(q, calls, off+i)
+			if len(calls) > 0 {
+				tmpl = calls[i]
+			}
+			c := s.template(q, tmpl)
 			c.ID = fmt.Sprintf("endless-%d-%d", q.page, i+1)
-			rows = append(rows, s.callRow(c))
+			rows = append(rows, s.callRow(&c))
 		}
 	} else {
-		for i := off; i < min(off+q.size, len(calls)); i++ {
-			rows = append(rows, s.callRow(calls[i]))
+		for _, c := range calls {
+			rows = append(rows, s.callRow(c))
 		}
 	}
 	if len(rows) == 0 && (kind == FaultHalfTyped || kind == FaultMissingID) {
-		rows = append(rows, s.callRow(s.template(q, calls, 0)))
+		c := s.template(q, tmpl)
+		rows = append(rows, s.callRow(&c))
 	}
-	return envelope(rows, total, f, "id", "duration")
+	return envelope(rows, total, f)
 }
 
-// template returns a call q selects, to build made-up rows from.
-func (s *Server) template(q *historyQuery, calls []Call, k int) Call {
-	if len(calls) > 0 {
-		return calls[k%len(calls)].clone()
+// template returns a clone of from, or, when from is nil, a made-up call
+// that q selects, to build made-up rows from.
+func (s *Server) template(q *historyQuery, from *Call) Call {
+	if from != nil {
+		return from.clone()
 	}
 	start := s.opts.Now()
 	if q.CallFrom != nil {
@@ -268,12 +475,17 @@ func splitDash(n string) (cc, national string, ok bool) {
 	return "", n, false
 }
 
+// row is one row of an answer, as the content faults break it.
+type row interface {
+	halfType()      // FaultHalfTyped: a typed field becomes an object, the id a number
+	dropID()        // FaultMissingID: the id is left out
+	setNote(string) // FaultOversized: the huge note
+}
+
 // envelope wraps rows in Callyzer's answer and applies the content faults.
-// idKey and typedKey name the row fields FaultMissingID and FaultHalfTyped
-// break.
-func envelope(rows []map[string]any, total int, f *Fault, idKey, typedKey string) map[string]any {
+func envelope(rows []row, total int, f *Fault) map[string]any {
 	if rows == nil {
-		rows = []map[string]any{}
+		rows = []row{}
 	}
 	env := map[string]any{"message": "Success", "total_records": total, "result": rows}
 	if f == nil {
@@ -281,10 +493,9 @@ func envelope(rows []map[string]any, total int, f *Fault, idKey, typedKey string
 	}
 	switch f.Kind {
 	case FaultHalfTyped:
-		rows[0][typedKey] = map[string]any{"value": rows[0][typedKey]}
-		rows[0][idKey] = 10001
+		rows[0].halfType()
 	case FaultMissingID:
-		delete(rows[0], idKey)
+		rows[0].dropID()
 	case FaultWrongTotal:
 		env["total_records"] = total + cmp.Or(f.Delta, 1)
 	case FaultDataEnvelope:
@@ -298,8 +509,45 @@ func envelope(rows []map[string]any, total int, f *Fault, idKey, typedKey string
 	return env
 }
 
+// callRow is a call written the way Callyzer does. The fields are in the
+// order of their keys, the order encoding/json writes a map in, as the
+// fake wrote rows before it had this type.
+type callRow struct {
+	CallDate          string   `json:"call_date"`
+	CallMethod        string   `json:"call_method,omitempty"` // V22 only
+	CallMode          string   `json:"call_mode,omitempty"`   // V22 only
+	CallRecordingURL  any      `json:"call_recording_url"`    // string, or nil for null
+	CallTime          string   `json:"call_time"`
+	CallType          string   `json:"call_type"`
+	ClientCountryCode string   `json:"client_country_code"`
+	ClientName        string   `json:"client_name"`
+	ClientNumber      string   `json:"client_number"`
+	CRMStatus         string   `json:"crm_status"`
+	Duration          any      `json:"duration"` // a number or a numeric string
+	EmpCode           string   `json:"emp_code"`
+	EmpCountryCode    string   `json:"emp_country_code"`
+	EmpName           string   `json:"emp_name"`
+	EmpNumber         string   `json:"emp_number"`
+	EmpTags           []string `json:"emp_tags"`
+	ID                any      `json:"id,omitempty"` // a string; nil (left out) only for FaultMissingID
+	LeadID            string   `json:"lead_id"`
+	ModifiedAt        string   `json:"modified_at"`
+	Note              any      `json:"note"` // string, or nil for null
+	ReminderDate      string   `json:"reminder_date"`
+	ReminderTime      string   `json:"reminder_time"`
+	SyncedAt          string   `json:"synced_at"`
+}
+
+func (r *callRow) halfType() {
+	r.Duration = map[string]any{"value": r.Duration}
+	r.ID = 10001
+}
+
+func (r *callRow) dropID()          { r.ID = nil }
+func (r *callRow) setNote(n string) { r.Note = n }
+
 // callRow writes c the way Callyzer does.
-func (s *Server) callRow(c Call) map[string]any {
+func (s *Server) callRow(c *Call) *callRow {
 	loc := s.opts.Location
 	ft := s.opts.Format
 	start := c.StartedAt.In(loc)
@@ -313,34 +561,34 @@ func (s *Server) callRow(c Call) map[string]any {
 	}
 	nullEmpty := ft.NullEmpty || c.NullEmpty
 	suffix := ft.ZoneSuffix || c.ZoneSuffix
-	row := map[string]any{
-		"id":                  c.ID,
-		"client_name":         c.ClientName,
-		"client_country_code": c.ClientCountryCode,
-		"client_number":       c.ClientNumber,
-		"emp_name":            c.EmpName,
-		"emp_code":            c.EmpCode,
-		"emp_country_code":    c.EmpCountryCode,
-		"emp_number":          c.EmpNumber,
-		"emp_tags":            tags,
-		"call_type":           c.CallType,
-		"duration":            dur,
-		"call_date":           start.Format(time.DateOnly),
-		"call_time":           start.Format(time.TimeOnly),
-		"note":                orNull(c.Note, nullEmpty),
-		"call_recording_url":  orNull(c.RecordingURL, nullEmpty),
-		"crm_status":          c.CRMStatus,
-		"reminder_date":       c.ReminderDate,
-		"reminder_time":       c.ReminderTime,
-		"synced_at":           stamp(c.SyncedAt, loc, suffix),
-		"modified_at":         stamp(c.ModifiedAt, loc, suffix),
-		"lead_id":             c.LeadID,
+	r := &callRow{
+		ID:                c.ID,
+		ClientName:        c.ClientName,
+		ClientCountryCode: c.ClientCountryCode,
+		ClientNumber:      c.ClientNumber,
+		EmpName:           c.EmpName,
+		EmpCode:           c.EmpCode,
+		EmpCountryCode:    c.EmpCountryCode,
+		EmpNumber:         c.EmpNumber,
+		EmpTags:           tags,
+		CallType:          c.CallType,
+		Duration:          dur,
+		CallDate:          start.Format(time.DateOnly),
+		CallTime:          start.Format(time.TimeOnly),
+		Note:              orNull(c.Note, nullEmpty),
+		CallRecordingURL:  orNull(c.RecordingURL, nullEmpty),
+		CRMStatus:         c.CRMStatus,
+		ReminderDate:      c.ReminderDate,
+		ReminderTime:      c.ReminderTime,
+		SyncedAt:          stamp(c.SyncedAt, loc, suffix),
+		ModifiedAt:        stamp(c.ModifiedAt, loc, suffix),
+		LeadID:            c.LeadID,
 	}
 	if s.opts.Version == V22 {
-		row["call_method"] = orDefault(c.CallMethod, PhoneCall)
-		row["call_mode"] = orDefault(c.CallMode, Voice)
+		r.CallMethod = orDefault(c.CallMethod, PhoneCall)
+		r.CallMode = orDefault(c.CallMode, Voice)
 	}
-	return row
+	return r
 }
 
 func orNull(s string, null bool) any {

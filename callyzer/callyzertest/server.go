@@ -123,7 +123,10 @@ type Server struct {
 	closeOnce sync.Once
 
 	mu          sync.Mutex
-	calls       []Call
+	calls       []*Call           // in the order added; a stored call never changes
+	listing     []entry           // the same calls in the served order (see servedOrder)
+	byClient    map[int32][]entry // the listing of each client number's calls, by number key
+	numbers     map[string]int32  // "cc-number" of the stored calls' numbers -> entry key
 	employees   []Employee
 	faults      []*pendingFault
 	requests    []*Request
@@ -200,17 +203,15 @@ func (s *Server) Client() *http.Client { return s.ts.Client() }
 func (s *Server) AddCalls(calls ...Call) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for _, c := range calls {
-		s.calls = append(s.calls, c.clone())
-	}
+	s.addCalls(calls)
 }
 
 // SetCalls replaces the data set's calls.
 func (s *Server) SetCalls(calls ...Call) {
 	s.mu.Lock()
-	s.calls = nil
-	s.mu.Unlock()
-	s.AddCalls(calls...)
+	defer s.mu.Unlock()
+	s.calls, s.listing, s.byClient, s.numbers = nil, nil, nil, nil
+	s.addCalls(calls)
 }
 
 // Calls returns a copy of the data set's calls, in the order they were added.
@@ -647,14 +648,22 @@ func resetConn(w http.ResponseWriter) {
 	conn.Close()
 }
 
+// jsonBuffers keeps writeJSON from allocating a page's worth of bytes on
+// every answer.
+var jsonBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	b, err := json.Marshal(v)
-	if err != nil {
+	buf := jsonBuffers.Get().(*bytes.Buffer)
+	buf.Reset()
+	if err := json.NewEncoder(buf).Encode(v); err != nil {
 		panic(err) // our own values always marshal
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
-	w.Write(b)
+	w.Write(bytes.TrimSuffix(buf.Bytes(), []byte("\n"))) // the bytes json.Marshal gives
+	if buf.Cap() <= 1<<20 {
+		jsonBuffers.Put(buf)
+	}
 }
 
 // writeRaw sends body as JSON when it looks like JSON, as text otherwise.
@@ -673,13 +682,12 @@ func writeOversized(w http.ResponseWriter, env map[string]any, size int) {
 	if size <= 0 {
 		size = defaultOversize
 	}
-	rows, _ := env["result"].([]map[string]any)
 	const marker = "\x00oversized\x00"
-	if len(rows) == 0 {
-		rows = []map[string]any{{"id": "oversized"}}
-		env["result"] = rows
+	if rows, _ := env["result"].([]row); len(rows) > 0 {
+		rows[0].setNote(marker)
+	} else {
+		env["result"] = []map[string]any{{"id": "oversized", "note": marker}}
 	}
-	rows[0]["note"] = marker
 	b, _ := json.Marshal(env)
 	head, tail, _ := bytes.Cut(b, []byte(`"\u0000oversized\u0000"`))
 	w.Header().Set("Content-Type", "application/json")

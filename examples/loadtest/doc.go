@@ -37,9 +37,10 @@
 //     lead into an equivalent table (a Go map for memstore).
 //  4. Peak heap of a 100,000-call backfill through the Syncer into a
 //     counting store, ÷ the bytes of the pages' JSON, beside a naive pager
-//     that discards its pages. Its pages come from a replay server in this
-//     harness (memory.go), because callyzertest sorts its whole data set on
-//     every request.
+//     that discards its pages. Its pages come from callyzertest with no
+//     pacing and no latency: the heap, not the time, is measured. The
+//     figures are the process's heap, so they include the fake's record of
+//     each request.
 //
 // # Errors
 //
