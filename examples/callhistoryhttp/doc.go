@@ -38,8 +38,11 @@
 // a strict Content-Security-Policy (no inline script or style). Its refresh
 // button is a form; a small script turns it into a fetch to the JSON API with
 // a progress message, then re-reads the page and swaps the table. Without
-// JavaScript the form posts, and the redirect carries the outcome as a
-// message key (?result=updated), never as text.
+// JavaScript the form posts, and the outcome travels through the redirect
+// as a message key (never as text) in a one-time cookie, leadcalls_flash:
+// it is scoped to the lead page's path, lives 60 seconds at most, and the
+// page clears it when it shows the message, so a reload does not show it
+// again.
 //
 // Messages are the spec's Polish ones, or English when the request's
 // Accept-Language prefers English (callhistory.ParseLanguage).
@@ -47,8 +50,10 @@
 // # Errors
 //
 // Every error answer of the JSON API is {"status": "error", "message"} with
-// the message of callhistory.Message. The status codes, decided in one table
-// (outcomes in errors.go):
+// the message of callhistory.Message, except a 401's, which is MsgSignedOut
+// ("Sesja wygasła lub nie jesteś zalogowany. Zaloguj się ponownie.", or its
+// English version). The status codes, decided in one table (outcomes in
+// errors.go):
 //
 //	401  no signed-in user (Options.Actor returned nil)
 //	403  callhistory.ErrForbidden, or a cross-site POST
@@ -61,14 +66,18 @@
 //	500  callhistory.ErrStore and any error wrapping none of the above
 //
 // The page answers with the same codes and shows the message in an alert
-// (role="alert"). Failures are logged to Options.Logger without phone
-// numbers: at error level for 5xx, info otherwise.
+// (role="alert"). A failure the service returns is logged by the service
+// (callhistory.Refresher logs every outcome, numbers masked); the handler
+// adds one debug line with the route and status code. The failures the
+// handler finds itself, no signed-in user and a cross-site POST, it logs
+// at info level.
 //
 // # Testing
 //
 // The tests drive the handler through httptest with a fake Service for
 // every status code, the cross-origin checks, the exact JSON field names,
-// English messages, Retry-After, the no-JavaScript form flow, and the
-// rendered HTML (rows, labels, m:ss durations, times in the account zone).
+// English messages, Retry-After, the no-JavaScript form flow with its
+// one-time message, the log levels, and the rendered HTML (rows, labels,
+// m:ss durations, times in the account zone, asset paths of both pages).
 // examples/demo has an end-to-end browser test in headless Chromium.
 package callhistoryhttp

@@ -12,14 +12,38 @@ import (
 )
 
 // Errors the handler finds before calling the service. Both wrap
-// callhistory.ErrForbidden, so they carry its message.
+// callhistory.ErrForbidden; errNoActor has a message of its own (message),
+// errCrossOrigin carries ErrForbidden's.
 var (
 	errNoActor     = fmt.Errorf("%w: no signed-in user", callhistory.ErrForbidden)
 	errCrossOrigin = fmt.Errorf("%w: cross-origin request rejected", callhistory.ErrForbidden)
 )
 
+// MsgSignedOut is the message of a 401: nobody is signed in, or the
+// session has expired. The spec's permission message (403) would tell a
+// user whose session ran out that they lack a right they have.
+const MsgSignedOut = "Sesja wygasła lub nie jesteś zalogowany. Zaloguj się ponownie."
+
+var signedOutMessages = map[callhistory.Language]string{
+	callhistory.Polish:  MsgSignedOut,
+	callhistory.English: "Your session has expired or you are not signed in. Please sign in again.",
+}
+
+// message is the user-facing message of err in lang: MsgSignedOut's for a
+// request without a signed-in user, callhistory.Message's otherwise.
+func message(err error, lang callhistory.Language) string {
+	if errors.Is(err, errNoActor) {
+		if m, ok := signedOutMessages[lang]; ok {
+			return m
+		}
+		return MsgSignedOut
+	}
+	return callhistory.Message(err, lang)
+}
+
 // outcome ties an outcome of a request to its HTTP status and to the key
-// that carries it through the redirect of a no-JavaScript refresh.
+// that carries it, in the flash cookie, through the redirect of a
+// no-JavaScript refresh.
 type outcome struct {
 	key    string
 	err    error // nil for success
@@ -28,7 +52,6 @@ type outcome struct {
 
 // Message keys of the redirect after a form refresh.
 const (
-	resultParam    = "result"
 	keyUpdated     = "updated"
 	keyCrossOrigin = "cross_origin"
 	keyFailed      = "failed"
@@ -66,8 +89,8 @@ func outcomeOf(err error) outcome {
 	return failed
 }
 
-// outcomeByKey returns the outcome of a redirect's message key; ok is false
-// for an absent or unknown key, which then shows no message.
+// outcomeByKey returns the outcome of a flash cookie's message key; ok is
+// false for an absent or unknown key, which then shows no message.
 func outcomeByKey(key string) (o outcome, ok bool) {
 	if key == failed.key {
 		return failed, true

@@ -3,11 +3,13 @@ package callhistoryhttp
 import (
 	"context"
 	"embed"
+	"errors"
 	"html/template"
 	"io/fs"
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 	_ "time/tzdata" // Europe/Warsaw must resolve on hosts without a zoneinfo database
 
@@ -38,7 +40,10 @@ type Options struct {
 	Location *time.Location
 	// Mapper labels status codes. Default: the default scheme of statusmap.
 	Mapper *statusmap.Mapper
-	// Logger receives one line per failed request. Default: slog.Default().
+	// Logger receives a line per failed request: at info level for the
+	// failures the handler finds itself (no signed-in user, a cross-site
+	// POST), at debug level (route and status code) for those the service
+	// returns, which the service logs itself. Default: slog.Default().
 	Logger *slog.Logger
 	// CrossOrigin rejects cross-site refresh POSTs. Default: a new
 	// http.CrossOriginProtection that trusts same-origin requests only; to
@@ -136,29 +141,30 @@ func (h *handler) apiRefresh(w http.ResponseWriter, r *http.Request) {
 		h.writeError(w, r, lang, leadID, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, h.refreshJSON(res, string(lang), callhistory.Message(nil, lang)))
+	writeJSON(w, http.StatusOK, h.refreshJSON(res, string(lang), message(nil, lang)))
 }
 
 func (h *handler) page(w http.ResponseWriter, r *http.Request) {
 	lang := callhistory.ParseLanguage(r.Header.Get("Accept-Language"))
 	leadID := r.PathValue("leadID")
+	flash := takeFlash(w, r)
 	res, err := h.history(r, leadID)
-	view := h.newPageView(r, lang)
+	view := h.newPageView(r, lang, "../assets/")
 	status := http.StatusOK
 	if err != nil {
 		o := outcomeOf(err)
 		h.log(r, leadID, o, err)
 		status = o.status
-		view.Alert = callhistory.Message(err, lang)
+		view.Alert = message(err, lang)
 	} else {
 		view.Lead = h.leadView(res, lang, leadID)
-		// The message of a no-JavaScript refresh, carried by key through the
-		// redirect: the URL never supplies the text itself.
-		if o, ok := outcomeByKey(r.URL.Query().Get(resultParam)); ok {
+		// The outcome of a no-JavaScript refresh, carried by key in a
+		// one-time cookie: never text, and gone after this page.
+		if o, ok := outcomeByKey(flash); ok {
 			if o.err == nil {
-				view.Notice = callhistory.Message(nil, lang)
+				view.Notice = message(nil, lang)
 			} else {
-				view.Alert = callhistory.Message(o.err, lang)
+				view.Alert = message(o.err, lang)
 			}
 		}
 	}
@@ -174,18 +180,67 @@ func (h *handler) formRefresh(w http.ResponseWriter, r *http.Request) {
 	}
 	if o.key == keyCrossOrigin {
 		// Answered here, not redirected: a cross-site form gets no
-		// navigation into the CRM.
+		// navigation into the CRM. This page is /leads/{leadID}/refresh,
+		// one level deeper than the lead page.
 		lang := callhistory.ParseLanguage(r.Header.Get("Accept-Language"))
-		view := h.newPageView(r, lang)
-		view.Alert = callhistory.Message(err, lang)
+		view := h.newPageView(r, lang, "../../assets/")
+		view.Alert = message(err, lang)
 		h.writePage(w, o.status, view)
 		return
 	}
+	setFlash(w, r, o.key)
 	// A relative reference, resolved by the browser against the request URL,
 	// so the redirect stays under whatever prefix the handler is mounted at
 	// (http.Redirect would resolve it against the stripped path).
-	w.Header().Set("Location", "../"+url.PathEscape(leadID)+"?"+resultParam+"="+o.key)
+	w.Header().Set("Location", "../"+url.PathEscape(leadID))
 	w.WriteHeader(http.StatusSeeOther)
+}
+
+// flashCookie carries the message key of a no-JavaScript refresh through
+// its redirect to the lead page, which shows the message once and clears
+// the cookie, so that reloading the page does not show it again.
+const flashCookie = "leadcalls_flash"
+
+// flashMaxAge bounds how long an unshown message waits for its page.
+const flashMaxAge = 60 // seconds
+
+// setFlash is called by POST /leads/{leadID}/refresh. The cookie names no
+// Path, so the browser scopes it to the directory of the request's path:
+// the lead page's own path, under whatever prefix the handler is mounted
+// at, which the handler does not know.
+func setFlash(w http.ResponseWriter, r *http.Request, key string) {
+	http.SetCookie(w, &http.Cookie{
+		Name:     flashCookie,
+		Value:    key,
+		MaxAge:   flashMaxAge,
+		HttpOnly: true,
+		Secure:   r.TLS != nil,
+		SameSite: http.SameSiteLaxMode,
+	})
+}
+
+// takeFlash returns the key of the flash cookie, if r has one, and clears
+// it. The Path of the clearing cookie is the page's path as the browser
+// sent it (RequestURI, which http.StripPrefix leaves alone): the path the
+// browser scoped the cookie to.
+func takeFlash(w http.ResponseWriter, r *http.Request) string {
+	c, err := r.Cookie(flashCookie)
+	if err != nil {
+		return ""
+	}
+	path, _, _ := strings.Cut(r.RequestURI, "?")
+	if !strings.HasPrefix(path, "/") { // a request built without a server
+		path = r.URL.EscapedPath()
+	}
+	http.SetCookie(w, &http.Cookie{
+		Name:     flashCookie,
+		Path:     path,
+		MaxAge:   -1,
+		HttpOnly: true,
+		Secure:   r.TLS != nil,
+		SameSite: http.SameSiteLaxMode,
+	})
+	return c.Value
 }
 
 // history and refresh call the service after the checks that need no
@@ -209,13 +264,22 @@ func (h *handler) refresh(r *http.Request, leadID string) (*callhistory.Result, 
 	return h.svc.Refresh(r.Context(), actor, leadID)
 }
 
+// log records a failed request. A failure the service returned has been
+// logged by the service already (callhistory.Refresher logs every outcome,
+// with the lead and the masked number), so the handler adds only the route
+// and the status code, at debug level. A failure found here (no signed-in
+// user, a cross-site POST) never reached the service and is logged at info.
 func (h *handler) log(r *http.Request, leadID string, o outcome, err error) {
-	level := slog.LevelInfo
-	if o.status >= http.StatusInternalServerError {
-		level = slog.LevelError
+	level := slog.LevelDebug
+	if errors.Is(err, errNoActor) || errors.Is(err, errCrossOrigin) {
+		level = slog.LevelInfo
 	}
-	h.opts.Logger.LogAttrs(r.Context(), level, "call history request failed",
-		slog.String("method", r.Method),
+	ctx := r.Context()
+	if !h.opts.Logger.Enabled(ctx, level) {
+		return
+	}
+	h.opts.Logger.LogAttrs(ctx, level, "call history request failed",
+		slog.String("route", r.Pattern),
 		slog.String("lead_id", leadID),
 		slog.Int("status", o.status),
 		slog.String("error", err.Error()))

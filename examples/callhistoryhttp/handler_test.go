@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -179,11 +180,17 @@ func TestAPIUnauthenticated(t *testing.T) {
 		{http.MethodGet, "/crm/api/leads/L-1/call-history"},
 		{http.MethodPost, "/crm/api/leads/L-1/call-history/refresh"},
 	} {
-		resp, body := do(t, srv.Client(), req.method, srv.URL+req.path, nil, nil)
-		require.Equal(t, http.StatusUnauthorized, resp.StatusCode, body)
-		want := map[string]any{"status": "error", "message": "Brak uprawnień do przeglądania historii połączeń"}
-		if diff := cmp.Diff(want, decodeJSON(t, body)); diff != "" {
-			t.Errorf("%s %s without a user (-want +got):\n%s", req.method, req.path, diff)
+		for _, lang := range []struct{ header, want string }{
+			{"", callhistoryhttp.MsgSignedOut},
+			{"pl", "Sesja wygasła lub nie jesteś zalogowany. Zaloguj się ponownie."},
+			{"en-GB,en;q=0.9", "Your session has expired or you are not signed in. Please sign in again."},
+		} {
+			resp, body := do(t, srv.Client(), req.method, srv.URL+req.path, http.Header{"Accept-Language": {lang.header}}, nil)
+			require.Equal(t, http.StatusUnauthorized, resp.StatusCode, body)
+			want := map[string]any{"status": "error", "message": lang.want}
+			if diff := cmp.Diff(want, decodeJSON(t, body)); diff != "" {
+				t.Errorf("%s %s without a user, Accept-Language %q (-want +got):\n%s", req.method, req.path, lang.header, diff)
+			}
 		}
 	}
 	refreshes, histories := svc.counts()
@@ -200,7 +207,8 @@ func TestZeroOptionsAnswer401(t *testing.T) {
 	require.Equal(t, http.StatusUnauthorized, resp.StatusCode, body)
 	resp, body = do(t, srv.Client(), http.MethodGet, srv.URL+"/leads/L-1", signedIn(), nil)
 	require.Equal(t, http.StatusUnauthorized, resp.StatusCode, body)
-	require.Contains(t, body, "Brak uprawnień do przeglądania historii połączeń")
+	require.Contains(t, body, callhistoryhttp.MsgSignedOut)
+	require.NotContains(t, body, callhistory.MsgForbidden, "a 401 is not a missing permission")
 	refreshes, histories := svc.counts()
 	require.Zero(t, refreshes+histories)
 }
@@ -315,5 +323,77 @@ func TestAssets(t *testing.T) {
 			require.Equal(t, tt.contentType, resp.Header.Get("Content-Type"), tt.path)
 			require.NotEmpty(t, strings.TrimSpace(body))
 		}
+	}
+}
+
+// logBuffer collects JSON log lines from the server's goroutines.
+type logBuffer struct {
+	mu    sync.Mutex
+	lines []map[string]any
+}
+
+func (b *logBuffer) Write(p []byte) (int, error) {
+	var rec map[string]any
+	if err := json.Unmarshal(p, &rec); err != nil {
+		return 0, err
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.lines = append(b.lines, rec)
+	return len(p), nil
+}
+
+func (b *logBuffer) take() []map[string]any {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	out := b.lines
+	b.lines = nil
+	return out
+}
+
+// TestLogging checks that a failure is logged once at a useful level: the
+// service logs its own failures (callhistory.Refresher does), so the
+// handler adds only a debug line with the route and status; the failures
+// only the handler sees are logged at info.
+func TestLogging(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name   string
+		method string
+		path   string
+		header http.Header
+		err    error
+		want   map[string]any
+	}{
+		{"no signed-in user", http.MethodGet, "/crm/api/leads/L-1/call-history", nil, nil, map[string]any{
+			"level": "INFO", "route": "GET /api/leads/{leadID}/call-history", "status": 401.0}},
+		{"cross-site POST", http.MethodPost, "/crm/leads/L-1/refresh", signedIn("Sec-Fetch-Site", "cross-site"), nil, map[string]any{
+			"level": "INFO", "route": "POST /leads/{leadID}/refresh", "status": 403.0}},
+		{"service failure", http.MethodPost, "/crm/api/leads/L-1/call-history/refresh", signedIn(), callhistory.ErrUpstream, map[string]any{
+			"level": "DEBUG", "route": "POST /api/leads/{leadID}/call-history/refresh", "status": 502.0}},
+		{"service refusal on the page", http.MethodGet, "/crm/leads/L-1", signedIn(), callhistory.ErrForbidden, map[string]any{
+			"level": "DEBUG", "route": "GET /leads/{leadID}", "status": 403.0}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			logs := &logBuffer{}
+			logger := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+			srv := newServer(t, &fakeService{result: sampleResult(), historyErr: tt.err, refreshErr: tt.err}, callhistoryhttp.Options{Logger: logger})
+
+			resp, body := do(t, noRedirects(srv), tt.method, srv.URL+tt.path, tt.header, nil)
+			require.Equal(t, int(tt.want["status"].(float64)), resp.StatusCode, body)
+
+			lines := logs.take()
+			require.Len(t, lines, 1, "one line per failed request")
+			got := map[string]any{}
+			for k := range tt.want {
+				got[k] = lines[0][k]
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("log line (-want +got):\n%s", diff)
+			}
+			require.Equal(t, "L-1", lines[0]["lead_id"])
+		})
 	}
 }

@@ -126,7 +126,7 @@ func (h *handler) writeError(w http.ResponseWriter, r *http.Request, lang callhi
 	if o.status == http.StatusServiceUnavailable {
 		w.Header().Set("Retry-After", retryAfterSeconds(err, h.opts.RetryAfter))
 	}
-	writeJSON(w, o.status, errorJSON{Status: "error", Message: callhistory.Message(err, lang)})
+	writeJSON(w, o.status, errorJSON{Status: "error", Message: message(err, lang)})
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

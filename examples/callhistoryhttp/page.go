@@ -33,7 +33,7 @@ type leadView struct {
 	PhoneDisplay  string
 	LastSynced    string // "" when never synced
 	LastSyncedISO string
-	Zone          string
+	Zone          string // which zone the times are in, for people
 	Calls         []callView
 	RefreshAction string // the no-JavaScript form
 	RefreshAPI    string // the JSON endpoint the script posts to
@@ -58,6 +58,7 @@ type callView struct {
 // uiText is the page's wording in one language.
 type uiText struct {
 	Title, LeadDetails, Section, LastSync, NeverSynced, ZoneNote    string
+	ZoneWarsaw                                                      string
 	Refresh, Refreshing, Empty, EmptyHint                           string
 	ColDate, ColDirection, ColStatus, ColDuration, ColEmployee      string
 	ColRecording, ColNote, Listen, NoRecording, NoNote, Unavailable string
@@ -73,6 +74,7 @@ var ui = map[callhistory.Language]uiText{
 		LastSync:     "Ostatnia synchronizacja:",
 		NeverSynced:  "Historia nie była jeszcze synchronizowana z Callyzer.",
 		ZoneNote:     "Godziny w strefie",
+		ZoneWarsaw:   "Czas polski",
 		Refresh:      "Odśwież historię połączeń",
 		Refreshing:   "Odświeżanie… to może potrwać kilka sekund",
 		Empty:        "Brak połączeń w historii",
@@ -102,6 +104,7 @@ var ui = map[callhistory.Language]uiText{
 		LastSync:     "Last synchronised:",
 		NeverSynced:  "The history has not been synchronised with Callyzer yet.",
 		ZoneNote:     "Times in",
+		ZoneWarsaw:   "Polish time",
 		Refresh:      "Refresh call history",
 		Refreshing:   "Refreshing… this may take a few seconds",
 		Empty:        "No calls in the history",
@@ -131,12 +134,14 @@ var directionIcons = map[statusmap.Direction]string{
 	statusmap.Outgoing: "↗",
 }
 
-func (h *handler) newPageView(r *http.Request, lang callhistory.Language) *pageView {
+// newPageView starts the view of a page; assets is the assets directory
+// relative to the page's URL.
+func (h *handler) newPageView(r *http.Request, lang callhistory.Language, assets string) *pageView {
 	v := &pageView{
 		Lang:   string(lang),
 		T:      ui[lang],
-		Assets: "../assets/",
-		Failed: callhistory.Message(failed.err, lang),
+		Assets: assets,
+		Failed: message(failed.err, lang),
 	}
 	if h.opts.Header != nil {
 		v.Header = h.opts.Header(r)
@@ -152,7 +157,7 @@ func (h *handler) leadView(res *callhistory.Result, lang callhistory.Language, l
 		Name:         res.Lead.Name,
 		Phone:        res.Phone,
 		PhoneDisplay: displayPhone(res.Phone),
-		Zone:         h.opts.Location.String(),
+		Zone:         zoneNote(t, h.opts.Location),
 		// Relative to /leads/{leadID}, so they hold under any mount prefix;
 		// "./" keeps an id containing ":" from reading as a URL scheme.
 		RefreshAction: "./" + esc + "/refresh",
@@ -209,6 +214,16 @@ func (h *handler) writePage(w http.ResponseWriter, status int, v *pageView) {
 // origin, and may be framed only by it.
 const contentSecurityPolicy = "default-src 'none'; style-src 'self'; script-src 'self'; " +
 	"connect-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'self'; base-uri 'none'"
+
+// zoneNote says which zone the page's times are in: "Czas polski
+// (Europe/Warsaw)" for the usual account, "Godziny w strefie America/New_York"
+// for any other.
+func zoneNote(t uiText, loc *time.Location) string {
+	if loc.String() == "Europe/Warsaw" {
+		return t.ZoneWarsaw + " (Europe/Warsaw)"
+	}
+	return t.ZoneNote + " " + loc.String()
+}
 
 // minutesSeconds formats a duration in seconds as m:ss ("1:27", "62:05").
 func minutesSeconds(seconds int) string {

@@ -52,7 +52,7 @@ func TestPage(t *testing.T) {
 	require.Equal(t, "+48 601 234 567", doc.findAll(byAttr("class", "lead-phone"))[0].textContent())
 	sync := doc.findAll(byID("call-history-sync"))
 	require.Len(t, sync, 1)
-	require.Equal(t, "Ostatnia synchronizacja: 25.11.2026, 14:05 Godziny w strefie Europe/Warsaw", sync[0].textContent())
+	require.Equal(t, "Ostatnia synchronizacja: 25.11.2026, 14:05 Czas polski (Europe/Warsaw)", sync[0].textContent())
 
 	wantRows := [][]string{
 		{"20.11.2026, 14:30", "↗ Wychodzące", "Połączone", "1:27", "Anna Nowak+48 511 222 333", "Odsłuchaj", "Klient prosi o ofertę"},
@@ -144,7 +144,7 @@ func TestPageErrors(t *testing.T) {
 		status  int
 		message string
 	}{
-		{"no user", nil, false, http.StatusUnauthorized, callhistory.MsgForbidden},
+		{"no user", nil, false, http.StatusUnauthorized, callhistoryhttp.MsgSignedOut},
 		{"forbidden", callhistory.ErrForbidden, true, http.StatusForbidden, callhistory.MsgForbidden},
 		{"lead not found", callhistory.ErrLeadNotFound, true, http.StatusNotFound, callhistory.MsgLeadNotFound},
 		{"invalid phone", callhistory.ErrInvalidPhone, true, http.StatusUnprocessableEntity, callhistory.MsgInvalidPhone},
@@ -171,8 +171,8 @@ func TestPageErrors(t *testing.T) {
 }
 
 // TestFormRefresh follows the no-JavaScript flow: the form POSTs, the
-// handler answers 303 to the page with a message key, and the page shows
-// the message.
+// handler answers 303 to the page with the message key in a one-time
+// cookie, the page shows the message, and a reload does not.
 func TestFormRefresh(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
@@ -195,30 +195,60 @@ func TestFormRefresh(t *testing.T) {
 			t.Parallel()
 			svc := &fakeService{result: sampleResult(), refreshErr: tt.err}
 			srv := newServer(t, svc, callhistoryhttp.Options{})
+			browser := withJar(t, srv)
+			browser.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 			header := signedIn("Content-Type", "application/x-www-form-urlencoded",
 				"Sec-Fetch-Site", "same-origin", "Origin", srv.URL, "Accept-Language", tt.language)
 
-			resp, body := do(t, noRedirects(srv), http.MethodPost, srv.URL+"/crm/leads/L-1/refresh", header, strings.NewReader(""))
+			resp, body := do(t, browser, http.MethodPost, srv.URL+"/crm/leads/L-1/refresh", header, strings.NewReader(""))
 
 			require.Equal(t, http.StatusSeeOther, resp.StatusCode, body)
 			loc, err := resp.Request.URL.Parse(resp.Header.Get("Location"))
 			require.NoError(t, err)
 			require.Equal(t, "/crm/leads/L-1", loc.Path, "the redirect stays under the mount prefix")
-			require.Equal(t, "result="+tt.key, loc.RawQuery)
+			require.Empty(t, loc.RawQuery, "the outcome is not in the URL")
+			flash := resp.Cookies()
+			require.Len(t, flash, 1)
+			require.Equal(t, "leadcalls_flash", flash[0].Name)
+			require.Equal(t, tt.key, flash[0].Value, "a message key, never text")
+			require.Empty(t, flash[0].Path, "scoped by the browser to the lead page's path")
+			require.True(t, flash[0].HttpOnly)
+			require.Equal(t, 60, flash[0].MaxAge)
 
-			resp, body = do(t, srv.Client(), http.MethodGet, loc.String(), signedIn("Accept-Language", tt.language), nil)
-			require.Equal(t, http.StatusOK, resp.StatusCode, body)
-			doc := parseHTML(t, body)
-			msgs := doc.findAll(byID("call-history-messages"))
-			require.Len(t, msgs, 1)
-			shown := msgs[0].findAll(byAttr("role", tt.role))
+			messages := func() []*node {
+				t.Helper()
+				resp, body := do(t, browser, http.MethodGet, loc.String(), signedIn("Accept-Language", tt.language), nil)
+				require.Equal(t, http.StatusOK, resp.StatusCode, body)
+				doc := parseHTML(t, body)
+				require.Len(t, rows(t, doc), 3, "the stored history stays visible")
+				msgs := doc.findAll(byID("call-history-messages"))
+				require.Len(t, msgs, 1)
+				return msgs[0].findAll(byAttr("role", tt.role))
+			}
+			shown := messages()
 			require.Len(t, shown, 1, "one message with role=%s", tt.role)
 			require.Equal(t, tt.message, shown[0].textContent())
-			require.Len(t, rows(t, doc), 3, "the stored history stays visible")
+			require.Empty(t, messages(), "a reload does not show the message again")
 			refreshes, _ := svc.counts()
 			require.Equal(t, 1, refreshes)
 		})
 	}
+}
+
+// TestFlashIsPerLead: the message of one lead's refresh is not shown on
+// another lead's page.
+func TestFlashIsPerLead(t *testing.T) {
+	t.Parallel()
+	srv := newServer(t, &fakeService{result: sampleResult()}, callhistoryhttp.Options{})
+	browser := withJar(t, srv)
+	browser.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+
+	resp, body := do(t, browser, http.MethodPost, srv.URL+"/crm/leads/L-1/refresh", signedIn(), nil)
+	require.Equal(t, http.StatusSeeOther, resp.StatusCode, body)
+	_, body = do(t, browser, http.MethodGet, srv.URL+"/crm/leads/L-2", signedIn(), nil)
+	require.NotContains(t, body, callhistory.MsgUpdated)
+	_, body = do(t, browser, http.MethodGet, srv.URL+"/crm/leads/L-1", signedIn(), nil)
+	require.Contains(t, body, callhistory.MsgUpdated)
 }
 
 func TestFormRefreshLeadIDEscaping(t *testing.T) {
@@ -234,18 +264,79 @@ func TestFormRefreshLeadIDEscaping(t *testing.T) {
 	require.Equal(t, srv.URL[len("http://"):], loc.Host, "a relative redirect, not a scheme")
 }
 
-func TestPageResultKeyIsNotText(t *testing.T) {
+func TestPageFlashKeyIsNotText(t *testing.T) {
 	t.Parallel()
 	srv := newServer(t, &fakeService{result: sampleResult()}, callhistoryhttp.Options{})
 
-	for _, key := range []string{"<script>alert(1)</script>", "Twoje konto zostało zablokowane", "UPDATED"} {
-		resp, body := do(t, srv.Client(), http.MethodGet, srv.URL+"/crm/leads/L-1?result="+url.QueryEscape(key), signedIn(), nil)
+	for _, key := range []string{"Twoje_konto_zostalo_zablokowane", "%3Cscript%3Ealert(1)%3C/script%3E", "UPDATED"} {
+		resp, body := do(t, srv.Client(), http.MethodGet, srv.URL+"/crm/leads/L-1", signedIn("Cookie", "leadcalls_flash="+key), nil)
 		require.Equal(t, http.StatusOK, resp.StatusCode)
 		require.NotContains(t, body, key)
 		doc := parseHTML(t, body)
 		msgs := doc.findAll(byID("call-history-messages"))
 		require.Len(t, msgs, 1)
 		require.Empty(t, msgs[0].Children, "an unknown key shows no message, and the box stays :empty")
+		cleared := resp.Cookies()
+		require.Len(t, cleared, 1, "an unknown key is cleared too")
+		require.Equal(t, "/crm/leads/L-1", cleared[0].Path)
+		require.Negative(t, cleared[0].MaxAge)
+	}
+	// The old query parameter carries nothing any more.
+	_, body := do(t, srv.Client(), http.MethodGet, srv.URL+"/crm/leads/L-1?result=updated", signedIn(), nil)
+	require.NotContains(t, body, callhistory.MsgUpdated)
+}
+
+// TestCrossSiteFormPage: the 403 page of a cross-site form POST, at
+// /leads/{leadID}/refresh, links the stylesheet at the mount's assets.
+func TestCrossSiteFormPage(t *testing.T) {
+	t.Parallel()
+	svc := &fakeService{result: sampleResult()}
+	srv := newServer(t, svc, callhistoryhttp.Options{})
+	pageURL := srv.URL + "/crm/leads/L-1/refresh"
+
+	resp, body := do(t, noRedirects(srv), http.MethodPost, pageURL, signedIn("Sec-Fetch-Site", "cross-site"), nil)
+
+	require.Equal(t, http.StatusForbidden, resp.StatusCode, body)
+	doc := parseHTML(t, body)
+	alerts := doc.findAll(byAttr("role", "alert"))
+	require.Len(t, alerts, 1)
+	require.Equal(t, callhistory.MsgForbidden, alerts[0].textContent())
+	base, err := url.Parse(pageURL)
+	require.NoError(t, err)
+	links := doc.findAll(byTag("link"))
+	require.Len(t, links, 1)
+	css, err := base.Parse(links[0].Attr["href"])
+	require.NoError(t, err)
+	require.Equal(t, "/crm/assets/callhistory.css", css.Path)
+	scripts := doc.findAll(byTag("script"))
+	require.Len(t, scripts, 1)
+	js, err := base.Parse(scripts[0].Attr["src"])
+	require.NoError(t, err)
+	require.Equal(t, "/crm/assets/callhistory.js", js.Path)
+	resp, _ = do(t, srv.Client(), http.MethodGet, css.String(), nil, nil)
+	require.Equal(t, http.StatusOK, resp.StatusCode, "the stylesheet is there")
+	require.Empty(t, resp.Cookies(), "no flash for a refused form")
+}
+
+func TestPageZoneNote(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, zone, lang, want string
+	}{
+		{"Warsaw in Polish", "Europe/Warsaw", "pl", "Czas polski (Europe/Warsaw)"},
+		{"Warsaw in English", "Europe/Warsaw", "en", "Polish time (Europe/Warsaw)"},
+		{"another zone in Polish", "America/New_York", "pl", "Godziny w strefie America/New_York"},
+		{"another zone in English", "America/New_York", "en", "Times in America/New_York"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			srv := newServer(t, &fakeService{result: sampleResult()}, callhistoryhttp.Options{Location: mustLoad(tt.zone)})
+			_, body := do(t, srv.Client(), http.MethodGet, srv.URL+"/crm/leads/L-1", signedIn("Accept-Language", tt.lang), nil)
+			zones := parseHTML(t, body).findAll(byAttr("class", "zone"))
+			require.Len(t, zones, 1)
+			require.Equal(t, tt.want, zones[0].textContent())
+		})
 	}
 }
 

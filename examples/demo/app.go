@@ -94,8 +94,9 @@ func (a *app) loginFirst(next http.Handler) http.Handler {
 
 type leadRow struct {
 	SeedLead
-	Advisor string
-	Mine    bool
+	PhoneDisplay string // grouped as on the lead page: +48 667 019 382
+	Advisor      string
+	Mine         bool
 }
 
 func (a *app) leadsPage(w http.ResponseWriter, r *http.Request) {
@@ -108,7 +109,7 @@ func (a *app) leadsPage(w http.ResponseWriter, r *http.Request) {
 	// message of the spec can be seen on a lead that is not theirs.
 	rows := make([]leadRow, 0, len(a.seed.Leads))
 	for _, l := range a.seed.Leads {
-		rows = append(rows, leadRow{SeedLead: l, Advisor: a.users[l.AdvisorID].Name, Mine: l.AdvisorID == u.ID})
+		rows = append(rows, leadRow{SeedLead: l, PhoneDisplay: displayPhone(l.Phone), Advisor: a.users[l.AdvisorID].Name, Mine: l.AdvisorID == u.ID})
 	}
 	a.render(w, r, http.StatusOK, "leads.html", map[string]any{"User": u, "Leads": rows, "Sync": a.syncStatus(r)})
 }
@@ -127,31 +128,55 @@ func (a *app) syncStatus(r *http.Request) string {
 	return syncLine(st, time.Now())
 }
 
-// syncStatusLabels name the sync's statuses for the CRM's users.
-var syncStatusLabels = map[callhistory.SyncStatus]string{
-	callhistory.SyncIdle:               "gotowa",
-	callhistory.SyncRunning:            "w toku",
+// syncFailureLabels say why the last pass failed, for the CRM's users.
+var syncFailureLabels = map[callhistory.SyncStatus]string{
 	callhistory.SyncFailedUnauthorized: "błąd autoryzacji API Callyzer",
-	callhistory.SyncFailedRateLimited:  "przekroczony limit zapytań Callyzer",
-	callhistory.SyncFailedOther:        "błąd",
+	callhistory.SyncFailedRateLimited:  "Callyzer ograniczył liczbę zapytań",
+	callhistory.SyncFailedOther:        "wystąpił błąd (szczegóły w logu serwera)",
 }
 
 // syncLine says when the sync last succeeded (time of day in the CRM's
 // zone, with the date when not today) and what it is doing now.
 func syncLine(st callhistory.SyncState, now time.Time) string {
-	last := "jeszcze żadna udana"
-	if !st.LastSuccess.IsZero() {
-		t, n := st.LastSuccess.In(warsaw), now.In(warsaw)
-		last = "ostatnia udana " + t.Format("15:04")
-		if t.YearDay() != n.YearDay() || t.Year() != n.Year() {
-			last = "ostatnia udana " + t.Format("02.01.2006 15:04")
+	failure := syncFailureLabels[st.Status]
+	if st.LastSuccess.IsZero() {
+		switch {
+		case st.Status == callhistory.SyncRunning:
+			return "Trwa pierwsza synchronizacja"
+		case failure != "":
+			return "Synchronizacja nie powiodła się: " + failure
+		default: // the zero state: never run
+			return "Synchronizacja jeszcze się nie odbyła"
 		}
 	}
-	status := syncStatusLabels[st.Status]
-	if status == "" {
-		status = syncStatusLabels[callhistory.SyncIdle] // the zero state: never run
+	t, n := st.LastSuccess.In(warsaw), now.In(warsaw)
+	when := t.Format("15:04")
+	if t.YearDay() != n.YearDay() || t.Year() != n.Year() {
+		when = t.Format("02.01.2006 15:04")
 	}
-	return "Synchronizacja: " + last + ", status: " + status
+	line := "Ostatnia udana synchronizacja: " + when
+	switch {
+	case st.Status == callhistory.SyncRunning:
+		line += " (trwa kolejna)"
+	case failure != "":
+		line += "; ostatnia próba nie powiodła się: " + failure
+	}
+	return line
+}
+
+// displayPhone groups a lead's Polish number for reading, as the lead page
+// does ("+48 667 019 382"); a number that does not parse is shown as
+// written.
+func displayPhone(raw string) string {
+	e164, err := callhistory.NormalizePhone(raw, callhistory.DefaultRegion)
+	if err != nil {
+		return raw
+	}
+	rest, ok := strings.CutPrefix(e164, "+48")
+	if !ok || len(rest) != 9 {
+		return e164
+	}
+	return "+48 " + rest[:3] + " " + rest[3:6] + " " + rest[6:]
 }
 
 // warsaw is the CRM's time zone (Callyzer's account zone).
@@ -178,13 +203,13 @@ func (a *app) login(w http.ResponseWriter, r *http.Request) {
 		})
 		return
 	}
-	a.sessions.set(w, id)
+	a.sessions.set(w, r, id)
 	a.logger.Info("demo sign-in", "user_id", id)
 	http.Redirect(w, r, "/", http.StatusSeeOther)
 }
 
 func (a *app) logout(w http.ResponseWriter, r *http.Request) {
-	a.sessions.clear(w)
+	a.sessions.clear(w, r)
 	http.Redirect(w, r, "/login", http.StatusSeeOther)
 }
 

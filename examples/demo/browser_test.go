@@ -94,13 +94,20 @@ func TestBrowserRefresh(t *testing.T) {
 	require.Equal(t, "Jan Kowalski", text(t, ctx, "#lead-name"))
 	require.Equal(t, "Brak połączeń w historii", text(t, ctx, ".empty-title"))
 
+	// The progress message is recorded by the page itself the moment it
+	// shows, so the test need not catch it on screen before the refresh
+	// ends (which would race with a fast refresh).
+	_, err := chromedp.Run(ctx, chromedp.Evaluate[bool](watchProgress))
+	require.NoError(t, err)
 	do(t, ctx,
 		chromedp.Click("#call-history .refresh-form button"),
-		chromedp.WaitVisible("#call-history .progress"),
+		chromedp.WaitVisible("#call-history-messages .alert-success"),
 	)
-	require.Equal(t, "Odświeżanie… to może potrwać kilka sekund", text(t, ctx, "#call-history .progress"))
-	do(t, ctx, chromedp.WaitVisible("#call-history-messages .alert-success"))
 	require.Equal(t, callhistory.MsgUpdated, text(t, ctx, "#call-history-messages .alert-success"))
+	seen, err := chromedp.Run(ctx, chromedp.Evaluate[[]progressSeen](`window.progressSeen`))
+	require.NoError(t, err)
+	require.Equal(t, []progressSeen{{Text: "Odświeżanie… to może potrwać kilka sekund", Shown: true, ButtonDisabled: true}}, seen,
+		"the progress message showed once, with the button disabled")
 
 	rows, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll("#call-history-body table.calls tbody tr").length`))
 	require.NoError(t, err)
@@ -129,6 +136,29 @@ func TestBrowserRefresh(t *testing.T) {
 	buttons, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll(".refresh-form").length`))
 	require.NoError(t, err)
 	require.Zero(t, buttons, "no refresh button without permission")
+}
+
+// watchProgress records, in window.progressSeen, what the progress element
+// of the call-history section shows each time it is unhidden.
+const watchProgress = `(() => {
+  const progress = document.querySelector("#call-history .progress");
+  const button = document.querySelector("#call-history .refresh-form button");
+  window.progressSeen = [];
+  new MutationObserver(() => {
+    if (progress.hidden) return;
+    window.progressSeen.push({
+      text: progress.textContent.trim(),
+      shown: progress.getClientRects().length > 0,
+      buttonDisabled: button.disabled,
+    });
+  }).observe(progress, { attributes: true, attributeFilter: ["hidden"] });
+  return true;
+})()`
+
+type progressSeen struct {
+	Text           string `json:"text"`
+	Shown          bool   `json:"shown"`
+	ButtonDisabled bool   `json:"buttonDisabled"`
 }
 
 func saveScreenshot(t *testing.T, ctx context.Context) {

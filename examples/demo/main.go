@@ -7,16 +7,27 @@
 // Flags:
 //
 //	-addr               listen address (default 127.0.0.1:8080)
-//	-db                 SQLite file, or a postgres:// DSN (default leadcalls-demo.db in the OS temp dir)
-//	-seed               JSON file of users and leads replacing the built-in ones (see seed.example.json)
+//	-db                 SQLite file, or a postgres:// DSN (default: leadcalls-demo/leadcalls-demo.db
+//	                    in the user cache directory, such as ~/.cache; the OS temp dir when there is
+//	                    none); a new SQLite file is created readable by its owner only (0600)
+//	-seed               JSON file of users and leads replacing the built-in ones (see seed.example.json);
+//	                    required with -callyzer-url
+
 //	-refresh-timeout    bound of one refresh (default 30s)
 //	-callyzer-interval  least time between Callyzer requests (default 2s, Callyzer's limit)
 //	-callyzer-url       a real or external Callyzer base URL instead of the simulator
-//	                    (or CALLYZER_BASE_URL; the key is read from CALLYZER_API_KEY)
+//	                    (or CALLYZER_BASE_URL; the key is read from CALLYZER_API_KEY);
+//	                    needs -seed, since the built-in leads have invented numbers
 //	-sim-latency        the simulator's answer time (default 400ms)
 //	-sync-interval      how often the periodic sync pulls every employee's calls
-//	                    (default 5m; 0 turns it off); the first pass, at start,
-//	                    backfills six months, later ones read what was uploaded since
+//	                    (default 5m with the simulator; off with -callyzer-url unless
+//	                    given; 0 turns it off); the first pass, at start, backfills
+//	                    six months, later ones read what was uploaded since
+//
+// A real Callyzer's calls are customer data: the default database file is
+// in the user's cache directory, readable by its owner only, and the sync,
+// which would copy six months of every employee's calls, runs against a
+// real Callyzer only when asked for.
 package main
 
 import (
@@ -33,6 +44,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -50,7 +62,17 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, os.Args[1:], os.Stdout); err != nil {
+	go func() {
+		<-ctx.Done()
+		// The first signal starts the graceful shutdown; from now on the
+		// default handling is back, so a second Ctrl+C ends the process at
+		// once, however long the shutdown takes.
+		stop()
+	}()
+	err := run(ctx, os.Args[1:], os.Stdout)
+	switch {
+	case err == nil, errors.Is(err, flag.ErrHelp): // -h: the flags are printed
+	default:
 		fmt.Fprintln(os.Stderr, "demo:", err)
 		os.Exit(1)
 	}
@@ -76,27 +98,56 @@ func parseFlags(args []string, out io.Writer) (config, error) {
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
 	fs.SetOutput(out)
 	fs.StringVar(&c.addr, "addr", "127.0.0.1:8080", "listen address")
-	fs.StringVar(&c.db, "db", filepath.Join(os.TempDir(), "leadcalls-demo.db"), "SQLite file, or a postgres:// DSN")
-	fs.StringVar(&c.seedFile, "seed", "", "JSON file of users and leads replacing the built-in ones")
+	fs.StringVar(&c.db, "db", "", "SQLite file, or a postgres:// DSN (default: leadcalls-demo.db in the user cache directory)")
+	fs.StringVar(&c.seedFile, "seed", "", "JSON file of users and leads replacing the built-in ones (required with -callyzer-url)")
 	fs.DurationVar(&c.refreshTimeout, "refresh-timeout", 30*time.Second, "bound of one refresh")
 	fs.DurationVar(&c.interval, "callyzer-interval", callyzer.DefaultInterval, "least time between Callyzer requests")
-	fs.StringVar(&c.callyzerURL, "callyzer-url", os.Getenv("CALLYZER_BASE_URL"), "Callyzer base URL instead of the simulator (key from CALLYZER_API_KEY)")
+	fs.StringVar(&c.callyzerURL, "callyzer-url", os.Getenv("CALLYZER_BASE_URL"), "Callyzer base URL instead of the simulator (key from CALLYZER_API_KEY; needs -seed)")
 	fs.DurationVar(&c.simLatency, "sim-latency", 400*time.Millisecond, "the simulator's answer time")
-	fs.DurationVar(&c.syncInterval, "sync-interval", defaultSyncInterval, "how often the periodic sync runs (0: off)")
+	fs.DurationVar(&c.syncInterval, "sync-interval", defaultSyncInterval, "how often the periodic sync runs (0: off; off with -callyzer-url unless given)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
+	given := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
 	if c.syncInterval < 0 {
 		return c, fmt.Errorf("-sync-interval %v is negative", c.syncInterval)
 	}
 	if fs.NArg() > 0 {
 		return c, fmt.Errorf("unexpected arguments: %q", fs.Args())
 	}
+	if c.db == "" {
+		c.db = defaultDBPath()
+	}
 	c.callyzerKey = os.Getenv("CALLYZER_API_KEY")
-	if c.callyzerURL != "" && c.callyzerKey == "" {
-		return c, errors.New("-callyzer-url needs the API key in CALLYZER_API_KEY")
+	if c.callyzerURL != "" {
+		switch {
+		case c.callyzerKey == "":
+			return c, errors.New("-callyzer-url needs the API key in CALLYZER_API_KEY")
+		case c.seedFile == "":
+			return c, errors.New("-callyzer-url needs -seed FILE with your users and leads " +
+				"(see examples/demo/seed.example.json): the built-in leads have invented numbers")
+		}
+		if !given["sync-interval"] {
+			// A pass against a real account copies six months of every
+			// employee's calls: only when asked for.
+			c.syncInterval = 0
+		}
 	}
 	return c, nil
+}
+
+// defaultDBPath is the demo's SQLite file when -db is not given: in the
+// user's cache directory, or a directory of the user's own in the OS temp
+// directory when there is no cache directory.
+func defaultDBPath() string {
+	dir, err := os.UserCacheDir()
+	if err != nil {
+		dir = filepath.Join(os.TempDir(), "leadcalls-demo-"+strconv.Itoa(os.Getuid()))
+	} else {
+		dir = filepath.Join(dir, "leadcalls-demo")
+	}
+	return filepath.Join(dir, "leadcalls-demo.db")
 }
 
 // run starts the demo and serves until ctx ends, then shuts down
@@ -153,7 +204,11 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		// store and Callyzer close.
 		defer stopSync()
 		demo.syncer = syncer
-		fmt.Fprintf(stdout, "Sync: every employee's calls now, then every %s\n", cfg.syncInterval)
+		fmt.Fprintf(stdout, "Sync: a pass now reads every employee's calls (on a new database, six months back,\n"+
+			"      one request per %s), then one every %s reads what was uploaded since\n", cfg.interval, cfg.syncInterval)
+	} else if cfg.callyzerURL != "" {
+		fmt.Fprintln(stdout, "Sync: off; only a lead's refresh calls Callyzer. -sync-interval 5m turns it on:\n"+
+			"      its first pass copies six months of every employee's calls into the database")
 	} else {
 		fmt.Fprintln(stdout, "Sync: off (-sync-interval 0)")
 	}
@@ -261,6 +316,9 @@ func openStore(ctx context.Context, dsn string, stdout io.Writer) (*sqlstore.Sto
 	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
 		driver, dialect, source, shown = "pgx", sqlstore.Postgres, dsn, "PostgreSQL"
 	} else {
+		if err := createPrivate(dsn); err != nil {
+			return nil, nil, fmt.Errorf("database: %w", err)
+		}
 		// WAL lets pages read while a refresh writes; the busy timeout makes
 		// writers wait for each other instead of failing.
 		source = "file:" + dsn + "?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)"
@@ -280,4 +338,27 @@ func openStore(ctx context.Context, dsn string, stdout io.Writer) (*sqlstore.Sto
 	}
 	fmt.Fprintf(stdout, "Database: %s\n", shown)
 	return store, func() { db.Close() }, nil
+}
+
+// createPrivate creates the SQLite file path, when it does not exist, and
+// its directory, readable by the user only: the file with mode 0600 (set
+// explicitly, whatever the umask), which SQLite then gives its -wal and
+// -shm files too; a new directory with 0700. An existing file keeps the
+// mode its owner gave it.
+func createPrivate(path string) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return err
+	}
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, os.ErrExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	err = f.Chmod(0o600)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }

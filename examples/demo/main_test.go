@@ -6,9 +6,13 @@ import (
 	"io"
 	"net/http"
 	"net/http/cookiejar"
+	"net/http/httptest"
 	"net/url"
+	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -151,13 +155,16 @@ func TestDemoWithoutJavaScript(t *testing.T) {
 	require.Equal(t, http.StatusSeeOther, resp.StatusCode, body)
 	next, err := resp.Request.URL.Parse(resp.Header.Get("Location"))
 	require.NoError(t, err)
-	require.Equal(t, "/crm/leads/1001?result=updated", next.RequestURI())
+	require.Equal(t, "/crm/leads/1001", next.RequestURI(), "the message is not in the URL")
 
 	resp, body = fetch(t, c, http.MethodGet, next.String(), nil)
 	require.Equal(t, http.StatusOK, resp.StatusCode, body)
 	require.Contains(t, body, `role="status">Historia połączeń została zaktualizowana<`)
 	require.Contains(t, body, "Ostatnia synchronizacja:")
 	require.Contains(t, body, `<table class="calls">`, "the seeded calls are shown")
+	_, body = fetch(t, c, http.MethodGet, next.String(), nil)
+	require.NotContains(t, body, "Historia połączeń została zaktualizowana", "a reload shows the message no more")
+	require.Contains(t, body, `<table class="calls">`)
 
 	// Another advisor: the spec's permission message.
 	other := browserless(t)
@@ -167,7 +174,10 @@ func TestDemoWithoutJavaScript(t *testing.T) {
 	require.Contains(t, body, `role="alert">Brak uprawnień do przeglądania historii połączeń<`)
 	resp, body = fetch(t, other, http.MethodPost, base+"/crm/leads/1001/refresh", url.Values{})
 	require.Equal(t, http.StatusSeeOther, resp.StatusCode, body)
-	require.Equal(t, "../1001?result=forbidden", resp.Header.Get("Location"))
+	require.Equal(t, "../1001", resp.Header.Get("Location"))
+	resp, body = fetch(t, other, http.MethodGet, base+"/crm/leads/1001", nil)
+	require.Equal(t, http.StatusForbidden, resp.StatusCode)
+	require.Equal(t, 1, strings.Count(body, `role="alert"`), "one message, not the page's and the flash's")
 
 	// Every seed lead with a valid number has calls in the simulator.
 	admin := browserless(t)
@@ -187,6 +197,8 @@ func TestDemoBuiltinSeed(t *testing.T) {
 	resp, body := fetch(t, c, http.MethodGet, base+"/", nil)
 	require.Equal(t, http.StatusOK, resp.StatusCode)
 	require.Contains(t, body, "/crm/leads/L-0001")
+	require.Contains(t, body, `<span class="meta">&#43;48 789 000 111<br>`, "numbers grouped as on the lead page")
+	require.Contains(t, body, `<span class="meta">12-34<br>`, "an invalid number is shown as written")
 
 	resp, body = fetch(t, c, http.MethodPost, base+"/crm/api/leads/L-BAD/call-history/refresh", nil)
 	require.Equal(t, http.StatusUnprocessableEntity, resp.StatusCode, body)
@@ -261,35 +273,96 @@ func TestSeedRejects(t *testing.T) {
 
 func TestSessions(t *testing.T) {
 	t.Parallel()
+	now := time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC)
 	s := newSessions()
-	rec := &cookieRecorder{header: http.Header{}}
-	s.set(rec, "piotr.doradca")
-	req, err := http.NewRequest(http.MethodGet, "/", nil)
-	require.NoError(t, err)
-	cookie := rec.header.Get("Set-Cookie")
-	require.Contains(t, cookie, "HttpOnly")
-	require.Contains(t, cookie, "SameSite=Lax")
-	req.Header.Set("Cookie", strings.Split(cookie, ";")[0])
-	require.Equal(t, "piotr.doradca", s.userID(req))
+	s.now = func() time.Time { return now }
+	plain := httptest.NewRequest(http.MethodPost, "http://crm.example/login", nil)
+	rec := httptest.NewRecorder()
+	s.set(rec, plain, "piotr.doradca")
+	cookies := rec.Result().Cookies()
+	require.Len(t, cookies, 1)
+	c := cookies[0]
+	require.Equal(t, sessionCookie, c.Name)
+	require.True(t, c.HttpOnly)
+	require.Equal(t, http.SameSiteLaxMode, c.SameSite)
+	require.False(t, c.Secure, "plain HTTP: no Secure flag, or the browser would drop it")
+	require.Equal(t, 12*60*60, c.MaxAge)
 
-	value := strings.TrimPrefix(strings.Split(cookie, ";")[0], sessionCookie+"=")
-	v, sig, _ := strings.Cut(value, ".")
-	for name, forged := range map[string]string{
-		"other user, old signature": "YWRtaW4." + sig, // "admin"
-		"no signature":              v,
-		"empty":                     "",
-		"other process's key":       v + "." + newSessions().sign(v),
-	} {
-		req.Header.Set("Cookie", sessionCookie+"="+forged)
-		require.Empty(t, s.userID(req), name)
+	withCookie := func(name, value string) *http.Request {
+		r := httptest.NewRequest(http.MethodGet, "http://crm.example/", nil)
+		r.AddCookie(&http.Cookie{Name: name, Value: value})
+		return r
 	}
+	require.Equal(t, "piotr.doradca", s.userID(withCookie(sessionCookie, c.Value)))
+
+	// Expiry, from the issued-at time under the MAC.
+	now = now.Add(12*time.Hour - time.Second)
+	require.Equal(t, "piotr.doradca", s.userID(withCookie(sessionCookie, c.Value)), "valid for 12 hours")
+	now = now.Add(2 * time.Second)
+	require.Empty(t, s.userID(withCookie(sessionCookie, c.Value)), "expired after 12 hours")
+	now = now.Add(-12*time.Hour - 2*time.Minute)
+	require.Empty(t, s.userID(withCookie(sessionCookie, c.Value)), "issued in the future")
+	now = now.Add(2 * time.Minute)
+
+	parts := strings.Split(c.Value, ".") // user id, issued at, MAC
+	require.Len(t, parts, 3)
+	id64, issued, mac := parts[0], parts[1], parts[2]
+	payload := id64 + "." + issued
+	issuedUnix, err := strconv.ParseInt(issued, 10, 64)
+	require.NoError(t, err)
+	for name, forged := range map[string]string{
+		"other user, old signature":    "YWRtaW4." + issued + "." + mac, // "admin"
+		"later sign-in, old signature": id64 + "." + strconv.FormatInt(issuedUnix+60, 10) + "." + mac,
+		"no signature":                 payload,
+		"empty":                        "",
+		"other process's key":          payload + "." + newSessions().mac(payload),
+		"old format (no time)":         id64 + "." + s.mac(id64),
+	} {
+		require.Empty(t, s.userID(withCookie(sessionCookie, forged)), name)
+	}
+
+	// Over TLS: Secure and the __Host- prefix; the plain name is not read.
+	secure := httptest.NewRequest(http.MethodPost, "https://crm.example/login", nil)
+	rec = httptest.NewRecorder()
+	s.set(rec, secure, "piotr.doradca")
+	c = rec.Result().Cookies()[0]
+	require.Equal(t, "__Host-leadcalls_demo_session", c.Name)
+	require.True(t, c.Secure)
+	require.Equal(t, "/", c.Path)
+	require.Empty(t, c.Domain)
+	tlsReq := withCookie(c.Name, c.Value)
+	tlsReq.TLS = secure.TLS
+	require.Equal(t, "piotr.doradca", s.userID(tlsReq))
+	tlsReq = withCookie(sessionCookie, c.Value)
+	tlsReq.TLS = secure.TLS
+	require.Empty(t, s.userID(tlsReq), "over TLS only the __Host- cookie counts")
+
+	// Signing out clears the cookie of the same name and path.
+	rec = httptest.NewRecorder()
+	s.clear(rec, secure)
+	c = rec.Result().Cookies()[0]
+	require.Equal(t, "__Host-leadcalls_demo_session", c.Name)
+	require.Empty(t, c.Value)
+	require.Negative(t, c.MaxAge)
+	require.True(t, c.Secure)
+	require.Equal(t, "/", c.Path)
 }
 
-type cookieRecorder struct{ header http.Header }
+func TestLogoutClearsTheSession(t *testing.T) {
+	base := startDemo(t)
+	c := browserless(t)
+	login(t, c, base, "admin")
+	resp, _ := fetch(t, c, http.MethodGet, base+"/", nil)
+	require.Equal(t, http.StatusOK, resp.StatusCode)
 
-func (r *cookieRecorder) Header() http.Header         { return r.header }
-func (r *cookieRecorder) Write(b []byte) (int, error) { return len(b), nil }
-func (r *cookieRecorder) WriteHeader(int)             {}
+	resp, _ = fetch(t, c, http.MethodPost, base+"/logout", url.Values{})
+	require.Equal(t, http.StatusSeeOther, resp.StatusCode)
+	resp, _ = fetch(t, c, http.MethodGet, base+"/", nil)
+	require.Equal(t, http.StatusSeeOther, resp.StatusCode, "signed out")
+	resp, body := fetch(t, c, http.MethodGet, base+"/crm/api/leads/L-0001/call-history", nil)
+	require.Equal(t, http.StatusUnauthorized, resp.StatusCode)
+	require.Contains(t, body, "Sesja wygasła lub nie jesteś zalogowany. Zaloguj się ponownie.")
+}
 
 func TestParseFlags(t *testing.T) {
 	t.Setenv("CALLYZER_BASE_URL", "")
@@ -300,14 +373,28 @@ func TestParseFlags(t *testing.T) {
 	require.Equal(t, 30*time.Second, cfg.refreshTimeout)
 	require.Equal(t, 2*time.Second, cfg.interval)
 	require.Equal(t, "leadcalls-demo.db", filepath.Base(cfg.db))
+	if cache, err := os.UserCacheDir(); err == nil {
+		require.Equal(t, filepath.Join(cache, "leadcalls-demo", "leadcalls-demo.db"), cfg.db, "in the user's cache, not /tmp")
+	}
 	require.Equal(t, 5*time.Minute, cfg.syncInterval)
 
-	_, err = parseFlags([]string{"-callyzer-url", "https://api1.callyzer.co/api/v2.1"}, io.Discard)
+	const realURL = "https://api1.callyzer.co/api/v2.1"
+	_, err = parseFlags([]string{"-callyzer-url", realURL, "-seed", "seed.example.json"}, io.Discard)
 	require.ErrorContains(t, err, "CALLYZER_API_KEY")
 	t.Setenv("CALLYZER_API_KEY", "k")
-	cfg, err = parseFlags([]string{"-callyzer-url", "https://api1.callyzer.co/api/v2.1"}, io.Discard)
+	_, err = parseFlags([]string{"-callyzer-url", realURL}, io.Discard)
+	require.ErrorContains(t, err, "-callyzer-url needs -seed", "the built-in leads are invented")
+	cfg, err = parseFlags([]string{"-callyzer-url", realURL, "-seed", "seed.example.json"}, io.Discard)
 	require.NoError(t, err)
 	require.Equal(t, "k", cfg.callyzerKey)
+	require.Zero(t, cfg.syncInterval, "no sync of a real account unless asked for")
+	cfg, err = parseFlags([]string{"-callyzer-url", realURL, "-seed", "seed.example.json", "-sync-interval", "10m"}, io.Discard)
+	require.NoError(t, err)
+	require.Equal(t, 10*time.Minute, cfg.syncInterval, "asked for")
+	t.Setenv("CALLYZER_BASE_URL", realURL)
+	_, err = parseFlags(nil, io.Discard)
+	require.ErrorContains(t, err, "-seed", "CALLYZER_BASE_URL counts as -callyzer-url")
+	t.Setenv("CALLYZER_BASE_URL", "")
 
 	_, err = parseFlags([]string{"extra"}, io.Discard)
 	require.ErrorContains(t, err, "unexpected arguments")
@@ -317,4 +404,53 @@ func TestParseFlags(t *testing.T) {
 	require.Zero(t, cfg.syncInterval, "0 turns the sync off")
 	_, err = parseFlags([]string{"-sync-interval", "-1m"}, io.Discard)
 	require.ErrorContains(t, err, "negative")
+}
+
+// TestHelp runs the demo's main with -h in a child process: it prints the
+// flags and exits 0.
+func TestHelp(t *testing.T) {
+	if os.Getenv("LEADCALLS_DEMO_MAIN") == "1" {
+		os.Args = []string{"demo", "-h"}
+		main() // exits 1 on an error; returning is exit 0
+		return
+	}
+	cmd := exec.CommandContext(t.Context(), os.Args[0], "-test.run=^TestHelp$")
+	cmd.Env = append(os.Environ(), "LEADCALLS_DEMO_MAIN=1")
+	out, err := cmd.CombinedOutput()
+	require.NoError(t, err, "demo -h must exit 0:\n%s", out)
+	for _, flag := range []string{"-addr", "-db", "-seed", "-refresh-timeout", "-callyzer-interval", "-callyzer-url", "-sim-latency", "-sync-interval"} {
+		require.Contains(t, string(out), flag+" ")
+	}
+}
+
+// TestDatabaseFilesArePrivate: a new SQLite file, and the -wal and -shm
+// files SQLite makes beside it, are readable by their owner only.
+func TestDatabaseFilesArePrivate(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "new-dir")
+	path := filepath.Join(dir, "demo.db")
+	base := startDemo(t, "-db", path)
+	c := browserless(t)
+	login(t, c, base, "admin")
+	resp, body := fetch(t, c, http.MethodPost, base+"/crm/api/leads/L-0001/call-history/refresh", nil)
+	require.Equal(t, http.StatusOK, resp.StatusCode, body) // writes: the WAL is in use
+
+	for _, name := range []string{path, path + "-wal", path + "-shm"} {
+		info, err := os.Stat(name)
+		require.NoError(t, err)
+		require.Equal(t, os.FileMode(0o600), info.Mode().Perm(), name)
+	}
+	info, err := os.Stat(dir)
+	require.NoError(t, err)
+	require.Equal(t, os.FileMode(0o700), info.Mode().Perm(), "a directory the demo creates")
+}
+
+func TestCreatePrivateKeepsAnExistingFile(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "mine.db")
+	require.NoError(t, os.WriteFile(path, nil, 0o640))
+	require.NoError(t, os.Chmod(path, 0o640))
+	require.NoError(t, createPrivate(path))
+	info, err := os.Stat(path)
+	require.NoError(t, err)
+	require.Equal(t, os.FileMode(0o640), info.Mode().Perm(), "the owner's choice stays")
 }

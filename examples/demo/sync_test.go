@@ -1,7 +1,9 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"regexp"
 	"testing"
@@ -22,7 +24,8 @@ func TestDemoSyncStoresCallsWithoutRefresh(t *testing.T) {
 	login(t, c, base, "ewa.admin")
 
 	// GET never refreshes (a refresh is a POST): calls seen here were
-	// stored by the sync.
+	// stored by the sync. The conditions run on Eventually's goroutine, so
+	// they report by returning false, never through require.
 	var history struct {
 		Calls []struct {
 			ID string `json:"id"`
@@ -30,20 +33,37 @@ func TestDemoSyncStoresCallsWithoutRefresh(t *testing.T) {
 		LastSyncedAt string `json:"last_synced_at"`
 	}
 	require.Eventually(t, func() bool {
-		resp, body := fetch(t, c, http.MethodGet, base+"/crm/api/leads/1001/call-history", nil)
-		require.Equal(t, http.StatusOK, resp.StatusCode, body)
-		require.NoError(t, json.Unmarshal([]byte(body), &history))
+		status, body, err := tryGet(t.Context(), c, base+"/crm/api/leads/1001/call-history")
+		if err != nil || status != http.StatusOK || json.Unmarshal([]byte(body), &history) != nil {
+			return false
+		}
 		return len(history.Calls) > 0
 	}, 20*time.Second, 50*time.Millisecond, "the sync stored no calls of lead 1001")
 	require.NotEmpty(t, history.LastSyncedAt, "the sync sets the number's last-sync date")
 
 	require.Eventually(t, func() bool {
-		_, body := fetch(t, c, http.MethodGet, base+"/", nil)
-		return syncLineRe.MatchString(body)
+		_, body, err := tryGet(t.Context(), c, base+"/")
+		return err == nil && syncLineRe.MatchString(body)
 	}, 20*time.Second, 50*time.Millisecond, "the leads page shows the last successful sync")
 }
 
-var syncLineRe = regexp.MustCompile(`id="sync-status">Synchronizacja: ostatnia udana \d\d:\d\d, status: `)
+// tryGet is fetch for Eventually's conditions: it returns its failure
+// instead of failing the test.
+func tryGet(ctx context.Context, c *http.Client, u string) (int, string, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return 0, "", err
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		return 0, "", err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b), err
+}
+
+var syncLineRe = regexp.MustCompile(`id="sync-status">Ostatnia udana synchronizacja: \d\d:\d\d<`)
 
 func TestSyncLine(t *testing.T) {
 	t.Parallel()
@@ -53,16 +73,20 @@ func TestSyncLine(t *testing.T) {
 		st   callhistory.SyncState
 		want string
 	}{
-		{"never run", callhistory.SyncState{}, "Synchronizacja: jeszcze żadna udana, status: gotowa"},
-		{"first pass", callhistory.SyncState{Status: callhistory.SyncRunning}, "Synchronizacja: jeszcze żadna udana, status: w toku"},
+		{"never run", callhistory.SyncState{}, "Synchronizacja jeszcze się nie odbyła"},
+		{"first pass", callhistory.SyncState{Status: callhistory.SyncRunning}, "Trwa pierwsza synchronizacja"},
+		{"first pass failed", callhistory.SyncState{Status: callhistory.SyncFailedUnauthorized},
+			"Synchronizacja nie powiodła się: błąd autoryzacji API Callyzer"},
 		{"today", callhistory.SyncState{Status: callhistory.SyncIdle, LastSuccess: now.Add(-time.Hour)},
-			"Synchronizacja: ostatnia udana 15:00, status: gotowa"},
+			"Ostatnia udana synchronizacja: 15:00"},
+		{"running again", callhistory.SyncState{Status: callhistory.SyncRunning, LastSuccess: now.Add(-time.Hour)},
+			"Ostatnia udana synchronizacja: 15:00 (trwa kolejna)"},
 		{"another day", callhistory.SyncState{Status: callhistory.SyncFailedUnauthorized, LastSuccess: now.AddDate(0, 0, -2)},
-			"Synchronizacja: ostatnia udana 23.11.2026 16:00, status: błąd autoryzacji API Callyzer"},
+			"Ostatnia udana synchronizacja: 23.11.2026 16:00; ostatnia próba nie powiodła się: błąd autoryzacji API Callyzer"},
 		{"rate limited", callhistory.SyncState{Status: callhistory.SyncFailedRateLimited, LastSuccess: now},
-			"Synchronizacja: ostatnia udana 16:00, status: przekroczony limit zapytań Callyzer"},
+			"Ostatnia udana synchronizacja: 16:00; ostatnia próba nie powiodła się: Callyzer ograniczył liczbę zapytań"},
 		{"failed", callhistory.SyncState{Status: callhistory.SyncFailedOther, LastSuccess: now},
-			"Synchronizacja: ostatnia udana 16:00, status: błąd"},
+			"Ostatnia udana synchronizacja: 16:00; ostatnia próba nie powiodła się: wystąpił błąd (szczegóły w logu serwera)"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

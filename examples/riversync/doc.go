@@ -19,11 +19,12 @@
 //
 // Then, next to the Syncer (see callhistory and storage/pgcoord):
 //
-//	pool, err := pgxpool.New(ctx, databaseURL)
-//	db := stdlib.OpenDBFromPool(pool) // or sql.Open("pgx", databaseURL)
+//	pool, err := pgxpool.New(ctx, databaseURL) // River's own pool
+//	db, err := sql.Open("pgx", databaseURL)    // the store's, the lock's and the pacer's
+//	db.SetMaxOpenConns(10)
 //	syncer, err := callhistory.NewSyncer(callhistory.SyncConfig{
-//		Source: client, // a *callyzer.Client paced by a pgcoord.Pacer
-//		Store:  store,  // a *sqlstore.Store, which also keeps the sync state
+//		Source: client, // a *callyzer.Client paced by a pgcoord.Pacer on db
+//		Store:  store,  // a *sqlstore.Store on db, which also keeps the sync state
 //		Lock: callhistory.PassLockFunc(func(ctx context.Context, name string) (func() error, bool, error) {
 //			return pgcoord.TryLock(ctx, db, name)
 //		}),
@@ -33,15 +34,36 @@
 //	...
 //	err = riverClient.Stop(ctx) // before closing pool and db
 //
-// A host with its own river.Config calls AddTo(&cfg, syncer, every) before
-// river.NewClient instead; AddTo registers SyncWorker and PeriodicJob and
-// adds a default queue only when cfg has none. For another job timeout,
-// register &SyncWorker{Syncer: syncer, JobTimeout: d} with river.AddWorker
-// and append PeriodicJob(every) to cfg.PeriodicJobs yourself.
+// The sync jobs go to a queue of their own, QueueName ("leadcalls_sync"),
+// worked by one worker. A host with its own river.Config calls AddTo(&cfg,
+// syncer, every) before river.NewClient instead; AddTo registers SyncWorker
+// and PeriodicJob and adds QueueName to cfg.Queues beside the host's queues
+// (a host that configures QueueName itself keeps its setting). For another
+// job timeout, register &SyncWorker{Syncer: syncer, JobTimeout: d} with
+// river.AddWorker, append PeriodicJob(every) to cfg.PeriodicJobs and add
+// QueueName to cfg.Queues yourself: a sync job in a queue that no client
+// works would wait forever and, being unique while it waits, keep every
+// later period's job out.
 //
 // River's Stop waits for running jobs, and a first backfill can run for
 // minutes: to stop fast, use StopAndCancel or set Config.SoftStopTimeout.
 // A cancelled pass keeps what it committed and the next one resumes it.
+//
+// # Connections
+//
+// Give River a pgxpool of its own and the store, the pass lock and the
+// pacer a separate *sql.DB, as above, rather than one pool for all
+// (stdlib.OpenDBFromPool). River keeps one connection LISTENing for as long
+// as it runs and needs more to fetch and complete jobs; during a pass the
+// lock holds one connection for the whole pass, the store one per batch,
+// the pacer one per poll, and every interactive refresh of the CRM one or
+// two more. pgxpool's default MaxConns is max(4, number of CPUs), so on a
+// small machine one shared pool can leave River, or the refreshes, waiting
+// for a connection the pass holds. The default of pgxpool is enough for
+// River alone; the *sql.DB needs at least four connections per replica.
+// database/sql's default is unlimited; the example caps it at 10, which
+// with River's pool keeps a replica's share of PostgreSQL's max_connections
+// known.
 //
 // # Errors
 //
@@ -68,5 +90,7 @@
 // tables, the store's and pgcoord's live in it and are dropped with it; it
 // starts River with a 300 ms period, waits for two completed sync jobs,
 // checks the stored calls and the sync state, and stops River, after which
-// goleak finds no goroutine left.
+// goleak finds no goroutine left. A second one starts River from a host's
+// config with queues of its own (AddTo) and checks that the sync job runs
+// in QueueName.
 package riversync

@@ -2,13 +2,14 @@ package riversync_test
 
 import (
 	"context"
+	"database/sql"
 	"log"
 	"os"
 	"os/signal"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
-	"github.com/jackc/pgx/v5/stdlib"
+	_ "github.com/jackc/pgx/v5/stdlib" // registers "pgx"
 
 	"github.com/leadcalls/leadcalls/callhistory"
 	"github.com/leadcalls/leadcalls/callyzer"
@@ -24,13 +25,20 @@ func Example() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 
+	// River gets a pool of its own; the store, the pass lock and the pacer
+	// share a separate *sql.DB, so that neither starves the other of
+	// connections (see Connections in the package documentation).
 	pool, err := pgxpool.New(ctx, os.Getenv("DATABASE_URL"))
 	if err != nil {
 		log.Fatal(err)
 	}
 	defer pool.Close()
-	db := stdlib.OpenDBFromPool(pool)
+	db, err := sql.Open("pgx", os.Getenv("DATABASE_URL"))
+	if err != nil {
+		log.Fatal(err)
+	}
 	defer db.Close()
+	db.SetMaxOpenConns(10) // at least 4: the pass lock holds one for a whole pass
 
 	// Tables: River's, the call store's, and the shared pacer's.
 	if err := riversync.Migrate(ctx, pool); err != nil {

@@ -19,6 +19,17 @@ import (
 // Kind is the River job kind of a sync pass.
 const Kind = "leadcalls_sync"
 
+// QueueName is the River queue of the sync jobs. It is the sync's own, so
+// that a host's queues neither starve it nor have to know about it: a job
+// inserted into a queue that no client works would stay available forever,
+// and, being unique while available, would block every later period's job.
+// AddTo adds it to the config with QueueMaxWorkers.
+const QueueName = "leadcalls_sync"
+
+// QueueMaxWorkers is the number of workers of QueueName: one, since only one
+// pass runs at a time anyway (the Syncer's PassLock).
+const QueueMaxWorkers = 1
+
 // DefaultJobTimeout bounds one pass run as a River job. A first backfill of
 // six months at Callyzer's pace (one 100-call page per 2 s) can take
 // minutes; a pass that hits the bound stops, keeps what it committed and the
@@ -33,14 +44,15 @@ type SyncArgs struct{}
 // Kind implements river.JobArgs.
 func (SyncArgs) Kind() string { return Kind }
 
-// InsertOpts implements river.JobArgsWithInsertOpts: at most one sync job
-// is waiting or running at a time in the database (River skips the insert
-// of another), and a failed pass is not retried by River (MaxAttempts 1):
-// the next periodic job is the retry, and it resumes from the cursor. The
-// Callyzer client has already retried what is worth retrying within the
-// pass.
+// InsertOpts implements river.JobArgsWithInsertOpts: the job goes to
+// QueueName, at most one sync job is waiting or running at a time in the
+// database (River skips the insert of another), and a failed pass is not
+// retried by River (MaxAttempts 1): the next periodic job is the retry, and
+// it resumes from the cursor. The Callyzer client has already retried what
+// is worth retrying within the pass.
 func (SyncArgs) InsertOpts() river.InsertOpts {
 	return river.InsertOpts{
+		Queue:       QueueName,
 		MaxAttempts: 1,
 		UniqueOpts: river.UniqueOpts{
 			// The states River requires; completed, retryable and discarded
@@ -107,9 +119,10 @@ func PeriodicJob(every time.Duration) *river.PeriodicJob {
 }
 
 // AddTo registers a SyncWorker of syncer and PeriodicJob(every) in cfg, the
-// River config of a host that already runs River for its own jobs. It
-// creates cfg.Workers when nil and adds a default queue when cfg has no
-// queues.
+// River config of a host that already runs River for its own jobs, and adds
+// the sync's queue (QueueName, QueueMaxWorkers workers) to cfg.Queues unless
+// cfg already configures it; the host's own queues are left as they are. It
+// creates cfg.Workers and cfg.Queues when nil.
 func AddTo(cfg *river.Config, syncer *callhistory.Syncer, every time.Duration) error {
 	switch {
 	case cfg == nil:
@@ -126,16 +139,21 @@ func AddTo(cfg *river.Config, syncer *callhistory.Syncer, every time.Duration) e
 		return fmt.Errorf("riversync: %w", err)
 	}
 	cfg.PeriodicJobs = append(cfg.PeriodicJobs, PeriodicJob(every))
-	if len(cfg.Queues) == 0 {
-		cfg.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 1}}
+	if cfg.Queues == nil {
+		cfg.Queues = map[string]river.QueueConfig{}
+	}
+	if _, ok := cfg.Queues[QueueName]; !ok {
+		cfg.Queues[QueueName] = river.QueueConfig{MaxWorkers: QueueMaxWorkers}
 	}
 	return nil
 }
 
 // NewRiverClient returns a River client on pool that runs syncer every
-// interval (and once at Start). Its tables live in the first schema of the
-// pool's search_path; create them first with Migrate. Start it with
-// Start(ctx) and stop it with Stop(ctx) before closing pool.
+// interval (and once at Start), working only QueueName. Its tables live in
+// the first schema of the pool's search_path; create them first with
+// Migrate. Give River a pool of its own, not the one the Syncer's store,
+// lock and pacer use (see Connections in the package documentation). Start
+// it with Start(ctx) and stop it with Stop(ctx) before closing pool.
 func NewRiverClient(pool *pgxpool.Pool, syncer *callhistory.Syncer, every time.Duration) (*river.Client[pgx.Tx], error) {
 	if pool == nil {
 		return nil, errors.New("riversync: nil pool")

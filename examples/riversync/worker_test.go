@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/riverqueue/river"
 	"github.com/stretchr/testify/require"
 
@@ -118,10 +119,48 @@ func TestAddToChecksInput(t *testing.T) {
 	require.NoError(t, riversync.AddTo(cfg, syncer, time.Minute))
 	require.NotNil(t, cfg.Workers)
 	require.Len(t, cfg.PeriodicJobs, 1)
-	require.Contains(t, cfg.Queues, river.QueueDefault)
+	require.Equal(t, map[string]river.QueueConfig{riversync.QueueName: {MaxWorkers: 1}}, cfg.Queues,
+		"only the sync's own queue, not default")
 	require.Error(t, riversync.AddTo(cfg, syncer, time.Minute), "a second worker of the kind is refused")
 
 	args := riversync.SyncArgs{}
 	require.Equal(t, riversync.Kind, args.Kind())
 	require.Equal(t, 1, args.InsertOpts().MaxAttempts)
+	require.Equal(t, riversync.QueueName, args.InsertOpts().Queue, "the job goes to the queue AddTo adds")
+}
+
+func TestAddToKeepsTheHostsQueues(t *testing.T) {
+	t.Parallel()
+	syncer, _, _ := newSyncer(t, "", nil)
+	tests := []struct {
+		name   string
+		queues map[string]river.QueueConfig
+		want   map[string]river.QueueConfig
+	}{
+		{
+			name:   "host queues without default",
+			queues: map[string]river.QueueConfig{"emails": {MaxWorkers: 5}},
+			want:   map[string]river.QueueConfig{"emails": {MaxWorkers: 5}, riversync.QueueName: {MaxWorkers: 1}},
+		},
+		{
+			name:   "host with default",
+			queues: map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 100}},
+			want:   map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 100}, riversync.QueueName: {MaxWorkers: 1}},
+		},
+		{
+			name:   "host configures the sync queue itself",
+			queues: map[string]river.QueueConfig{riversync.QueueName: {MaxWorkers: 2}},
+			want:   map[string]river.QueueConfig{riversync.QueueName: {MaxWorkers: 2}},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			cfg := &river.Config{Queues: tt.queues}
+			require.NoError(t, riversync.AddTo(cfg, syncer, time.Minute))
+			if diff := cmp.Diff(tt.want, cfg.Queues); diff != "" {
+				t.Errorf("queues (-want +got):\n%s", diff)
+			}
+		})
+	}
 }

@@ -66,8 +66,6 @@ document.addEventListener("DOMContentLoaded", () => {
       }
       await reloadHistory();
       showMessage(body.message, false);
-      // Drop a stale ?result= left by an earlier refresh without JavaScript.
-      if (window.location.search) history.replaceState(null, "", window.location.pathname);
     } catch (_) {
       showMessage(section.dataset.msgFailed, true);
     } finally {
