@@ -10,8 +10,10 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/httptrace"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"time"
 	_ "time/tzdata" // the account zone must load on machines without zoneinfo
 	"unicode"
@@ -27,8 +29,10 @@ type Client struct {
 
 // NewClient returns a Client for apiKey, configured by opts. See the With*
 // options for the defaults. Unless WithPacer is given, Clients of the same
-// key, host and interval in one process share one LocalPacer, so the key's
-// budget (one request in flight, one start per interval) holds across them.
+// key and host in one process share one LocalPacer, so the key's budget
+// (one request in flight, one start per interval) holds across them; when
+// they ask for different intervals (WithInterval), the shared pacer keeps
+// the largest.
 func NewClient(apiKey string, opts ...Option) (*Client, error) {
 	if strings.TrimSpace(apiKey) == "" {
 		return nil, errors.New("callyzer: NewClient: empty API key")
@@ -253,10 +257,27 @@ func (c *Client) attempt(ctx context.Context, r *request, n int) outcome {
 		return outcome{err: &Error{Endpoint: r.endpoint, PageNo: r.pageNo, kind: ErrUpstream,
 			Message: "pacer refused the request", cause: c.sanitize(err)}}
 	}
-	defer release()
+	// The interval counts from when the request went out (after a dial, a
+	// TLS handshake), not from the grant: tell a SentPacer, while the slot
+	// is still held.
+	var wrote atomic.Pointer[time.Time]
+	defer func() {
+		if sp, ok := c.pacer.(SentPacer); ok {
+			if at := wrote.Load(); at != nil {
+				sp.Sent(*at)
+			}
+		}
+		release()
+	}()
 
 	actx, cancel := context.WithTimeout(ctx, c.cfg.attemptTimeout)
 	defer cancel()
+	actx = httptrace.WithClientTrace(actx, &httptrace.ClientTrace{
+		WroteRequest: func(httptrace.WroteRequestInfo) {
+			at := time.Now()
+			wrote.Store(&at)
+		},
+	})
 	u := c.cfg.baseURL + r.endpoint
 	if len(r.query) > 0 {
 		u += "?" + r.query.Encode()
@@ -272,19 +293,22 @@ func (c *Client) attempt(ctx context.Context, r *request, n int) outcome {
 
 	start := time.Now()
 	resp, err := c.hc.Do(req)
-	var body []byte
-	status := 0
-	if err == nil {
-		status = resp.StatusCode
-		body, err = readCapped(resp.Body, c.cfg.maxBodyBytes)
-		_ = resp.Body.Close()
-	}
-	c.logAttempt(ctx, r, n, status, time.Since(start), err)
-
 	if err != nil {
-		return c.transportOutcome(ctx, actx, r, status, err)
+		c.logAttempt(ctx, r, n, 0, time.Since(start), err)
+		return c.transportOutcome(ctx, actx, r, 0, err)
 	}
-	return c.statusOutcome(r, resp, body)
+	body, err := readCapped(resp.Body, c.cfg.maxBodyBytes)
+	_ = resp.Body.Close()
+	c.logAttempt(ctx, r, n, resp.StatusCode, time.Since(start), err)
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		// The status decides; a body cut short or over the cap only
+		// shortens the message.
+		return c.statusOutcome(r, resp, body, err)
+	}
+	if err != nil {
+		return c.transportOutcome(ctx, actx, r, resp.StatusCode, err)
+	}
+	return outcome{body: body}
 }
 
 func (c *Client) logAttempt(ctx context.Context, r *request, n, status int, took time.Duration, err error) {
@@ -317,18 +341,20 @@ func priorityName(p Priority) string {
 var errBodyTooLarge = errors.New("body over the size cap")
 
 // readCapped reads all of rc, failing with errBodyTooLarge past limit bytes.
+// On failure it still returns what it read, at most limit bytes.
 func readCapped(rc io.Reader, limit int64) ([]byte, error) {
 	b, err := io.ReadAll(io.LimitReader(rc, limit+1))
 	if err != nil {
-		return nil, err
+		return b, err
 	}
 	if int64(len(b)) > limit {
-		return nil, errBodyTooLarge
+		return b[:limit], errBodyTooLarge
 	}
 	return b, nil
 }
 
-// transportOutcome classifies a failure to get or read an answer.
+// transportOutcome classifies a failure to get an answer, or to read a
+// 2xx answer's body.
 func (c *Client) transportOutcome(ctx, actx context.Context, r *request, status int, err error) outcome {
 	e := &Error{Endpoint: r.endpoint, PageNo: r.pageNo, StatusCode: status}
 	if errors.Is(err, errBodyTooLarge) {
@@ -352,13 +378,18 @@ func (c *Client) transportOutcome(ctx, actx context.Context, r *request, status 
 	return outcome{err: e, retryable: true}
 }
 
-// statusOutcome classifies a complete answer by its status.
-func (c *Client) statusOutcome(r *request, resp *http.Response, body []byte) outcome {
+// statusOutcome classifies a non-2xx answer by its status alone. body is
+// what was read of it; readErr, when the body was cut short or over the
+// size cap, is only noted in the message.
+func (c *Client) statusOutcome(r *request, resp *http.Response, body []byte, readErr error) outcome {
 	code := resp.StatusCode
-	if code >= 200 && code < 300 {
-		return outcome{body: body}
-	}
 	e := &Error{Endpoint: r.endpoint, PageNo: r.pageNo, StatusCode: code, Message: c.errorMessage(body)}
+	switch {
+	case errors.Is(readErr, errBodyTooLarge):
+		e.Message = joinMessage(e.Message, fmt.Sprintf("(body over %d bytes, cut)", c.cfg.maxBodyBytes))
+	case readErr != nil:
+		e.Message = joinMessage(e.Message, "(body cut short)")
+	}
 	out := outcome{err: e}
 	switch {
 	case code == http.StatusBadRequest:
@@ -414,11 +445,13 @@ func (c *Client) errorMessage(body []byte) string {
 	return text
 }
 
-// sanitize returns err with the key redacted and digit runs masked in its
-// text, still unwrapping to err.
+// sanitize returns an error with err's text, the key redacted and digit
+// runs masked, that does not keep err itself: it matches only the
+// sentinels of safeSentinels that err matched, and is a net.Error that
+// times out when err was one.
 func (c *Client) sanitize(err error) error {
 	if err == nil {
 		return nil
 	}
-	return &sanitizedError{text: maskDigitRuns(c.cfg.key.redact(err.Error())), err: err}
+	return newSanitizedError(maskDigitRuns(c.cfg.key.redact(err.Error())), err)
 }

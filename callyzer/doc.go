@@ -22,7 +22,10 @@
 // HistoryPages splits a window wider than the maximum (WithMaxWindow, 180
 // days) into chunks with whole-second inclusive bounds that do not overlap,
 // pages each chunk to its end, and checks that the rows add up to
-// total_records. Under API v2.2 (WithAPIVersion(V22)) each chunk is swept
+// total_records. With both a call window and a synced window, the call
+// window is chunked and the synced window goes whole with every request,
+// so a synced window over the maximum is refused (ErrInvalidQuery) before
+// anything is sent. Under API v2.2 (WithAPIVersion(V22)) each chunk is swept
 // once per (call_method, call_mode) combination of WithCallVariants.
 // HistoryPage fetches a single page; History yields calls one by one.
 // Employees returns the roster.
@@ -41,9 +44,18 @@
 // request in flight, starts at least WithInterval apart (default 2s), and at
 // every free slot a waiting Interactive request goes before waiting
 // Background ones. A request holds its slot until its body is read; retries
-// wait outside it. Clients of the same key and host in one process share one
-// LocalPacer by default (the key is kept only as a salted hash); WithPacer
-// supplies another, such as one coordinating several replicas. A 429's
+// wait outside it. The interval counts from the later of the grant and the
+// moment the request was written to the connection (net/http/httptrace's
+// WroteRequest), for a pacer that implements SentPacer, as LocalPacer does:
+// a request that first dials (and negotiates TLS) goes out late, and the
+// next one, on the open connection, must still arrive the interval after
+// it. The gap stays the interval, not the interval plus the request's
+// duration.
+//
+// Clients of the same key and host in one process share one LocalPacer by
+// default, whatever their intervals; when these differ, the pacer keeps
+// the largest (the key is kept only as a salted hash). WithPacer supplies
+// another pacer, such as one coordinating several replicas. A 429's
 // Retry-After holds back the next slot for every caller of a pacer that
 // implements HoldPacer, as LocalPacer does.
 //
@@ -69,7 +81,8 @@
 //     while interactive work is active.
 //
 // A pacer with Acquire alone (such as pgcoord's cross-replica pacer) is used
-// request by request, with priorities only.
+// request by request, with priorities only; HoldPacer, SequencePacer and
+// SentPacer are each optional.
 //
 // # Errors
 //
@@ -78,10 +91,13 @@
 // 403), ErrRateLimited (429), ErrTimeout (also matches
 // context.DeadlineExceeded), ErrMalformedResponse (a 200 that is not what
 // the contract promises: a missing or null result, a data envelope, a row
-// without id, a field of the wrong type; ErrResponseTooLarge for a body over
-// WithMaxBodyBytes), ErrIncompleteResponse (rows that do not add up to
+// without id, a field of the wrong type; ErrResponseTooLarge for a 2xx body
+// over WithMaxBodyBytes), ErrIncompleteResponse (rows that do not add up to
 // total_records, the page cap), ErrUpstream (5xx, transport failures),
-// ErrBadRequest (400). A cancelled context gives an *Error that matches
+// ErrBadRequest (400). A non-2xx answer is classified by its status alone,
+// even when its body is cut short or over the cap (a 401 with a broken body
+// is still ErrUnauthorized, one request); what was read of the body only
+// feeds Message. A cancelled context gives an *Error that matches
 // context.Canceled and none of the kinds. A query refused before sending
 // wraps ErrInvalidQuery.
 //
@@ -97,8 +113,12 @@
 // type that redacts itself in String, GoString, Format, LogValue and JSON;
 // the Client prints and logs without it; error messages and log lines have
 // it removed even when the server echoes it, and phone numbers in them are
-// masked ("+48 601 *** 567"). Debug log lines (WithLogger) carry the
-// endpoint, page, attempt, status and duration of every request.
+// masked ("+48 601 *** 567"). This holds for every link of an error's
+// chain: a transport or pacer error is replaced by a cleaned stand-in that
+// keeps only what errors.Is needs (context.Canceled, DeadlineExceeded, the
+// connection errnos, a net.Error timeout), so errors.As to *url.Error finds
+// nothing. Debug log lines (WithLogger) carry the endpoint, page, attempt,
+// status and duration of every request.
 //
 // # Testing
 //
@@ -117,7 +137,9 @@
 // sequence rule (a refresh waits for at most the request in flight; ten
 // refreshes finish in the order they began; an abandoned sequence holds
 // nobody back past the grace; every iteration ends its sequence) in
-// synctest bubbles without sleeping, replay a canary key through every error path,
+// synctest bubbles without sleeping (the interval counts from the send when
+// a request dials first), replay a canary key through every error path and
+// every link of its error chain,
 // and run the fuzz targets FuzzDecodeHistory and FuzzParseRetryAfter on
 // their seed corpora (go test -fuzz=FuzzDecodeHistory to explore further).
 // BenchmarkDecodeAndMapPage decodes a 100-row page and maps every status.

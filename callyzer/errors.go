@@ -4,7 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net"
+	"os"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -25,17 +29,21 @@ var (
 	// ErrMalformedResponse: a 2xx answer that is not what the contract
 	// promises: not JSON, a missing or null "result", a "data" envelope, a
 	// row without "id", a field of the wrong type, an oversized body.
+	// A non-2xx answer is never malformed: its status alone classifies it,
+	// however its body ends.
 	ErrMalformedResponse = errors.New("callyzer: malformed response")
-	// ErrResponseTooLarge: the body was over the WithMaxBodyBytes cap. Such
-	// errors also match ErrMalformedResponse.
+	// ErrResponseTooLarge: a 2xx answer's body was over the
+	// WithMaxBodyBytes cap. Such errors also match ErrMalformedResponse.
+	// (A non-2xx answer over the cap keeps its status's kind; its Message
+	// is taken from the bytes read and says the body was cut.)
 	ErrResponseTooLarge = errors.New("callyzer: response body too large")
 	// ErrIncompleteResponse: the pages of a window chunk do not add up: rows
 	// seen differ from "total_records", the total changed between pages, an
 	// empty page came before the total was reached, or the page cap was hit.
 	ErrIncompleteResponse = errors.New("callyzer: incomplete response")
 	// ErrUpstream: a 5xx answer, a transport failure (connection refused or
-	// reset, a body cut short) after the retries, or any other unexpected
-	// status.
+	// reset, a 2xx body cut short) after the retries, or any other
+	// unexpected status.
 	ErrUpstream = errors.New("callyzer: upstream failure")
 	// ErrBadRequest: Callyzer answered 400.
 	ErrBadRequest = errors.New("callyzer: bad request")
@@ -91,7 +99,14 @@ func (e *Error) Error() string {
 }
 
 // Unwrap returns the error's kind (a sentinel of this package), the
-// underlying cause, and context.DeadlineExceeded for ErrTimeout.
+// underlying cause, and context.DeadlineExceeded for ErrTimeout. A cause
+// from the transport or a pacer is a cleaned stand-in, not the original
+// error (which may name the key or a number): it matches with errors.Is
+// only context.Canceled, context.DeadlineExceeded, os.ErrDeadlineExceeded,
+// io.EOF, io.ErrUnexpectedEOF, net.ErrClosed and the connection errnos
+// (syscall.ECONNRESET, ...) the original matched, and is a net.Error whose
+// Timeout says whether the original timed out. errors.As to *url.Error or
+// *net.OpError finds nothing.
 func (e *Error) Unwrap() []error {
 	errs := make([]error, 0, 4)
 	if e.kind != nil {
@@ -114,12 +129,56 @@ func invalidQuery(format string, args ...any) error {
 	return fmt.Errorf("%w: %s", ErrInvalidQuery, fmt.Sprintf(format, args...))
 }
 
-// sanitizedError is an error whose text has been cleaned of the key and of
-// phone numbers, keeping the original for errors.Is/As.
+// sanitizedError stands in for an error of the transport or of a pacer
+// whose text may hold the key or a phone number (a *url.Error names the
+// URL; a server or proxy may echo the request). It keeps only the cleaned
+// text and what errors.Is and a timeout check need: the original error is
+// not kept, so no walk down the chain (errors.As to *url.Error, an error
+// reporter) reaches the raw text.
 type sanitizedError struct {
-	text string
-	err  error
+	text    string
+	is      []error // the safeSentinels the original matched
+	timeout bool    // the original was a net.Error that timed out
+}
+
+// safeSentinels are the errors a sanitizedError still matches with
+// errors.Is when the original did: they carry no request data.
+var safeSentinels = []error{
+	context.Canceled, context.DeadlineExceeded, os.ErrDeadlineExceeded,
+	io.EOF, io.ErrUnexpectedEOF, net.ErrClosed,
+	syscall.ECONNREFUSED, syscall.ECONNRESET, syscall.ECONNABORTED, syscall.EPIPE,
+	syscall.ETIMEDOUT, syscall.EHOSTUNREACH, syscall.ENETUNREACH,
+}
+
+func newSanitizedError(text string, orig error) *sanitizedError {
+	e := &sanitizedError{text: text}
+	for _, s := range safeSentinels {
+		if errors.Is(orig, s) {
+			e.is = append(e.is, s)
+		}
+	}
+	var ne net.Error
+	e.timeout = errors.As(orig, &ne) && ne.Timeout()
+	return e
 }
 
 func (e *sanitizedError) Error() string { return e.text }
-func (e *sanitizedError) Unwrap() error { return e.err }
+
+// Is reports whether the original error matched target, for the
+// safeSentinels only.
+func (e *sanitizedError) Is(target error) bool {
+	for _, s := range e.is {
+		if s == target {
+			return true
+		}
+	}
+	return false
+}
+
+// Timeout reports whether the original error was a network timeout, so
+// that errors.As(err, &netErr) with a net.Error still answers it.
+func (e *sanitizedError) Timeout() bool { return e.timeout }
+
+// Temporary is Timeout; it completes net.Error (whose Temporary is
+// deprecated).
+func (e *sanitizedError) Temporary() bool { return e.timeout }

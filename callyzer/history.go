@@ -86,6 +86,12 @@ func (c *Client) planHistory(q HistoryQuery) (*historyPlan, error) {
 	switch {
 	case callSpan != nil:
 		p.primary, p.byCall, p.synced = *callSpan, true, syncSpan
+		// The synced window goes unchanged with every chunk of the call
+		// window, so it must fit the maximum itself. (Splitting it too
+		// would sweep every pair of chunks: the server filters by both.)
+		if syncSpan != nil && syncSpan.to-syncSpan.from > c.maxSpan() {
+			return nil, invalidQuery("the synced window spans more than %s; with a call window it is sent whole with every request", c.cfg.maxWindow)
+		}
 	case syncSpan != nil:
 		p.primary = *syncSpan
 	default:
@@ -205,8 +211,10 @@ func (c *Client) HistoryPage(ctx context.Context, q HistoryQuery, pageNo int) (*
 // without an error.
 //
 // When both windows are set, the call window is chunked and the synced
-// window is sent unchanged with every request. ChunkFrom and ChunkTo of a
-// page are the chunk's bounds, in UTC.
+// window is sent unchanged with every request, so the synced window must
+// span at most the maximum window: a wider one is refused with
+// ErrInvalidQuery before anything is sent. ChunkFrom and ChunkTo of a page
+// are the chunk's bounds, in UTC.
 //
 // On failure the sequence yields one (nil, err) and stops. It never yields a
 // nil page with a nil error.

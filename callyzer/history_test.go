@@ -98,6 +98,26 @@ func TestHistorySyncedWindowOnly(t *testing.T) {
 	require.Equal(t, json.Number("25"), body["page_size"])
 }
 
+// TestHistoryBothWindows: the call window is chunked and a synced window
+// of at most the maximum goes whole with every chunk (a wider one is
+// refused: see TestHistoryRefusesBadQueries).
+func TestHistoryBothWindows(t *testing.T) {
+	t.Parallel()
+	srv := newAPIServer(t, serveFixtures(page(0)))
+	c := newClient(t, srv.URL)
+	q := historyQuery()
+	q.SyncedFrom, q.SyncedTo = windowTo.Add(-180*24*time.Hour), windowTo
+	_, err := collect(t, c, q)
+	require.NoError(t, err)
+	reqs := srv.requests()
+	require.Len(t, reqs, 2, "184 days of calls need two requests")
+	for _, r := range reqs {
+		b := r.decodeBody(t)
+		require.Equal(t, json.Number(fmt.Sprint(q.SyncedFrom.Unix())), b["synced_from"])
+		require.Equal(t, json.Number(fmt.Sprint(windowTo.Unix())), b["synced_to"])
+	}
+}
+
 func TestHistoryPagesChunksA184DayWindow(t *testing.T) {
 	t.Parallel()
 	srv := newAPIServer(t, func(n int, _ sentRequest, w http.ResponseWriter) {
@@ -369,6 +389,10 @@ func TestHistoryRefusesBadQueries(t *testing.T) {
 		{"unknown country code", callyzer.HistoryQuery{CallFrom: now.Add(-time.Hour), CallTo: now, ClientNumbers: []string{"+999123456789"}}, 1},
 		{"empty call type", callyzer.HistoryQuery{CallFrom: now.Add(-time.Hour), CallTo: now, CallTypes: []callyzer.CallType{""}}, 1},
 		{"variant under v2.1", callyzer.HistoryQuery{CallFrom: now.Add(-time.Hour), CallTo: now, Variant: callyzer.CallVariant{Method: "PhoneCall", Mode: "Voice"}}, 1},
+		{"synced window over the maximum beside a call window", callyzer.HistoryQuery{
+			CallFrom: now.AddDate(0, 0, -30), CallTo: now, SyncedFrom: now.AddDate(0, 0, -200), SyncedTo: now}, 1},
+		{"synced window one second over the maximum beside a call window", callyzer.HistoryQuery{
+			CallFrom: now.AddDate(0, 0, -30), CallTo: now, SyncedFrom: now.Add(-180*24*time.Hour - time.Second), SyncedTo: now}, 1},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -190,3 +190,29 @@ func TestDefaultHTTPClient(t *testing.T) {
 	require.NoError(t, err)
 	require.NotSame(t, c.pacer, e.pacer)
 }
+
+// TestSharedPacerByKeyAndHost: Clients of one key and host share a pacer
+// whatever intervals they ask for, and the pacer keeps the largest.
+func TestSharedPacerByKeyAndHost(t *testing.T) {
+	t.Parallel()
+	const key = "shared-interval-key"
+	base := WithBaseURL("https://shared-interval.test/api/v2.1")
+	fast, err := NewClient(key, base, WithInterval(100*time.Millisecond))
+	require.NoError(t, err)
+	slow, err := NewClient(key, base, WithInterval(3*time.Second))
+	require.NoError(t, err)
+	faster, err := NewClient(key, base, WithInterval(0))
+	require.NoError(t, err)
+	require.Same(t, fast.pacer, slow.pacer, "one key and host: one pacer, one request in flight")
+	require.Same(t, fast.pacer, faster.pacer)
+	p := fast.pacer.(*LocalPacer)
+	p.mu.Lock()
+	interval, grace := p.interval, p.grace
+	p.mu.Unlock()
+	require.Equal(t, 3*time.Second, interval, "the largest interval asked for holds")
+	require.Equal(t, maxGrace, grace)
+
+	other, err := NewClient(key, WithBaseURL("https://other-host.test/api/v2.1"), WithInterval(3*time.Second))
+	require.NoError(t, err)
+	require.NotSame(t, fast.pacer, other.pacer, "another host is another budget")
+}

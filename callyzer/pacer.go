@@ -12,8 +12,9 @@ import (
 )
 
 // LocalPacer is the in-process Pacer: one request in flight, request starts
-// at least an interval apart, and waiting Interactive callers before
-// Background ones. It is also a SequencePacer, and orders its waiters so
+// at least an interval apart (counted from the later of the grant and the
+// moment the request was written, see SentPacer), and waiting Interactive
+// callers before Background ones. It is also a SequencePacer, and orders its waiters so
 // that a user's refresh waits for as little as the budget allows:
 //
 //   - Interactive waiters are served in the order their sequences began
@@ -33,10 +34,9 @@ import (
 // a timer wakes the queue when the interval or a reservation has passed.
 // Safe for concurrent use.
 type LocalPacer struct {
-	interval time.Duration
-	grace    time.Duration // how long a release reserves the slot for its open Interactive sequence
-
 	mu          sync.Mutex
+	interval    time.Duration    // raised only by raiseInterval
+	grace       time.Duration    // how long a release reserves the slot for its open Interactive sequence
 	busy        bool             // a slot is held
 	next        time.Time        // the earliest next start
 	held        time.Time        // set by Hold: no start before it (a 429's Retry-After)
@@ -104,9 +104,33 @@ type Sequence interface {
 	End()
 }
 
+// SentPacer is a Pacer that counts its interval from the moment a request
+// actually went out, not from the moment its slot was granted. Between the
+// two the transport may dial a new connection (and, in production,
+// negotiate TLS): counted from the grant, the next request, on a reused
+// connection, could reach the server less than the interval after this
+// one, and get 429.
+//
+// The Client calls Sent with the time the transport finished writing the
+// request (net/http/httptrace's WroteRequest; the last time when the
+// transport wrote it twice), once per request that was written, while it
+// still holds the slot, before calling release: so Sent always concerns the
+// request holding the slot, whether it was acquired through Acquire or a
+// Sequence. A request that was never written (the dial failed, or a
+// transport without httptrace support, such as httpmock's) gets no call,
+// and the grant time alone counts. LocalPacer implements it.
+type SentPacer interface {
+	Pacer
+	// Sent reports that the request holding the slot was written at at:
+	// the next start must be at least the interval after at (as well as
+	// after the grant).
+	Sent(at time.Time)
+}
+
 var (
 	_ HoldPacer     = (*LocalPacer)(nil)
 	_ SequencePacer = (*LocalPacer)(nil)
+	_ SentPacer     = (*LocalPacer)(nil)
 )
 
 // maxGrace caps how long a release keeps the slot for its sequence's next
@@ -226,6 +250,19 @@ func (p *LocalPacer) Hold(until time.Time) {
 	p.mu.Unlock()
 }
 
+// Sent makes the next start no earlier than the interval after at, the
+// time the request holding the slot was written. The gap between two
+// requests is thus the interval from the later of grant and send, never
+// the interval plus the request's duration.
+func (p *LocalPacer) Sent(at time.Time) {
+	p.mu.Lock()
+	if next := at.Add(p.interval); next.After(p.next) {
+		p.next = next
+	}
+	p.dispatchLocked() // nothing to do while the slot is held; re-arms the timer otherwise
+	p.mu.Unlock()
+}
+
 // HeldError is returned by LocalPacer.Acquire when an earlier 429 holds the
 // key back past the caller's deadline: waiting could only end in a timeout.
 // It matches ErrRateLimited.
@@ -323,9 +360,12 @@ func (p *LocalPacer) unreserveLocked(s *localSequence) {
 	p.between = slices.DeleteFunc(p.between, func(x *localSequence) bool { return x == s })
 }
 
-// The process-wide pacers: Clients of one API key, host and interval share
-// one LocalPacer unless WithPacer says otherwise. The key is stored only as
-// a salted hash. Entries live as long as the process (one per key and host).
+// The process-wide pacers: Clients of one API key and host share one
+// LocalPacer unless WithPacer says otherwise, whatever their intervals:
+// the budget is the key's, not the Client's. When their intervals differ,
+// the pacer keeps the largest asked for (see raiseInterval). The key is
+// stored only as a salted hash. Entries live as long as the process (one
+// per key and host).
 var shared struct {
 	once   sync.Once
 	salt   [16]byte
@@ -334,9 +374,8 @@ var shared struct {
 }
 
 type pacerKey struct {
-	keyHash  [32]byte
-	host     string
-	interval time.Duration
+	keyHash [32]byte
+	host    string
 }
 
 func sharedPacer(key secret, host string, interval time.Duration) *LocalPacer {
@@ -347,7 +386,7 @@ func sharedPacer(key secret, host string, interval time.Duration) *LocalPacer {
 	h := sha256.New()
 	h.Write(shared.salt[:])
 	h.Write([]byte(key.reveal()))
-	k := pacerKey{host: host, interval: interval}
+	k := pacerKey{host: host}
 	h.Sum(k.keyHash[:0])
 
 	shared.mu.Lock()
@@ -356,6 +395,20 @@ func sharedPacer(key secret, host string, interval time.Duration) *LocalPacer {
 	if !ok {
 		p = NewPacer(interval)
 		shared.pacers[k] = p
+	} else {
+		p.raiseInterval(interval)
 	}
 	return p
+}
+
+// raiseInterval makes p's interval (and grace) that of d when d is larger:
+// of two Clients of one key that ask for different intervals, the stricter
+// one holds for both. Starts already scheduled keep their time.
+func (p *LocalPacer) raiseInterval(d time.Duration) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if d > p.interval {
+		p.interval = d
+		p.grace = min(d, maxGrace)
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"net/http/httptrace"
 	"strings"
 	"sync"
 	"testing"
@@ -263,4 +264,157 @@ func TestPacerHoldPastDeadlineFailsFast(t *testing.T) {
 		release()
 		require.Equal(t, 30*time.Second, time.Since(start))
 	})
+}
+
+// dialingAPI is an in-memory Callyzer for synctest bubbles whose requests
+// reach the server only after a connection delay (a dial and a TLS
+// handshake, for the requests dial says need a new connection), as
+// http.Transport reports through httptrace. It records when each request
+// arrived.
+type dialingAPI struct {
+	dial    func(n int) time.Duration
+	latency time.Duration
+
+	mu       sync.Mutex
+	n        int
+	arrivals []time.Time
+}
+
+func (f *dialingAPI) RoundTrip(req *http.Request) (*http.Response, error) {
+	f.mu.Lock()
+	f.n++
+	n := f.n
+	f.mu.Unlock()
+	time.Sleep(f.dial(n))
+	if tr := httptrace.ContextClientTrace(req.Context()); tr != nil && tr.WroteRequest != nil {
+		tr.WroteRequest(httptrace.WroteRequestInfo{})
+	}
+	f.mu.Lock()
+	f.arrivals = append(f.arrivals, time.Now())
+	f.mu.Unlock()
+	time.Sleep(f.latency)
+	return &http.Response{StatusCode: 200, Header: http.Header{}, Body: io.NopCloser(strings.NewReader(string(page(1, "c-1")))), Request: req}, nil
+}
+
+// TestClientPacingCountsFromTheSend: a request that must open a connection
+// first reaches the server late; the next one, on the open connection,
+// must still arrive at least the interval after it (the server counts
+// from arrivals), and no later than that: the gap is the interval, not the
+// interval plus the request's duration.
+func TestClientPacingCountsFromTheSend(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		const interval, connect = 2 * time.Second, 600 * time.Millisecond
+		api := &dialingAPI{latency: 300 * time.Millisecond, dial: func(n int) time.Duration {
+			if n%2 == 1 { // requests 1, 3, 5: a new connection
+				return connect
+			}
+			return 0
+		}}
+		c, err := callyzer.NewClient(testKey,
+			callyzer.WithBaseURL(mockBase),
+			callyzer.WithHTTPClient(&http.Client{Transport: api}),
+			callyzer.WithPacer(callyzer.NewPacer(interval)),
+			callyzer.WithRetryDelays(0, 0),
+		)
+		require.NoError(t, err)
+		for range 6 {
+			_, err := c.HistoryPage(t.Context(), oneMonth(), 1)
+			require.NoError(t, err)
+		}
+		require.Len(t, api.arrivals, 6)
+		for i := 1; i < len(api.arrivals); i++ {
+			gap := api.arrivals[i].Sub(api.arrivals[i-1])
+			if i%2 == 1 { // request i+1 reuses the connection: it goes out the interval after the send
+				require.Equal(t, interval, gap, "arrival %d", i+1)
+			} else { // request i+1 dials after its grant (the interval after the send)
+				require.Equal(t, interval+connect, gap, "arrival %d", i+1)
+			}
+		}
+	})
+}
+
+// TestLocalPacerSent: the next start is at least the interval after the
+// later of the grant and the reported send.
+func TestLocalPacerSent(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		p := callyzer.NewPacer(time.Second)
+		start := time.Now()
+		rel, err := p.Acquire(t.Context(), callyzer.Background)
+		require.NoError(t, err)
+		time.Sleep(300 * time.Millisecond)
+		p.Sent(time.Now())
+		rel()
+		rel, err = p.Acquire(t.Context(), callyzer.Background)
+		require.NoError(t, err)
+		require.Equal(t, 1300*time.Millisecond, time.Since(start), "the interval after the send")
+
+		p.Sent(time.Now().Add(-time.Hour)) // an earlier send changes nothing
+		rel()
+		rel, err = p.Acquire(t.Context(), callyzer.Background)
+		require.NoError(t, err)
+		rel()
+		require.Equal(t, 2300*time.Millisecond, time.Since(start), "the interval after the grant")
+	})
+}
+
+// sentRecorder is a SentPacer that records, for each request, whether
+// Sent came while it held the slot and when.
+type sentRecorder struct {
+	*callyzer.LocalPacer
+
+	mu      sync.Mutex
+	holding bool
+	grants  []time.Time
+	sent    []time.Time
+	early   int // Sent calls while no slot was held
+}
+
+func (r *sentRecorder) Acquire(ctx context.Context, prio callyzer.Priority) (func(), error) {
+	rel, err := r.LocalPacer.Acquire(ctx, prio)
+	if err != nil {
+		return nil, err
+	}
+	r.mu.Lock()
+	r.holding = true
+	r.grants = append(r.grants, time.Now())
+	r.mu.Unlock()
+	return func() {
+		r.mu.Lock()
+		r.holding = false
+		r.mu.Unlock()
+		rel()
+	}, nil
+}
+
+func (r *sentRecorder) Sent(at time.Time) {
+	r.mu.Lock()
+	if !r.holding {
+		r.early++
+	}
+	r.sent = append(r.sent, at)
+	r.mu.Unlock()
+	r.LocalPacer.Sent(at)
+}
+
+// TestClientReportsSendsOverRealSockets: through net/http's transport, the
+// Client reports every request's send once, after its grant and while it
+// still holds the slot.
+func TestClientReportsSendsOverRealSockets(t *testing.T) {
+	t.Parallel()
+	srv := newAPIServer(t, serveFixtures(page(1, "c-1")))
+	rec := &sentRecorder{LocalPacer: callyzer.NewPacer(0)}
+	c := newClient(t, srv.URL, callyzer.WithPacer(rec))
+	for range 3 {
+		_, err := c.HistoryPage(t.Context(), oneMonth(), 1)
+		require.NoError(t, err)
+	}
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	require.Len(t, rec.sent, 3)
+	require.Zero(t, rec.early, "Sent comes while the slot is held")
+	for i, at := range rec.sent {
+		require.False(t, at.Before(rec.grants[i]), "request %d was sent after its grant", i+1)
+	}
 }

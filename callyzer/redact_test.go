@@ -7,9 +7,13 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
+	"net/url"
+	"os"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -65,7 +69,7 @@ func TestCanaryKeyNeverLeaks(t *testing.T) {
 		"429":           echoKey(429),
 		"500":           echoKey(500),
 		"501":           echoKey(501),
-		"reset":         httpmock.NewErrorResponder(fmt.Errorf("read tcp: connection reset (key %s)", canary)),
+		"reset":         httpmock.NewErrorResponder(fmt.Errorf("read tcp: connection reset (key %s) for 48601234567: %w", canary, connReset)),
 		"hang":          hang,
 		"cut body":      cutBody,
 		"garbage":       httpmock.NewStringResponder(200, `{"result": [`+canary),
@@ -125,6 +129,7 @@ func TestCanaryKeyNeverLeaks(t *testing.T) {
 		if errors.As(err, &e) {
 			require.NotContains(t, fmt.Sprintf("%#v", *e), canary)
 		}
+		requireCleanChain(t, err)
 	}
 	for _, out := range []string{logs.String(), jsonLogs.String()} {
 		require.NotEmpty(t, out)
@@ -143,4 +148,69 @@ func mustJSON(t *testing.T, v any) string {
 	b, err := json.Marshal(v)
 	require.NoError(t, err)
 	return string(b)
+}
+
+// requireCleanChain walks err's whole chain, as errors.Is/As and error
+// reporters do (Unwrap() error and Unwrap() []error, recursively), and
+// checks that no link's text holds the canary key or a whole number.
+func requireCleanChain(t *testing.T, err error) {
+	t.Helper()
+	var links int
+	var walk func(err error, depth int)
+	walk = func(err error, depth int) {
+		if err == nil {
+			return
+		}
+		links++
+		for _, s := range []string{err.Error(), fmt.Sprintf("%v", err), fmt.Sprintf("%+v", err)} {
+			require.NotContains(t, s, canary, "link %d (%T) at depth %d", links, err, depth)
+			require.NotContains(t, s, "48601234567", "link %d (%T) at depth %d", links, err, depth)
+			require.NotContains(t, s, "601234567", "link %d (%T) at depth %d", links, err, depth)
+		}
+		switch u := err.(type) {
+		case interface{ Unwrap() []error }:
+			for _, e := range u.Unwrap() {
+				walk(e, depth+1)
+			}
+		case interface{ Unwrap() error }:
+			walk(u.Unwrap(), depth+1)
+		}
+	}
+	walk(err, 0)
+	require.Positive(t, links)
+}
+
+// TestTransportErrorKeepsOnlySafeMatches: a transport failure's text is
+// cleaned, the raw error (a *url.Error naming the request) is not in the
+// chain, and errors.Is still finds the causes that carry no data.
+func TestTransportErrorKeepsOnlySafeMatches(t *testing.T) {
+	t.Parallel()
+	raw := fmt.Errorf("read tcp: connection reset (key %s) for 48601234567: %w", canary, connReset)
+	mt := httpmock.NewMockTransport()
+	mt.RegisterNoResponder(httpmock.NewErrorResponder(raw))
+	c, err := callyzer.NewClient(canary, append(quickOptions(),
+		callyzer.WithBaseURL(mockBase), callyzer.WithHTTPClient(&http.Client{Transport: mt}), callyzer.WithMaxRetries(0))...)
+	require.NoError(t, err)
+	_, err = c.HistoryPage(t.Context(), oneMonth(), 1)
+	require.ErrorIs(t, err, callyzer.ErrUpstream)
+	require.ErrorIs(t, err, syscall.ECONNRESET, "errors.Is still sees the reset")
+	require.NotErrorIs(t, err, raw)
+	var ue *url.Error
+	require.False(t, errors.As(err, &ue), "the *url.Error (it names the request) is not reachable")
+	var oe *net.OpError
+	require.False(t, errors.As(err, &oe))
+	require.Contains(t, err.Error(), "[REDACTED]")
+	require.Contains(t, err.Error(), "***567")
+	requireCleanChain(t, err)
+
+	// A timeout of the transport is still a net.Error that timed out.
+	mt2 := httpmock.NewMockTransport()
+	mt2.RegisterNoResponder(httpmock.NewErrorResponder(&net.OpError{Op: "dial", Net: "tcp", Err: os.ErrDeadlineExceeded}))
+	c2 := newClient(t, mockBase, callyzer.WithHTTPClient(&http.Client{Transport: mt2}), callyzer.WithMaxRetries(0))
+	_, err = c2.HistoryPage(t.Context(), oneMonth(), 1)
+	require.ErrorIs(t, err, callyzer.ErrTimeout)
+	require.ErrorIs(t, err, os.ErrDeadlineExceeded)
+	var ne net.Error
+	require.ErrorAs(t, err, &ne)
+	require.True(t, ne.Timeout())
 }

@@ -46,6 +46,28 @@ func stallBody(req *http.Request) (*http.Response, error) {
 	return &http.Response{StatusCode: http.StatusOK, Header: http.Header{}, Body: io.NopCloser(r), Request: req}, nil
 }
 
+// cutStatus answers code (and the header, when given) with a body that
+// breaks off mid-way, as when Content-Length promises more than arrives.
+func cutStatus(code int, header ...string) httpmock.Responder {
+	return func(req *http.Request) (*http.Response, error) {
+		h := http.Header{}
+		if len(header) == 2 {
+			h.Set(header[0], header[1])
+		}
+		r := io.MultiReader(strings.NewReader(`{"message":"Unauthent`), errReader{io.ErrUnexpectedEOF})
+		return &http.Response{StatusCode: code, Header: h, Body: io.NopCloser(r), Request: req}, nil
+	}
+}
+
+// bigCap is the body cap of the cases that use bigStatus.
+const bigCap = 4096
+
+// bigStatus answers code (and the header, when given) with a body over
+// bigCap bytes.
+func bigStatus(code int, header ...string) httpmock.Responder {
+	return status(code, `{"message":"`+strings.Repeat("x", 2*bigCap)+`"}`, header...)
+}
+
 type ctxReader struct{ req *http.Request }
 
 func (c ctxReader) Read([]byte) (int, error) {
@@ -122,6 +144,33 @@ func TestRetries(t *testing.T) {
 			check: func(t *testing.T, e *callyzer.Error) { require.Greater(t, e.RetryAfter, 59*time.Minute) }},
 		{name: "429 Retry-After HTTP date in the past then success", responder: status(429, "", "Retry-After", "Mon, 02 Jan 2006 15:04:05 GMT").Then(ok), wantCalls: 2},
 		{name: "429 garbage Retry-After uses the backoff", responder: status(429, "", "Retry-After", "soon").Then(ok), wantCalls: 2},
+
+		// A non-2xx answer is classified by its status even when its body
+		// is cut short or over the cap; only a 2xx body must be whole.
+		{name: "401 body cut short not retried", responder: cutStatus(401), want: callyzer.ErrUnauthorized, wantCalls: 1,
+			check: statusKept(401, "Unauthent", "cut short")},
+		{name: "403 body cut short not retried", responder: cutStatus(403), want: callyzer.ErrUnauthorized, wantCalls: 1,
+			check: statusKept(403, "Unauthent", "cut short")},
+		{name: "401 body over the cap not retried", responder: bigStatus(401), want: callyzer.ErrUnauthorized, wantCalls: 1,
+			opts: []callyzer.Option{callyzer.WithMaxBodyBytes(bigCap)}, check: statusKept(401, "xxxx", "over 4096 bytes")},
+		{name: "403 body over the cap not retried", responder: bigStatus(403), want: callyzer.ErrUnauthorized, wantCalls: 1,
+			opts: []callyzer.Option{callyzer.WithMaxBodyBytes(bigCap)}, check: statusKept(403, "xxxx", "over 4096 bytes")},
+		{name: "501 body cut short not retried", responder: cutStatus(501), want: callyzer.ErrUpstream, wantCalls: 1,
+			check: statusKept(501, "Unauthent", "cut short")},
+		{name: "501 body over the cap not retried", responder: bigStatus(501), want: callyzer.ErrUpstream, wantCalls: 1,
+			opts: []callyzer.Option{callyzer.WithMaxBodyBytes(bigCap)}, check: statusKept(501, "xxxx", "over 4096 bytes")},
+		{name: "400 body cut short not retried", responder: cutStatus(400), want: callyzer.ErrBadRequest, wantCalls: 1,
+			check: statusKept(400, "Unauthent", "cut short")},
+		{name: "429 body cut short then success", responder: cutStatus(429, "Retry-After", "0").Then(ok), wantCalls: 2},
+		{name: "429 body over the cap then success", responder: bigStatus(429, "Retry-After", "0").Then(ok), wantCalls: 2,
+			opts: []callyzer.Option{callyzer.WithMaxBodyBytes(bigCap)}},
+		{name: "429 body cut short every time", responder: cutStatus(429, "Retry-After", "0"), want: callyzer.ErrRateLimited, wantCalls: 4,
+			check: statusKept(429, "Unauthent", "cut short")},
+		{name: "429 body over the cap every time", responder: bigStatus(429, "Retry-After", "0"), want: callyzer.ErrRateLimited, wantCalls: 4,
+			opts: []callyzer.Option{callyzer.WithMaxBodyBytes(bigCap)}, check: statusKept(429, "xxxx", "over 4096 bytes")},
+		{name: "503 body cut short then success", responder: cutStatus(503).Then(ok), wantCalls: 2},
+		{name: "200 body over the cap not retried", responder: bigStatus(200), want: callyzer.ErrResponseTooLarge, wantCalls: 1,
+			opts: []callyzer.Option{callyzer.WithMaxBodyBytes(bigCap)}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -148,6 +197,24 @@ func TestRetries(t *testing.T) {
 	}
 }
 
+// statusKept checks that an error was classified by its status: the code
+// is kept, it is no transport or size failure, and the message holds what
+// was read of the body and a note of how it ended.
+func statusKept(code int, excerpt, note string) func(t *testing.T, e *callyzer.Error) {
+	return func(t *testing.T, e *callyzer.Error) {
+		t.Helper()
+		require.Equal(t, code, e.StatusCode)
+		require.NotErrorIs(t, e, callyzer.ErrResponseTooLarge)
+		require.NotErrorIs(t, e, callyzer.ErrMalformedResponse)
+		if code < 500 {
+			require.NotErrorIs(t, e, callyzer.ErrUpstream)
+		}
+		require.Contains(t, e.Message, excerpt)
+		require.Contains(t, e.Message, note)
+		require.LessOrEqual(t, len(e.Message), 250, "the message stays short")
+	}
+}
+
 func TestRetryAfterPastTheDeadlineFailsNow(t *testing.T) {
 	t.Parallel()
 	c, mt := mockClient(t)
@@ -164,21 +231,34 @@ func TestRetryAfterPastTheDeadlineFailsNow(t *testing.T) {
 
 func TestRetryAfterHoldsTheSharedPacer(t *testing.T) {
 	t.Parallel()
-	p := callyzer.NewPacer(0)
-	c, mt := mockClient(t, callyzer.WithPacer(p), callyzer.WithMaxRetries(0))
-	mt.RegisterResponder(http.MethodPost, mockBase+"/call-log/history", status(429, "", "Retry-After", "30"))
-	_, err := c.HistoryPage(t.Context(), oneMonth(), 1)
-	require.ErrorIs(t, err, callyzer.ErrRateLimited)
+	for name, responder := range map[string]httpmock.Responder{
+		"whole body":        status(429, "", "Retry-After", "30"),
+		"body cut short":    cutStatus(429, "Retry-After", "30"),
+		"body over the cap": bigStatus(429, "Retry-After", "30"),
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			p := callyzer.NewPacer(0)
+			c, mt := mockClient(t, callyzer.WithPacer(p), callyzer.WithMaxRetries(0), callyzer.WithMaxBodyBytes(bigCap))
+			mt.RegisterResponder(http.MethodPost, mockBase+"/call-log/history", responder)
+			_, err := c.HistoryPage(t.Context(), oneMonth(), 1)
+			require.ErrorIs(t, err, callyzer.ErrRateLimited)
+			var e *callyzer.Error
+			require.ErrorAs(t, err, &e)
+			require.Equal(t, 30*time.Second, e.RetryAfter)
 
-	// Every caller of the pacer is now held back: one whose deadline comes
-	// before the hold ends is told at once that the key is rate limited.
-	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Millisecond)
-	defer cancel()
-	_, err = p.Acquire(ctx, callyzer.Interactive)
-	require.ErrorIs(t, err, callyzer.ErrRateLimited, "a wait would have ended in DeadlineExceeded")
-	var held *callyzer.HeldError
-	require.ErrorAs(t, err, &held)
-	require.Greater(t, time.Until(held.Until), 25*time.Second)
+			// Every caller of the pacer is now held back: one whose deadline
+			// comes before the hold ends is told at once that the key is
+			// rate limited.
+			ctx, cancel := context.WithTimeout(t.Context(), 20*time.Millisecond)
+			defer cancel()
+			_, err = p.Acquire(ctx, callyzer.Interactive)
+			require.ErrorIs(t, err, callyzer.ErrRateLimited, "a wait would have ended in DeadlineExceeded")
+			var held *callyzer.HeldError
+			require.ErrorAs(t, err, &held)
+			require.Greater(t, time.Until(held.Until), 25*time.Second)
+		})
+	}
 }
 
 func TestCallerDeadlineAndCancel(t *testing.T) {

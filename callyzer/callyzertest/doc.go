@@ -50,7 +50,17 @@
 //
 // Everything else is an injected Fault: see FaultKind for what each does.
 // A fault fires on the request it selects (Fault.Request, Fault.Page,
-// Fault.Path), once, Times times, or Always.
+// Fault.Path), once, Times times, or Always. Faults are looked up in the
+// order injected. One with a request number (Fault.Request) is looked up
+// before the auth, pacing and routing checks, so it fires on exactly that
+// request: if the fake refuses it (401, 429, 404, 405), a fault that
+// answers on its own (Status, DBException, Garbage, Hang, Reset, Stall,
+// Truncate) answers instead of the refusal, and one that alters the normal
+// page is spent without effect (Request.Fault still names it). A fault
+// without a request number is looked up only for a request that passes
+// those checks: it waits for the next such request. A request body the
+// fake finds invalid (400) takes faults too; those that answer on their
+// own answer before the 400.
 //
 // # Testing
 //

@@ -99,14 +99,20 @@ func (k FaultKind) String() string {
 }
 
 // Fault is an injected failure: when it fires (Request, Page, Path, Times,
-// Always) and what it does (Kind and its parameters). A fault whose
-// selectors are all zero fires on the next request that passes
-// authorisation and pacing.
+// Always) and what it does (Kind and its parameters). A fault without a
+// request number fires on the next matching request that passes
+// authorisation, pacing and routing; a fault with one fires on exactly that
+// request, even one the fake refuses (see Request).
 type Fault struct {
 	Kind FaultKind
 
 	// Request selects the n-th request the server received (1-based,
-	// counting every request of the server's life, refused ones too).
+	// counting every request of the server's life, refused ones too). It
+	// fires on that request even when the fake refuses it with 401, 429,
+	// 404 or 405: a kind that answers on its own (Status, DBException,
+	// Garbage, Hang, Reset, Stall, Truncate) answers in place of the
+	// refusal, and a kind that alters the normal page is spent on it with
+	// no effect. So a numbered fault never stays pending past its request.
 	Request int
 	// Page selects /call-log/history requests for this page_no.
 	Page int

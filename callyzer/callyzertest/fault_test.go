@@ -231,6 +231,41 @@ func TestFaultSelectors(t *testing.T) {
 		srv.ClearFaults()
 		require.Equal(t, 200, history(t.Context(), srv, now.Add(-time.Hour), now, nil).Status)
 	})
+	t.Run("a numbered fault fires on its request even when refused", func(t *testing.T) {
+		t.Parallel()
+		clk := newClock(now) // frozen: every request after the first accepted one breaks pacing
+		srv := callyzertest.NewServer(t, callyzertest.Options{Now: clk.Now, Interval: time.Second})
+		srv.Inject(
+			callyzertest.Fault{Kind: callyzertest.FaultStatus}, // no number: waits for an accepted request
+			callyzertest.Fault{Kind: callyzertest.FaultStatus, Status: 503, Request: 1},
+			callyzertest.Fault{Kind: callyzertest.FaultMissingID, Request: 2}, // alters a page: spent on the 401
+			callyzertest.Fault{Kind: callyzertest.FaultStatus, Status: 502, Request: 5},
+			callyzertest.Fault{Kind: callyzertest.FaultStatus, Status: 504, Request: 7},
+		)
+		bad := func() int {
+			return sendKey(t.Context(), srv, "bad", http.MethodPost, callyzertest.PathHistory,
+				map[string]any{"call_from": now.Add(-time.Hour).Unix(), "call_to": now.Unix()}).Status
+		}
+		good := func() int { return history(t.Context(), srv, now.Add(-time.Hour), now, nil).Status }
+		got := []int{
+			bad(),  // 1: the 503 instead of 401
+			bad(),  // 2: 401, MissingID spent
+			bad(),  // 3: 401, the unnumbered fault still waits
+			good(), // 4: accepted: the unnumbered 500
+			good(), // 5: too early: the 502 instead of 429
+			good(), // 6: too early: 429
+			send(t.Context(), srv, http.MethodPost, "/nowhere", nil).Status, // 7: the 504 instead of 404
+		}
+		require.Equal(t, []int{503, 401, 401, 500, 502, 429, 504}, got)
+		var kinds []callyzertest.FaultKind
+		for _, r := range srv.Requests() {
+			kinds = append(kinds, r.Fault)
+		}
+		require.Equal(t, []callyzertest.FaultKind{callyzertest.FaultStatus, callyzertest.FaultMissingID, 0,
+			callyzertest.FaultStatus, callyzertest.FaultStatus, 0, callyzertest.FaultStatus}, kinds)
+		clk.Advance(time.Hour)
+		require.Equal(t, 200, good(), "no fault is left pending")
+	})
 	t.Run("refused requests count but do not consume", func(t *testing.T) {
 		t.Parallel()
 		srv := callyzertest.NewServer(t, callyzertest.Options{})

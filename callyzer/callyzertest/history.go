@@ -128,7 +128,10 @@ func (s *Server) checkWindow(name string, from, to *int64) (bool, error) {
 		return false, fmt.Errorf("The %s_from and %s_to fields must be sent together.", name, name)
 	case *from > *to:
 		return false, fmt.Errorf("The %s_to must be a date after %s_from.", name, name)
-	case time.Duration(*to-*from)*time.Second > s.opts.MaxWindow:
+	case uint64(*to)-uint64(*from) > uint64(s.opts.MaxWindow/time.Second):
+		// In whole seconds: a Duration of the span would overflow for
+		// spans past 292 years, and to − from itself past MaxInt64 (the
+		// unsigned difference is exact, as from ≤ to).
 		days := int(s.opts.MaxWindow / (24 * time.Hour))
 		return false, fmt.Errorf("The date range should not be greater than %d days.", days)
 	}

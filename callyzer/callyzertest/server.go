@@ -107,7 +107,7 @@ type Request struct {
 	PageNo     int            // page_no from the body or the query; 0 when absent
 	Time       time.Time      // Options.Now when the request arrived
 	Status     int            // the status sent; 0 when none was (hang, reset)
-	Fault      FaultKind      // the fault injected into the answer; 0 for none
+	Fault      FaultKind      // the fault that fired on the request (even when a refusal left it no effect); 0 for none
 }
 
 // Server is a fake Callyzer API on a loopback httptest server. It is safe
@@ -353,12 +353,16 @@ func (s *Server) serve(rw http.ResponseWriter, r *http.Request) {
 	defer s.end(rec, w)
 
 	if !rec.Authorized {
-		writeJSON(w, http.StatusUnauthorized, map[string]any{"message": "Unauthenticated."})
+		s.refuse(w, r, rec, func() {
+			writeJSON(w, http.StatusUnauthorized, map[string]any{"message": "Unauthenticated."})
+		})
 		return
 	}
 	if ok, wait := s.admit(); !ok {
-		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
-		writeJSON(w, http.StatusTooManyRequests, map[string]any{"message": "Too Many Attempts."})
+		s.refuse(w, r, rec, func() {
+			w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
+			writeJSON(w, http.StatusTooManyRequests, map[string]any{"message": "Too Many Attempts."})
+		})
 		return
 	}
 	defer s.release()
@@ -371,30 +375,31 @@ func (s *Server) serve(rw http.ResponseWriter, r *http.Request) {
 	switch r.URL.Path {
 	case PathHistory:
 		if r.Method != http.MethodPost {
-			writeJSON(w, http.StatusMethodNotAllowed, map[string]any{"message": "The " + r.Method + " method is not supported for this route. Supported methods: POST."})
+			s.refuse(w, r, rec, func() {
+				writeJSON(w, http.StatusMethodNotAllowed, map[string]any{"message": "The " + r.Method + " method is not supported for this route. Supported methods: POST."})
+			})
 			return
 		}
 		hq, err = s.parseHistory(r, raw)
 		build = func(f *Fault) map[string]any { return s.history(hq, f) }
 	case PathEmployees:
 		if r.Method != http.MethodGet && r.Method != http.MethodPost {
-			writeJSON(w, http.StatusMethodNotAllowed, map[string]any{"message": "The " + r.Method + " method is not supported for this route. Supported methods: GET, POST."})
+			s.refuse(w, r, rec, func() {
+				writeJSON(w, http.StatusMethodNotAllowed, map[string]any{"message": "The " + r.Method + " method is not supported for this route. Supported methods: GET, POST."})
+			})
 			return
 		}
 		var eq *employeeQuery
 		eq, err = s.parseEmployees(r, raw)
 		build = func(f *Fault) map[string]any { return s.employeePage(eq, f) }
 	default:
-		writeJSON(w, http.StatusNotFound, map[string]any{"message": "Not found."})
+		s.refuse(w, r, rec, func() {
+			writeJSON(w, http.StatusNotFound, map[string]any{"message": "Not found."})
+		})
 		return
 	}
 
-	f := s.takeFault(rec.N, r.URL.Path, rec.PageNo)
-	if f != nil {
-		s.mu.Lock()
-		rec.Fault = f.Kind
-		s.mu.Unlock()
-	}
+	f := s.takeFault(rec, r.URL.Path, false)
 	ctx := r.Context()
 	if !s.sleep(ctx, s.latency(rec)) {
 		panic(http.ErrAbortHandler) // close the connection without an answer
@@ -536,12 +541,28 @@ func (s *Server) sleep(ctx context.Context, d time.Duration) bool {
 	return false
 }
 
-// takeFault returns the first pending fault matching the request, or nil.
-func (s *Server) takeFault(n int, path string, page int) *Fault {
+// refuse answers a request the fake refuses (401, 429, 404, 405) with
+// answer, unless a fault selected by its number answers it instead: a
+// fault with Fault.Request fires on exactly that request. A fault that
+// answers on its own (see transportFault) replaces the refusal; one that
+// alters the normal answer is spent with no effect. Faults without a
+// request number wait for a request that is not refused.
+func (s *Server) refuse(w *statusWriter, r *http.Request, rec *Request, answer func()) {
+	f := s.takeFault(rec, r.URL.Path, true)
+	if f != nil && s.transportFault(r.Context(), w, f, func() []byte { return nil }) {
+		return
+	}
+	answer()
+}
+
+// takeFault returns the first pending fault matching the request, or nil,
+// and records its kind in rec. With numbered, only faults that select the
+// request by its number match.
+func (s *Server) takeFault(rec *Request, path string, numbered bool) *Fault {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for i, pf := range s.faults {
-		if !pf.matches(n, path, page) {
+		if numbered && pf.Request == 0 || !pf.matches(rec.N, path, rec.PageNo) {
 			continue
 		}
 		f := pf.Fault
@@ -551,6 +572,7 @@ func (s *Server) takeFault(n int, path string, page int) *Fault {
 				s.faults = slices.Delete(s.faults, i, i+1)
 			}
 		}
+		rec.Fault = f.Kind
 		return &f
 	}
 	return nil

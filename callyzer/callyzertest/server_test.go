@@ -1,6 +1,7 @@
 package callyzertest_test
 
 import (
+	"math"
 	"net/http"
 	"strings"
 	"testing"
@@ -154,6 +155,9 @@ func TestHistoryValidation(t *testing.T) {
 		{"180 days and a second", srv, map[string]any{"call_from": to - 180*day - 1, "call_to": to}, 400, "180 days"},
 		{"184-day six months", srv, map[string]any{"call_from": to - 184*day, "call_to": to}, 400, "180 days"},
 		{"synced window too wide", srv, map[string]any{"synced_from": to - 181*day, "synced_to": to}, 400, "180 days"},
+		{"ten billion seconds", srv, map[string]any{"call_from": 0, "call_to": int64(10_000_000_000)}, 400, "180 days"},
+		{"a span past MaxInt64", srv, map[string]any{"call_from": int64(math.MinInt64), "call_to": int64(math.MaxInt64)}, 400, "180 days"},
+		{"synced span of ten billion seconds", srv, map[string]any{"synced_from": 0, "synced_to": int64(10_000_000_000)}, 400, "180 days"},
 		{"configured limit", narrow, map[string]any{"call_from": to - 8*day, "call_to": to}, 400, "7 days"},
 		{"reversed window", srv, map[string]any{"call_from": to, "call_to": to - 1}, 400, "after"},
 		{"no window", srv, map[string]any{"page_no": 1}, 400, "required"},
