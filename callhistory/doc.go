@@ -28,7 +28,10 @@
 // [now - Config.HistoryMonths calendar months, now], in whole seconds, as an
 // Interactive request, reading and validating every page before anything is
 // written: a call of another number, outside the window or without an id
-// fails the refresh; a call repeated on two pages is kept once. Each call
+// fails the refresh; a call repeated on two pages is kept once. Client
+// numbers are compared in E.164 (NormalizePhone with Config.DefaultRegion,
+// since Callyzer sends bare national digits for a number it has no country
+// code for); one that does not normalise fails the refresh too. Each call
 // is mapped with FromCallyzer (the mapping the periodic sync shares) and the
 // window is replaced in one atomic Store.ReplaceWindow; the stored list and
 // last-sync date are read back into the Result.
@@ -52,7 +55,9 @@
 //
 // Each refresh (and each failed History) logs one line to Config.Logger with
 // the lead id, the actor id, the number masked by MaskPhone ("+48 601 *** 567")
-// and the Report's counts; never the API key.
+// and the Report's counts; never the API key. Numbers in an error's text
+// (a store's or a host's errors may quote one) and in a recovered panic's
+// value are masked too.
 //
 // # The periodic sync
 //
@@ -69,13 +74,24 @@
 // so calls that phones upload hours or days late are picked up by the next
 // pass. It commits each page with Store.UpsertCalls, using the same
 // FromCallyzer mapping and Callyzer id as Refresh, so a call fetched by both
-// is one row; a sync never deletes and never erases a recording URL. The
-// cursor moves only past committed chunks. The first pass (or
-// Syncer.Backfill) also walks SyncConfig.BackfillMonths (default 6) back by
-// call time in chunks of at most 180 days, saving the chunk and next page
-// after every committed page, so an interrupted backfill resumes at the page
-// that failed. Sync requests are callyzer.Background, so an interactive
-// refresh waits for at most the one request in flight.
+// is one row; a sync never deletes and never erases a recording URL. Client
+// numbers are normalised to E.164 first (NormalizePhone with
+// SyncConfig.DefaultRegion), so a call is stored under the key its lead is
+// read by; a call whose number does not normalise is skipped, counted
+// (SyncCounts.Skipped) and logged masked. The cursor moves only past
+// committed chunks. The first pass (or Syncer.Backfill) also walks
+// SyncConfig.BackfillMonths (default 6) back by call time in chunks of at
+// most 180 days, under API v2.2 each chunk once per call variant of the
+// client (CallVariantSource), saving the chunk, variant and next page after
+// every committed page, so an interrupted backfill resumes at the page that
+// failed. Each backfill page is checked against the chunk's first
+// total_records before it is committed, as callyzer's HistoryPages does: a
+// changed total, an empty page before the total, or more rows than remain
+// fails the pass (ErrUpstream wrapping callyzer.ErrIncompleteResponse,
+// status failed_other) without committing the page; the next pass asks for
+// that page again, or, after a changed total, reads the chunk again from
+// page 1. Sync requests are callyzer.Background, so an interactive refresh
+// waits for at most the one request in flight.
 //
 // Syncer.State gives a UI the status (idle, running, failed_unauthorized,
 // failed_rate_limited, failed_other), last success, last error (masked),
@@ -109,12 +125,18 @@
 //   - ErrRateLimited: callyzer.ErrRateLimited.
 //   - ErrUpstream: any other Callyzer failure (5xx, transport, malformed or
 //     incomplete answers, bad requests) and answers that fail our checks.
-//   - ErrStore: the store failed; by the Store contract nothing changed.
-//   - ErrInternal: a panic while fetching, mapping or storing. It is
-//     recovered inside the shared work (so callers that joined get the error
-//     instead of hanging, and the process does not crash) and happens
-//     before or inside the atomic write, so nothing is half-written. The
-//     panic value goes to the log, not into the error.
+//   - ErrStore: the store failed. The window was either replaced whole or
+//     not at all: a failed ReplaceWindow changed nothing (the Store
+//     contract), while a failure reading the result back (Calls,
+//     LastSynced) comes after the replacement committed; it is reported as
+//     ErrStore too, and the next History shows the new state.
+//   - ErrInternal: a panic while fetching, mapping, storing or reading back.
+//     It is recovered inside the shared work (so callers that joined get
+//     the error instead of hanging, and the process does not crash). A
+//     panic before or inside the atomic ReplaceWindow leaves the store as
+//     it was; one in the read-back comes after the replacement committed.
+//     Either way nothing is half-written. The panic value goes to the log
+//     with numbers masked, not into the error.
 //
 // # Testing
 //
@@ -127,8 +149,16 @@
 // on commit, a panic) leave it unchanged too; window edges; an empty answer;
 // 50 concurrent refreshes making one fetch sequence; the first caller
 // cancelling; the authorisation matrix; a canary API key that never reaches a
-// log line or an error. FuzzNormalizePhone checks that a valid output is
-// E.164 and normalising it again is a no-op. BenchmarkRefresh measures a
-// refresh of 1,000 calls over HTTP and from pre-decoded pages. TestMain
-// checks for leaked goroutines (go.uber.org/goleak).
+// log line or an error. The sync tests run a Syncer on the same fake:
+// late uploads, a backfill interrupted and resumed at its page, the
+// per-chunk checks of backfill pages (an empty page, too many rows, a
+// changed total, on a scripted source and on the fake), API v2.2 with two
+// call variants, client numbers without a country code, failures classified
+// in the state, the pass lock, a sync racing a refresh on one number, and an
+// interactive refresh overtaking a 200-page backfill, checked by the order
+// of requests at the fake rather than by the clock. FuzzNormalizePhone
+// checks that a valid output is E.164, that no input with a letter is
+// accepted, and that normalising the output again is a no-op. BenchmarkRefresh
+// measures a refresh of 1,000 calls over HTTP and from pre-decoded pages.
+// TestMain checks for leaked goroutines (go.uber.org/goleak).
 package callhistory

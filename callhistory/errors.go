@@ -22,9 +22,16 @@ var (
 	ErrRateLimited = errors.New("callhistory: Callyzer rate limit")
 	// ErrUpstream: any other Callyzer failure (5xx, malformed or incomplete answers).
 	ErrUpstream = errors.New("callhistory: Callyzer request failed")
-	// ErrStore: the store failed; nothing was changed.
+	// ErrStore: the store failed. A refresh's window was either replaced
+	// whole or not at all: a failed ReplaceWindow changed nothing, while a
+	// failure reading the result back (Calls, LastSynced) comes after the
+	// replacement committed, and the next History shows the new state. A
+	// sync pass keeps the pages it committed before the failure.
 	ErrStore = errors.New("callhistory: storing the call history failed")
-	// ErrInternal: a bug of ours or of a plug-in (a panic while mapping or
-	// storing calls) stopped the refresh before anything was written.
+	// ErrInternal: a bug of ours or of a plug-in (a panic while fetching,
+	// mapping, storing or reading the calls back) stopped the work. It
+	// never leaves a window half-written: a panic before or inside the
+	// atomic ReplaceWindow leaves the store as it was, one in the read-back
+	// comes after the replacement committed.
 	ErrInternal = errors.New("callhistory: internal error")
 )

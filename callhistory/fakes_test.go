@@ -65,6 +65,7 @@ type fakeSource struct {
 	errAt   int             // index of the page replaced by err
 	hold    <-chan struct{} // when set, the first page waits for it (or ctx)
 	panicAt int             // 1-based page index that panics; 0: never
+	panicV  any             // the panic's value; default "fake source: boom"
 
 	mu      sync.Mutex
 	queries []callyzer.HistoryQuery
@@ -86,6 +87,9 @@ func (s *fakeSource) HistoryPages(ctx context.Context, q callyzer.HistoryQuery) 
 		}
 		for i, p := range s.pages {
 			if s.panicAt == i+1 {
+				if s.panicV != nil {
+					panic(s.panicV)
+				}
 				panic("fake source: boom")
 			}
 			if s.err != nil && i == s.errAt {

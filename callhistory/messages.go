@@ -97,11 +97,15 @@ func keyOf(err error) messageKey {
 }
 
 // ParseLanguage picks the catalogue an Accept-Language header prefers among
-// Polish and English; Polish when neither is named.
+// Polish and English; Polish when neither is named with a weight above
+// zero ("q=0" means "not acceptable", RFC 9110).
 func ParseLanguage(acceptLanguage string) Language {
-	best, bestQ := Polish, -1.0
+	best, bestQ := Polish, 0.0
 	for _, part := range strings.Split(acceptLanguage, ",") {
 		tag, q := parseLangPart(part)
+		if !(q > 0) { // also NaN
+			continue
+		}
 		var lang Language
 		switch {
 		case strings.HasPrefix(tag, "pl"):

@@ -53,6 +53,13 @@ func TestParseLanguage(t *testing.T) {
 		"en;q=0.3, pl;q=0.7":      callhistory.Polish,
 		"fr":                      callhistory.Polish,
 		"EN-us":                   callhistory.English,
+		"en;q=0":                  callhistory.Polish, // q=0: not acceptable
+		"en;q=0.0, fr":            callhistory.Polish,
+		"en;q=0, pl;q=0":          callhistory.Polish,
+		"pl;q=0, en;q=0.1":        callhistory.English,
+		"en; q=0 ,de":             callhistory.Polish,
+		"en;q=-1":                 callhistory.Polish,
+		"en;q=NaN":                callhistory.Polish,
 	}
 	for header, want := range tests {
 		require.Equal(t, want, callhistory.ParseLanguage(header), header)

@@ -2,19 +2,33 @@ package callhistory
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
+	"unicode"
 
 	"github.com/nyaruka/phonenumbers"
 )
 
+// e164Form is what NormalizePhone returns: "+", a non-zero digit and 6 to
+// 14 more digits (E.164 allows at most 15).
+var e164Form = regexp.MustCompile(`^\+[1-9]\d{6,14}$`)
+
 // NormalizePhone parses raw with libphonenumber's rules and returns it in
 // E.164 form ("+48601234567"). A number written without a country code is
 // read in region (an ISO 3166 code such as "PL"). The number must be valid
-// for its region and may not carry an extension. Errors wrap ErrInvalidPhone
-// and never quote raw.
+// for its region and may not carry an extension. Letters are refused (not
+// read as phone-keypad digits, so a typo cannot turn into another
+// customer's number), and so is a result that is not E.164 (more than 15
+// digits). Errors wrap ErrInvalidPhone and never quote raw.
 func NormalizePhone(raw, region string) (string, error) {
 	if strings.TrimSpace(raw) == "" {
 		return "", fmt.Errorf("%w: no phone number", ErrInvalidPhone)
+	}
+	if strings.IndexFunc(raw, unicode.IsLetter) >= 0 {
+		// libphonenumber maps keypad letters to digits ("ABC" is "222"),
+		// and reads "ext", "x" or "wew" as an extension: a letter is
+		// either a typo or an extension, both refused.
+		return "", fmt.Errorf("%w: letters are not allowed", ErrInvalidPhone)
 	}
 	num, err := phonenumbers.Parse(raw, region)
 	if err != nil {
@@ -27,7 +41,11 @@ func NormalizePhone(raw, region string) (string, error) {
 	if !phonenumbers.IsValidNumber(num) {
 		return "", fmt.Errorf("%w: not a valid number", ErrInvalidPhone)
 	}
-	return phonenumbers.Format(num, phonenumbers.E164), nil
+	out := phonenumbers.Format(num, phonenumbers.E164)
+	if !e164Form.MatchString(out) {
+		return "", fmt.Errorf("%w: not an E.164 number", ErrInvalidPhone)
+	}
+	return out, nil
 }
 
 // MaskPhone hides the middle of a phone number for logs:

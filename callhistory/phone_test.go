@@ -2,7 +2,9 @@ package callhistory_test
 
 import (
 	"regexp"
+	"strings"
 	"testing"
+	"unicode"
 
 	"github.com/stretchr/testify/require"
 
@@ -33,6 +35,31 @@ func TestNormalizePhone(t *testing.T) {
 	}
 }
 
+// TestNormalizePhoneRefusesLettersAndLongNumbers: libphonenumber reads
+// keypad letters as digits, so a typo in the CRM would show another
+// customer's calls, and it can format more than E.164's 15 digits.
+func TestNormalizePhoneRefusesLettersAndLongNumbers(t *testing.T) {
+	t.Parallel()
+	tests := []struct{ name, raw, region string }{
+		{"KeypadLetters", "+48 601 ABC DEF", "PL"},
+		{"KeypadLettersNational", "601 ABC DEF", "PL"},
+		{"OneLetter", "601 234 56O", "PL"}, // a capital O for a zero
+		{"LettersMakeSixteenDigits", "+492100000AA0A000", "PL"},
+		{"SixteenDigits", "+4921000002202000", "PL"},
+		{"NonLatinLetter", "601 234 56\u0416", "PL"},
+		{"TelURI", "tel:+48-601-234-567", "PL"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			got, err := callhistory.NormalizePhone(tt.raw, tt.region)
+			require.ErrorIs(t, err, callhistory.ErrInvalidPhone, "got %q", got)
+			require.Empty(t, got)
+			require.NotContains(t, err.Error(), tt.raw, "errors never quote the input")
+		})
+	}
+}
+
 func TestNormalizePhoneRejects(t *testing.T) {
 	t.Parallel()
 	for _, raw := range []string{
@@ -56,6 +83,9 @@ func FuzzNormalizePhone(f *testing.F) {
 		"601 234 567", "+48601234567", "0048 601 234 567", "(22) 123 45 67", "+1 650 253 0000",
 		"601 234 567 ext. 12", "++48", "+", "0", "tel:+48-601-234-567", "+48 601 234 567;ext=1",
 		"\u0661\u0662\u0663", "+44 7911 123456", "  +49 (0) 30 123456 ",
+		// Found by the fuzzer: keypad letters read as digits, and more
+		// than 15 digits.
+		"+48 601 ABC DEF", "+492100000AA0A000", "+4921000002202000",
 	} {
 		f.Add(seed, "PL")
 	}
@@ -69,6 +99,7 @@ func FuzzNormalizePhone(f *testing.F) {
 			return
 		}
 		require.Regexp(t, e164, got)
+		require.False(t, strings.ContainsFunc(raw, unicode.IsLetter), "%q has a letter", raw)
 		again, err := callhistory.NormalizePhone(got, region)
 		require.NoError(t, err, "normalising %q again", got)
 		require.Equal(t, got, again)

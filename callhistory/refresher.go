@@ -282,9 +282,10 @@ func (r *Refresher) refreshNumber(ctx context.Context, phone string) (out *refre
 	defer func() {
 		if p := recover(); p != nil {
 			// The panic value may describe data; it goes to the log at
-			// error level, not into the error text a user may see.
+			// error level, numbers masked, not into the error text a user
+			// may see.
 			r.cfg.Logger.ErrorContext(ctx, "callhistory: panic in refresh",
-				slog.String("phone", MaskPhone(phone)), slog.Any("panic", p))
+				slog.String("phone", MaskPhone(phone)), slog.String("panic", redactError(fmt.Sprint(p))))
 			out, err = nil, fmt.Errorf("%w: panic while refreshing", ErrInternal)
 		}
 	}()
@@ -336,10 +337,12 @@ func (r *Refresher) window(now time.Time) Window {
 }
 
 // fetch reads every page of the window for phone, validates it and maps
-// each call with FromCallyzer: every call must belong to phone, lie in w and
-// have an id. Calls repeated across pages (the list shifting during paging)
-// are kept once, the last copy winning. It returns the calls and the HTTP
-// requests the pages took.
+// each call with FromCallyzer: every call must have an id, lie in w and
+// belong to phone once its client number is normalised (NormalizePhone,
+// DefaultRegion for a number Callyzer sends without a country code); it is
+// stored under phone. Calls repeated across pages (the list shifting during
+// paging) are kept once, the last copy winning. It returns the calls and
+// the HTTP requests the pages took.
 func (r *Refresher) fetch(ctx context.Context, phone string, w Window) ([]Call, int, error) {
 	q := callyzer.HistoryQuery{
 		CallFrom:      w.From,
@@ -371,12 +374,23 @@ func (r *Refresher) fetch(ctx context.Context, phone string, w Window) ([]Call, 
 			index = map[string]int{}
 		}
 		for _, c := range page.Calls {
-			switch {
-			case c.ID == "":
+			if c.ID == "" {
 				return nil, requests, fmt.Errorf("%w: a call without an id", ErrUpstream)
-			case c.ClientNumber != phone:
-				return nil, requests, fmt.Errorf("%w: call %q belongs to another number", ErrUpstream, c.ID)
-			case !w.Contains(c.StartedAt):
+			}
+			if c.ClientNumber != phone {
+				// Callyzer sends bare national digits when it has no
+				// country code for the number: compare in E.164.
+				n, err := NormalizePhone(c.ClientNumber, r.cfg.DefaultRegion)
+				switch {
+				case err != nil:
+					// Not wrapped: the lead's number is fine, Callyzer's is not.
+					return nil, requests, fmt.Errorf("%w: call %q: its client number is not a valid phone number", ErrUpstream, c.ID)
+				case n != phone:
+					return nil, requests, fmt.Errorf("%w: call %q belongs to another number", ErrUpstream, c.ID)
+				}
+				c.ClientNumber = phone
+			}
+			if !w.Contains(c.StartedAt) {
 				return nil, requests, fmt.Errorf("%w: call %q at %s lies outside the window %s..%s",
 					ErrUpstream, c.ID, c.StartedAt.UTC().Format(time.RFC3339), w.From.Format(time.RFC3339), w.To.Format(time.RFC3339))
 			}
@@ -479,7 +493,8 @@ func (r *Refresher) logOutcome(ctx context.Context, op string, actor *Actor, lea
 	level := slog.LevelInfo
 	msg := "callhistory: " + op + " done"
 	if err != nil {
-		attrs = append(attrs, slog.String("error", err.Error()))
+		// A store's or a host's error may quote a number.
+		attrs = append(attrs, slog.String("error", redactError(err.Error())))
 		msg = "callhistory: " + op + " failed"
 		switch {
 		case errors.Is(err, ErrForbidden), errors.Is(err, ErrLeadNotFound), errors.Is(err, ErrInvalidPhone):

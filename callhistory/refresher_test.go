@@ -504,3 +504,105 @@ func TestNewRefresherChecksConfig(t *testing.T) {
 	require.NoError(t, err)
 	require.NotNil(t, r)
 }
+
+// TestRefreshComparesClientNumbersInE164: Callyzer sends bare national
+// digits for a number it has no country code for; the refresh reads them
+// in Config.DefaultRegion and stores the call under the lead's number. A
+// number that does not normalise, or normalises to another number, fails
+// the refresh as a bad answer, not as the lead's invalid number.
+func TestRefreshComparesClientNumbersInE164(t *testing.T) {
+	t.Parallel()
+	withNumber := func(id, number string) callyzer.Call {
+		c := apiCall(id, unitNow.Add(-time.Hour), callyzer.Incoming, 5)
+		c.ClientNumber = number
+		return c
+	}
+	t.Run("BareNationalDigits", func(t *testing.T) {
+		t.Parallel()
+		u := newUnit(t, func(u *unit, _ *callhistory.Config) {
+			u.source.pages = []*callyzer.HistoryPage{page(1, 1, withNumber("bare", "601234567"), withNumber("e164", leadPhone))}
+		})
+		res, err := u.r.Refresh(t.Context(), admin, leadID)
+		require.NoError(t, err)
+		require.Len(t, res.Calls, 2)
+		for _, c := range res.Calls {
+			require.Equal(t, leadPhone, c.Phone, "call %s is stored under the lead's E.164 number", c.CallyzerID)
+		}
+	})
+	for _, tc := range []struct{ name, number, want string }{
+		{"CountryCodeTwice", "+4848601234567", `call "bad": its client number is not a valid phone number`},
+		{"Letters", "601ABC567", `call "bad": its client number is not a valid phone number`},
+		{"AnotherNationalNumber", "601234568", `call "bad" belongs to another number`},
+		{"AnotherE164Number", "+48601234568", `call "bad" belongs to another number`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			u := newUnit(t, func(u *unit, _ *callhistory.Config) {
+				u.source.pages = []*callyzer.HistoryPage{page(1, 1, withNumber("ok", leadPhone), withNumber("bad", tc.number))}
+			})
+			_, err := u.r.Refresh(t.Context(), admin, leadID)
+			require.ErrorIs(t, err, callhistory.ErrUpstream)
+			require.NotErrorIs(t, err, callhistory.ErrInvalidPhone, "the lead's number is fine")
+			require.ErrorContains(t, err, tc.want)
+			require.NotContains(t, err.Error(), tc.number)
+			require.Equal(t, callhistory.MsgFailed, callhistory.Message(err, callhistory.Polish))
+			require.Zero(t, u.store.count(), "nothing is written")
+		})
+	}
+}
+
+// TestRefreshLogsMaskNumbersInErrorsAndPanics: a store's error or a
+// panic's value may quote a full number; the log line masks it.
+func TestRefreshLogsMaskNumbersInErrorsAndPanics(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name      string
+		configure func(*unit)
+		wantErr   error
+	}{
+		{"StoreError", func(u *unit) {
+			u.source.pages = []*callyzer.HistoryPage{page(1, 1, apiCall("c-1", unitNow.Add(-time.Hour), callyzer.Incoming, 5))}
+			u.store.replaceErr = fmt.Errorf("duplicate key (phone)=(%s) on 2026-11-25", leadPhone)
+		}, callhistory.ErrStore},
+		{"Panic", func(u *unit) {
+			u.source.pages = []*callyzer.HistoryPage{page(1, 1, apiCall("c-1", unitNow.Add(-time.Hour), callyzer.Incoming, 5))}
+			u.source.panicAt = 1
+			u.source.panicV = fmt.Errorf("bad row for %s on 2026-11-25", leadPhone)
+		}, callhistory.ErrInternal},
+		{"LeadsError", func(u *unit) {
+			u.leads.err = fmt.Errorf("crm: lookup by phone 601 234 567 on 2026-11-25 failed")
+		}, callhistory.ErrForbidden},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			u := newUnit(t, func(u *unit, _ *callhistory.Config) { tc.configure(u) })
+			_, err := u.r.Refresh(t.Context(), admin, leadID)
+			require.ErrorIs(t, err, tc.wantErr)
+			logs := u.logs.String()
+			require.NotContains(t, logs, leadPhone)
+			require.NotContains(t, logs, "601234567")
+			require.NotContains(t, logs, "601 234 567")
+			require.Contains(t, logs, "2026-11-25", "the rest of the text stays readable")
+		})
+	}
+}
+
+// TestRefreshReadBackFailureComesAfterTheCommit: ErrStore from the
+// read-back means the window was replaced; the next History shows it.
+func TestRefreshReadBackFailureComesAfterTheCommit(t *testing.T) {
+	t.Parallel()
+	u := newUnit(t, func(u *unit, _ *callhistory.Config) {
+		u.source.pages = []*callyzer.HistoryPage{page(1, 1, apiCall("c-1", unitNow.Add(-time.Hour), callyzer.Incoming, 5))}
+		u.store.callsErr = errors.New("read replica down")
+	})
+	_, err := u.r.Refresh(t.Context(), admin, leadID)
+	require.ErrorIs(t, err, callhistory.ErrStore)
+	require.Equal(t, 1, u.store.count(), "the replacement committed before the read-back failed")
+	u.store.mu.Lock()
+	u.store.callsErr = nil
+	u.store.mu.Unlock()
+	res, err := u.r.History(t.Context(), admin, leadID)
+	require.NoError(t, err)
+	require.Len(t, res.Calls, 1)
+	require.Equal(t, "c-1", res.Calls[0].CallyzerID)
+}

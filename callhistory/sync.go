@@ -12,6 +12,8 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/nyaruka/phonenumbers"
+
 	"github.com/leadcalls/leadcalls/callyzer"
 	"github.com/leadcalls/leadcalls/statusmap"
 )
@@ -27,6 +29,20 @@ type SyncSource interface {
 }
 
 var _ SyncSource = (*callyzer.Client)(nil)
+
+// CallVariantSource is the optional interface of a SyncSource that reads
+// Callyzer API v2.2, where one page of history belongs to one (call_method,
+// call_mode) combination. When Source implements it, the backfill reads
+// every chunk once per variant it returns, in order, saving the variant
+// with the page. *callyzer.Client implements it. A SyncSource without it
+// is paged with a zero HistoryQuery.Variant (right for v2.1, and for v2.2
+// with one variant).
+type CallVariantSource interface {
+	// CallVariants returns the variants to sweep; none under v2.1.
+	CallVariants() []callyzer.CallVariant
+}
+
+var _ CallVariantSource = (*callyzer.Client)(nil)
 
 // SyncConfig configures a Syncer. Source and Store are required; every other
 // field has the default its comment names.
@@ -61,6 +77,10 @@ type SyncConfig struct {
 	// is written in several batches. Default: callyzer.MaxPageSize (100),
 	// i.e. one write per page.
 	BatchSize int
+	// DefaultRegion reads the client numbers Callyzer sends without a
+	// country code (NormalizePhone); use the Refresher's
+	// Config.DefaultRegion. Default: "PL".
+	DefaultRegion string
 	// Now returns the current time. Default: time.Now.
 	Now func() time.Time
 	// Logger receives one line per pass. Default: slog.Default().
@@ -88,7 +108,8 @@ const finalSaveTimeout = 10 * time.Second
 // by upload time, with a call-time backfill on first run. Safe for
 // concurrent use; passes of one name never overlap (see SyncConfig.Lock).
 type Syncer struct {
-	cfg SyncConfig
+	cfg      SyncConfig
+	variants []callyzer.CallVariant // the backfill's sweep per chunk; one zero variant under v2.1
 }
 
 // NewSyncer checks cfg, fills in the defaults and returns a Syncer.
@@ -135,13 +156,26 @@ func NewSyncer(cfg SyncConfig) (*Syncer, error) {
 	if cfg.BatchSize == 0 {
 		cfg.BatchSize = DefaultSyncBatchSize
 	}
+	if cfg.DefaultRegion == "" {
+		cfg.DefaultRegion = DefaultRegion
+	}
+	if phonenumbers.GetCountryCodeForRegion(cfg.DefaultRegion) == 0 {
+		return nil, fmt.Errorf("callhistory: SyncConfig.DefaultRegion %q is not a region libphonenumber knows", cfg.DefaultRegion)
+	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	return &Syncer{cfg: cfg}, nil
+	s := &Syncer{cfg: cfg}
+	if vs, ok := cfg.Source.(CallVariantSource); ok {
+		s.variants = vs.CallVariants()
+	}
+	if len(s.variants) == 0 {
+		s.variants = []callyzer.CallVariant{{}}
+	}
+	return s, nil
 }
 
 // State returns the saved sync state, for a UI.
@@ -330,20 +364,27 @@ func (r *run) advance(ctx context.Context, t time.Time) error {
 	return r.save(ctx)
 }
 
-// backfill reads the pending backfill from its saved chunk and page,
-// saving the progress after every committed page.
+// backfill reads the pending backfill from its saved chunk, variant and
+// page, saving the progress after every committed page.
 func (r *run) backfill(ctx context.Context) error {
 	bf := &r.state.Backfill
 	counts := &r.report.Backfill
+	variants := r.s.variants
 	for !bf.Done {
 		if bf.ChunkTo.IsZero() {
 			r.startChunk(bf.To)
+		}
+		if bf.Variant < 0 || bf.Variant >= len(variants) {
+			// The source's variants changed since the progress was
+			// saved: read the chunk again from its first variant.
+			r.startChunk(bf.ChunkTo)
 		}
 		if bf.NextPage > maxChunkPages {
 			return fmt.Errorf("%w: backfill chunk %s..%s has more than %d pages", ErrUpstream,
 				bf.ChunkFrom.Format(time.RFC3339), bf.ChunkTo.Format(time.RFC3339), maxChunkPages)
 		}
-		q := callyzer.HistoryQuery{CallFrom: bf.ChunkFrom, CallTo: bf.ChunkTo, Priority: callyzer.Background}
+		q := callyzer.HistoryQuery{CallFrom: bf.ChunkFrom, CallTo: bf.ChunkTo, Priority: callyzer.Background,
+			Variant: variants[bf.Variant]}
 		page, err := r.s.cfg.Source.HistoryPage(ctx, q, bf.NextPage)
 		if err != nil {
 			counts.Requests += failedAttempts(err)
@@ -353,13 +394,19 @@ func (r *run) backfill(ctx context.Context) error {
 			return fmt.Errorf("%w: the client returned no page and no error", ErrUpstream)
 		}
 		counts.Requests += page.Attempts
+		if err := r.checkChunkPage(page); err != nil {
+			return err
+		}
 		if err := r.commit(ctx, counts, page); err != nil {
 			return err
 		}
 		bf.Seen += len(page.Calls)
+		bf.Total = page.TotalRecords
 		switch {
-		case len(page.Calls) > 0 && bf.Seen < page.TotalRecords:
+		case bf.Seen < bf.Total:
 			bf.NextPage++
+		case bf.Variant+1 < len(variants):
+			bf.Variant, bf.NextPage, bf.Seen, bf.Total = bf.Variant+1, 1, 0, 0
 		case bf.ChunkFrom.After(bf.From):
 			r.startChunk(bf.ChunkFrom.Add(-time.Second))
 		default:
@@ -372,20 +419,69 @@ func (r *run) backfill(ctx context.Context) error {
 	return nil
 }
 
+// checkChunkPage applies to a backfill page, before anything of it is
+// committed, the checks callyzer's HistoryPages applies across the pages of
+// a chunk: its total_records must be the chunk's (BackfillProgress.Total,
+// from its first page), it may not be empty before the total is reached, nor
+// bring more rows than remain. Any of these means rows were added or removed
+// while paging, and one may have slipped between two pages: the pass fails
+// (ErrUpstream, callyzer.ErrIncompleteResponse) without committing the page.
+// After an empty page or too many rows the next pass asks for the same page
+// again; after a changed total it reads the chunk (and variant) again from
+// page 1, since the pages already read may have shifted.
+func (r *run) checkChunkPage(page *callyzer.HistoryPage) error {
+	bf := &r.state.Backfill
+	n, total := len(page.Calls), page.TotalRecords
+	if bf.NextPage > 1 && bf.Total == 0 {
+		// Progress saved before totals were kept (Total is set whenever
+		// NextPage > 1 now): this page's total is the best there is.
+		bf.Total = total
+	}
+	var problem string
+	restart := false
+	switch {
+	case bf.NextPage > 1 && total != bf.Total:
+		problem = fmt.Sprintf("total_records changed from %d to %d", bf.Total, total)
+		restart = true
+	case n == 0 && bf.Seen < total:
+		problem = fmt.Sprintf("empty page after %d of %d rows", bf.Seen, total)
+	case bf.Seen+n > total:
+		problem = fmt.Sprintf("%d rows after %d seen, more than total_records %d", n, bf.Seen, total)
+	default:
+		return nil
+	}
+	variant := ""
+	if v := r.s.variants[bf.Variant]; v != (callyzer.CallVariant{}) {
+		variant = fmt.Sprintf(" (%s/%s)", v.Method, v.Mode)
+	}
+	err := fmt.Errorf("%w: %w: backfill chunk %s..%s%s, page %d: %s", ErrUpstream, callyzer.ErrIncompleteResponse,
+		bf.ChunkFrom.Format(time.RFC3339), bf.ChunkTo.Format(time.RFC3339), variant, bf.NextPage, problem)
+	if restart {
+		bf.NextPage, bf.Seen, bf.Total = 1, 0, 0
+	}
+	return err
+}
+
 // startChunk makes the chunk ending at to (inclusive, at most MaxWindow
-// long, not before the backfill's From) the one to read, from page 1.
+// long, not before the backfill's From) the one to read, from its first
+// variant and page 1.
 func (r *run) startChunk(to time.Time) {
 	bf := &r.state.Backfill
 	from := to.Add(-r.s.cfg.MaxWindow)
 	if from.Before(bf.From) {
 		from = bf.From
 	}
-	bf.ChunkFrom, bf.ChunkTo, bf.NextPage, bf.Seen = from, to, 1, 0
+	bf.ChunkFrom, bf.ChunkTo = from, to
+	bf.Variant, bf.NextPage, bf.Seen, bf.Total = 0, 1, 0, 0
 }
 
 // commit maps a page's calls and upserts them in batches of BatchSize.
-// Calls repeated on the page are written once (the last copy wins); calls
-// without a client number cannot be stored and are skipped.
+// Calls repeated on the page are written once (the last copy wins). The
+// client number is normalised to E.164 (NormalizePhone, DefaultRegion for a
+// number without a country code), the key a lead's history is read by;
+// calls without a client number, or with one that does not normalise,
+// cannot be stored under any lead and are skipped (the latter logged,
+// masked).
 func (r *run) commit(ctx context.Context, counts *SyncCounts, page *callyzer.HistoryPage) error {
 	counts.Pages++
 	counts.Seen += len(page.Calls)
@@ -399,6 +495,14 @@ func (r *run) commit(ctx context.Context, counts *SyncCounts, page *callyzer.His
 			counts.Skipped++
 			continue
 		}
+		phone, err := NormalizePhone(c.ClientNumber, r.s.cfg.DefaultRegion)
+		if err != nil {
+			counts.Skipped++
+			r.s.cfg.Logger.WarnContext(ctx, "callhistory: sync skipped a call whose client number is not a valid phone number",
+				slog.String("sync", r.name), slog.String("call", c.ID), slog.String("number", maskNumber(c.ClientNumber)))
+			continue
+		}
+		c.ClientNumber = phone
 		call := FromCallyzer(r.s.cfg.Mapper, c)
 		if i, ok := index[c.ID]; ok {
 			calls[i] = call
@@ -529,6 +633,25 @@ func redactError(s string) string {
 		}
 		return "***" + digits[len(digits)-3:]
 	})
+}
+
+// maskNumber masks a client number as Callyzer sent it, for a log line:
+// like MaskPhone when it is a number in E.164 form, else only its last
+// three digits.
+func maskNumber(raw string) string {
+	if m := MaskPhone(raw); m != "***" {
+		return m
+	}
+	digits := strings.Map(func(r rune) rune {
+		if r >= '0' && r <= '9' {
+			return r
+		}
+		return -1
+	}, raw)
+	if len(digits) <= 3 {
+		return "***"
+	}
+	return "***" + digits[len(digits)-3:]
 }
 
 // truncateError cuts s to MaxSyncErrorLen bytes on a rune boundary.

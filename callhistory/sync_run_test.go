@@ -149,6 +149,7 @@ func TestNewSyncerChecksConfig(t *testing.T) {
 		{"NegativeMaxWindow", callhistory.SyncConfig{Source: src, Store: store, MaxWindow: -time.Hour}},
 		{"FractionalMaxWindow", callhistory.SyncConfig{Source: src, Store: store, MaxWindow: 1500 * time.Millisecond}},
 		{"NegativeBatch", callhistory.SyncConfig{Source: src, Store: store, BatchSize: -1}},
+		{"UnknownRegion", callhistory.SyncConfig{Source: src, Store: store, DefaultRegion: "XX"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

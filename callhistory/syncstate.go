@@ -60,19 +60,26 @@ const MaxSyncErrorLen = 1024
 
 // BackfillProgress is where a backfill stands. A backfill reads the
 // call-time window [From, To] in chunks of at most SyncConfig.MaxWindow,
-// newest chunk first, each page by page; after every committed page it
-// saves the chunk and the next page, so an interrupted backfill resumes at
-// the page that was not committed.
+// newest chunk first, each once per call variant (API v2.2; see
+// CallVariantSource) and page by page; after every committed page it saves
+// the chunk, the variant and the next page, so an interrupted backfill
+// resumes at the page that was not committed.
 type BackfillProgress struct {
 	From time.Time `json:"from,omitzero"` // the window's start, whole seconds, UTC
 	To   time.Time `json:"to,omitzero"`   // the window's end: when the backfill started
 	// ChunkFrom and ChunkTo bound the chunk being read (inclusive).
 	ChunkFrom time.Time `json:"chunk_from,omitzero"`
 	ChunkTo   time.Time `json:"chunk_to,omitzero"`
-	// NextPage is the chunk's next page to read, 1-based.
+	// Variant is the index, in the source's CallVariants, of the call
+	// variant of the chunk being read; 0 under API v2.1.
+	Variant int `json:"variant,omitempty"`
+	// NextPage is the chunk's (and variant's) next page to read, 1-based.
 	NextPage int `json:"next_page,omitempty"`
 	// Seen counts the rows of the chunk read on pages before NextPage.
 	Seen int `json:"seen,omitempty"`
+	// Total is the chunk's total_records as its first page reported it;
+	// every later page must report the same (set whenever NextPage > 1).
+	Total int `json:"total,omitempty"`
 	// Done is set once the oldest chunk has been read to its end.
 	Done bool `json:"done,omitempty"`
 }
@@ -85,7 +92,7 @@ type SyncCounts struct {
 	Pages     int `json:"pages,omitempty"`     // pages read
 	Requests  int `json:"requests,omitempty"`  // HTTP requests sent to Callyzer, retries and failed ones included
 	Seen      int `json:"seen,omitempty"`      // rows received, repeats across pages included
-	Skipped   int `json:"skipped,omitempty"`   // rows without a client number, which cannot be stored
+	Skipped   int `json:"skipped,omitempty"`   // rows without a client number, or with one that is not a valid phone number: they cannot be stored
 	Inserted  int `json:"inserted,omitempty"`  //
 	Updated   int `json:"updated,omitempty"`   //
 	Unchanged int `json:"unchanged,omitempty"` //

@@ -108,22 +108,40 @@ type WriteResult struct {
 // Store keeps calls and each number's last-sync date. Implementations:
 // storage/memstore, storage/sqlstore; storage/storagetest is the suite every
 // implementation must pass.
+//
+// Both writes upsert calls by CallyzerID under the same rules. A stored
+// call keeps its RowID. An empty RecordingURL keeps the stored one. An
+// incoming call whose ModifiedAt is before the stored call's (both
+// non-zero) is an older copy of it, fetched before the stored one was
+// written: the stored call stays exactly as it is (its Phone included) and
+// counts as Unchanged. A zero ModifiedAt, incoming or stored, takes no part
+// in that rule. Otherwise the incoming call replaces the stored one and
+// counts as Updated when any field differs after these rules, Unchanged
+// when none does. Times compare at the store's precision.
 type Store interface {
-	// ReplaceWindow makes the stored calls of phone whose StartedAt lies in w
-	// exactly calls, in one atomic step: calls are upserted by CallyzerID
-	// (an existing row keeps its RowID; an empty RecordingURL keeps the
-	// stored one), calls of phone in w that are not in calls are deleted,
-	// and the last-sync date of phone becomes max(current, syncedAt). Calls
-	// outside w and calls of other numbers are not touched. Every call must
-	// have Phone == phone and lie in w. On any error nothing changes.
-	// Writers of one phone are serialised, across processes where the
-	// backend allows it.
+	// ReplaceWindow stores the answer calls that Callyzer gave, for phone
+	// and the start times in w, to a fetch that began at syncedAt, in one
+	// atomic step: calls are upserted by CallyzerID (see Store); a stored
+	// call of phone in w that is not in calls is deleted when its SyncedAt
+	// (Callyzer's upload time) is zero or not after syncedAt; and the
+	// last-sync date of phone becomes max(current, syncedAt). A stored call
+	// uploaded after syncedAt is kept although the answer lacks it (a
+	// concurrent sync may have stored it after the fetch began), and is
+	// counted in no field of the WriteResult; a later ReplaceWindow whose
+	// syncedAt is not before its SyncedAt deletes it if Callyzer no longer
+	// has it. (A zero syncedAt deletes only calls whose SyncedAt is zero.)
+	// An older copy (see Store) counts as in the answer: the stored call is
+	// kept, not deleted. Calls outside w and calls of other numbers are not
+	// touched, except that a call of calls stored under another number
+	// moves to phone (unless it is an older copy). Every call must have
+	// Phone == phone and lie in w. On any error nothing changes. Writers of
+	// one phone are serialised, across processes where the backend allows
+	// it.
 	ReplaceWindow(ctx context.Context, phone string, w Window, calls []Call, syncedAt time.Time) (WriteResult, error)
 
-	// UpsertCalls inserts or updates calls by CallyzerID and deletes nothing
-	// (the periodic sync). An empty RecordingURL keeps the stored one. The
-	// last-sync date of every phone in calls becomes max(current,
-	// syncedAt). All or nothing.
+	// UpsertCalls inserts or updates calls by CallyzerID (see Store) and
+	// deletes nothing (the periodic sync). The last-sync date of every
+	// phone in calls becomes max(current, syncedAt). All or nothing.
 	UpsertCalls(ctx context.Context, calls []Call, syncedAt time.Time) (WriteResult, error)
 
 	// Calls returns the stored calls of phone, newest first (StartedAt

@@ -27,7 +27,14 @@
 // The contract decisions (see storagetest for the full list): a CallyzerID
 // twice in one write is an error; a call already stored under another number
 // moves to the new one, keeping its RowID, and counts as updated; the RowID a
-// caller passes in is ignored; RowIDs are never reused.
+// caller passes in is ignored; RowIDs are never reused. The two rules that
+// protect a concurrent sync's writes (see callhistory.Store) compare times
+// to the nanosecond: ReplaceWindow deletes a call missing from the answer
+// only when its SyncedAt is zero or not after syncedAt, and an incoming
+// call whose ModifiedAt is before the stored one's (both non-zero) leaves
+// the stored call as it is and counts as unchanged. A call moved from
+// another number is checked again when the write is made visible, so an
+// older copy loses even to a writer of that other number.
 //
 // # Errors
 //

@@ -90,13 +90,14 @@ func (s *Store) ReplaceWindow(ctx context.Context, phone string, w callhistory.W
 	}
 	defer unlock()
 
-	p := s.planReplace(phone, w, in)
+	syncedAt = syncedAt.UTC()
+	p := s.planReplace(phone, w, in, syncedAt)
 	if s.hooks.AfterDelete != nil {
 		if err := s.hooks.AfterDelete(); err != nil {
 			return callhistory.WriteResult{}, fmt.Errorf("memstore: replace window: %w", err)
 		}
 	}
-	if err := s.commit(ctx, p, []string{phone}, syncedAt.UTC()); err != nil {
+	if err := s.commit(ctx, p, []string{phone}, syncedAt); err != nil {
 		return callhistory.WriteResult{}, fmt.Errorf("memstore: replace window: %w", err)
 	}
 	return p.result, nil
@@ -178,7 +179,11 @@ type write struct {
 	next callhistory.Call  // what to store (RowID assigned on apply for an insert)
 }
 
-func (s *Store) planReplace(phone string, w callhistory.Window, in []callhistory.Call) *plan {
+// planReplace plans a ReplaceWindow: the calls of phone in w that the
+// answer in lacks and that were uploaded no later than syncedAt (a zero
+// SyncedAt counts as early) are deleted; a later upload may come from a
+// sync that committed after the answer was read, so it stays.
+func (s *Store) planReplace(phone string, w callhistory.Window, in []callhistory.Call, syncedAt time.Time) *plan {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	answer := make(map[string]bool, len(in))
@@ -187,7 +192,7 @@ func (s *Store) planReplace(phone string, w callhistory.Window, in []callhistory
 	}
 	p := &plan{}
 	for id, c := range s.byPhone[phone] {
-		if w.Contains(c.StartedAt) && !answer[id] {
+		if w.Contains(c.StartedAt) && !answer[id] && !c.SyncedAt.After(syncedAt) {
 			p.deletes = append(p.deletes, c)
 		}
 	}
@@ -247,8 +252,8 @@ func (s *Store) commit(ctx context.Context, p *plan, phones []string, syncedAt t
 
 // apply makes p visible. It cannot fail. The numbers p writes are locked,
 // but a call p moves from another number may have changed since p was
-// planned: such a call is merged again with what is stored now (last writer
-// wins, as an SQL upsert would), and a delete of it is dropped.
+// planned: such a call is merged again with what is stored now (so an older
+// copy still loses to the newer stored one), and a delete of it is dropped.
 func (s *Store) apply(p *plan, phones []string, syncedAt time.Time) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -320,9 +325,13 @@ func (s *Store) removeLocked(c *callhistory.Call) {
 }
 
 // merge returns in as it would be stored over stored: stored's RowID, and
-// stored's recording when in has none. changed reports whether any column
-// differs from stored.
+// stored's recording when in has none; or stored itself when in is an older
+// copy (its ModifiedAt is before stored's, both non-zero). changed reports
+// whether any column differs from stored.
 func merge(stored *callhistory.Call, in callhistory.Call) (next callhistory.Call, changed bool) {
+	if !in.ModifiedAt.IsZero() && !stored.ModifiedAt.IsZero() && in.ModifiedAt.Before(stored.ModifiedAt) {
+		return *stored, false
+	}
 	next = in
 	next.RowID = stored.RowID
 	if next.RecordingURL == "" {

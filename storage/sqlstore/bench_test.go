@@ -24,7 +24,7 @@ func BenchmarkReplaceWindow(b *testing.B) {
 			b.Run("ours", func(b *testing.B) {
 				i := 0
 				for b.Loop() {
-					if _, err := s.ReplaceWindow(b.Context(), phone, window, answers[i%2], base); err != nil {
+					if _, err := s.ReplaceWindow(b.Context(), phone, window, answers[i%2], afterUploads); err != nil {
 						b.Fatal(err)
 					}
 					i++

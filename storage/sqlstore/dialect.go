@@ -71,9 +71,13 @@ type dialect struct {
 	// lock takes the lock named by the key argument; for lockAroundTx it
 	// returns 1 when taken. unlock releases it (lockAroundTx only).
 	lock, unlock string
-	// upsertCall is the conflict clause of the calls insert; cols are the
-	// columns to overwrite.
-	upsertCall func(cols []string) string
+	// upsertCall is the conflict clause of the calls insert into table;
+	// cols are the columns to overwrite, modified_at last. It leaves a
+	// stored row whose modified_at is after the incoming one (both
+	// non-null) as it is: the Go side has already skipped such rows, and
+	// the clause keeps the rule for a row another number's writer changed
+	// after it was read.
+	upsertCall func(table string, cols []string) string
 	// upsertSync is the conflict clause of the sync_state insert, keeping
 	// the later date.
 	upsertSync string
@@ -96,8 +100,9 @@ var sqliteDialect = dialect{
 	begin:         []string{"BEGIN IMMEDIATE"},
 	beginUnlocked: []string{"BEGIN DEFERRED"},
 	lockMode:      lockByBegin,
-	upsertCall: func(cols []string) string {
-		return "ON CONFLICT (callyzer_id) DO UPDATE SET " + assignEach(cols, "excluded.%s")
+	upsertCall: func(table string, cols []string) string {
+		return "ON CONFLICT (callyzer_id) DO UPDATE SET " + assignEach(cols, "excluded.%s") +
+			" WHERE " + table + ".modified_at IS NULL OR excluded.modified_at IS NULL OR excluded.modified_at >= " + table + ".modified_at"
 	},
 	upsertSync:   "ON CONFLICT (phone) DO UPDATE SET last_synced_at = max(t.last_synced_at, excluded.last_synced_at)",
 	upsertSyncer: "ON CONFLICT (name) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at",
@@ -124,8 +129,9 @@ var postgresDialect = dialect{
 	beginUnlocked: []string{"BEGIN ISOLATION LEVEL READ COMMITTED"},
 	lockMode:      lockInTx,
 	lock:          "SELECT pg_advisory_xact_lock(?)",
-	upsertCall: func(cols []string) string {
-		return "ON CONFLICT (callyzer_id) DO UPDATE SET " + assignEach(cols, "EXCLUDED.%s")
+	upsertCall: func(table string, cols []string) string {
+		return "ON CONFLICT (callyzer_id) DO UPDATE SET " + assignEach(cols, "EXCLUDED.%s") +
+			" WHERE " + table + ".modified_at IS NULL OR EXCLUDED.modified_at IS NULL OR EXCLUDED.modified_at >= " + table + ".modified_at"
 	},
 	upsertSync:   "ON CONFLICT (phone) DO UPDATE SET last_synced_at = GREATEST(t.last_synced_at, EXCLUDED.last_synced_at)",
 	upsertSyncer: "ON CONFLICT (name) DO UPDATE SET state = EXCLUDED.state, updated_at = EXCLUDED.updated_at",
@@ -154,8 +160,16 @@ var mysqlDialect = dialect{
 	lockMode:      lockAroundTx,
 	lock:          "SELECT GET_LOCK(?, ?)",
 	unlock:        "SELECT RELEASE_LOCK(?)",
-	upsertCall: func(cols []string) string {
-		return "ON DUPLICATE KEY UPDATE " + assignEach(cols, "VALUES(%s)")
+	// ON DUPLICATE KEY UPDATE has no WHERE: each column keeps its stored
+	// value unless the incoming row is not older. Assignments run left to
+	// right and a later one sees an earlier one's result, so the condition
+	// reads the stored modified_at only while modified_at comes last.
+	upsertCall: func(_ string, cols []string) string {
+		const notOlder = "modified_at IS NULL OR VALUES(modified_at) IS NULL OR VALUES(modified_at) >= modified_at"
+		if cols[len(cols)-1] != "modified_at" {
+			panic("sqlstore: modified_at must be the last column of the calls upsert")
+		}
+		return "ON DUPLICATE KEY UPDATE " + assignEach(cols, "IF("+notOlder+", VALUES(%[1]s), %[1]s)")
 	},
 	upsertSync:   "ON DUPLICATE KEY UPDATE last_synced_at = GREATEST(last_synced_at, VALUES(last_synced_at))",
 	upsertSyncer: "ON DUPLICATE KEY UPDATE state = VALUES(state), updated_at = VALUES(updated_at)",

@@ -75,7 +75,18 @@
 // missing rows by row id and upserts the new and changed rows in multi-row
 // statements, chunked under each dialect's parameter limit; unchanged rows
 // are not written. StoreHooks.BeforeWrite(k) runs for each written row as
-// it joins a batch.
+// it joins a batch. The callhistory.Store rules that protect a concurrent
+// sync's writes compare stored times (microseconds): a missing row is
+// deleted only when its synced_at is NULL or not after syncedAt, and an
+// incoming call whose ModifiedAt is before the stored modified_at (both
+// set) is not written and counts as unchanged. Both statements keep those
+// rules for a row that a writer of another number (holding only its own
+// number's lock) changed after the read: the DELETE also names the number,
+// so a call moved away meanwhile stays; the upsert's conflict clause
+// leaves a row whose modified_at is after the incoming one (ON CONFLICT
+// ... DO UPDATE ... WHERE on SQLite and PostgreSQL, an IF() per column on
+// MariaDB/MySQL). The WriteResult counts the rows as read, except Deleted,
+// which counts the rows the DELETE removed.
 //
 // # Errors
 //
@@ -109,7 +120,10 @@
 // that passes integrity_check (and the test checks that the uncommitted
 // write had reached the WAL); Migrate from four connections at once on an
 // empty database, and from three on a version 1 database with calls in it
-// (upgraded to version 2, the calls kept); sync states that survive
+// (upgraded to version 2, the calls kept); on PostgreSQL and MariaDB, a
+// writer of another number that moves two calls of a refreshing window,
+// as newer copies, between the refresh's read and its statements (the
+// moved calls stay moved and unchanged); sync states that survive
 // reopening the database, saved from two *sql.DB at once, with names at
 // the length limit and a NUL in the document. Benchmarks
 // compare a 1,000-call ReplaceWindow and a 500-call read with plain SQL

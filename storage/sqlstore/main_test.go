@@ -99,3 +99,8 @@ func makeCalls(phone, prefix string, n int) []callhistory.Call {
 
 // window covers every call makeCalls returns (up to 10,000 of them).
 var window = callhistory.Window{From: base, To: base.Add(10000 * time.Minute)}
+
+// afterUploads is a sync date after the SyncedAt of every call makeCalls
+// returns, so that a ReplaceWindow at it (or later) deletes every stored
+// call its answer lacks.
+var afterUploads = window.To.Add(2 * time.Hour)

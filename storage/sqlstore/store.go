@@ -102,8 +102,9 @@ const maxRowsPerStatement = 1000
 
 // ReplaceWindow implements callhistory.Store. It reads the stored rows of
 // the window (and of the incoming ids) under the number's lock, computes
-// the difference in Go, then deletes the missing rows by row id and
-// upserts the new and changed rows in multi-row statements.
+// the difference in Go, then deletes the missing rows uploaded no later
+// than syncedAt by row id (and number) and upserts the new and changed
+// rows in multi-row statements.
 func (s *Store) ReplaceWindow(ctx context.Context, phone string, w callhistory.Window, calls []callhistory.Call, syncedAt time.Time) (callhistory.WriteResult, error) {
 	const op = "replace window"
 	if phone == "" || w.From.After(w.To) {
@@ -146,16 +147,21 @@ func (s *Store) ReplaceWindow(ctx context.Context, phone string, w callhistory.W
 		for _, c := range incoming {
 			keep[c.CallyzerID] = true
 		}
+		// A call uploaded after the answer was read may come from a sync
+		// that committed meanwhile: only earlier uploads (or calls without
+		// an upload time) are deleted.
+		answeredAt := utcMicro(syncedAt)
 		var gone []int64
 		for _, c := range inWindow {
-			if !keep[c.CallyzerID] {
+			if !keep[c.CallyzerID] && !c.SyncedAt.After(answeredAt) {
 				gone = append(gone, c.RowID)
 			}
 		}
-		if err := s.deleteRows(ctx, t, gone); err != nil {
+		deleted, err := s.deleteRows(ctx, t, phone, gone)
+		if err != nil {
 			return err
 		}
-		res.Deleted = len(gone)
+		res.Deleted = deleted
 		if err := s.hook(func(h *callhistory.StoreHooks) func() error { return h.AfterDelete }); err != nil {
 			return err
 		}
@@ -289,6 +295,10 @@ func (s *Store) writeCalls(ctx context.Context, t *txn, incoming []callhistory.C
 			changed = append(changed, c)
 			continue
 		}
+		if olderCopy(c, old) {
+			res.Unchanged++
+			continue
+		}
 		c.RowID = old.RowID
 		if c.RecordingURL == "" {
 			c.RecordingURL = old.RecordingURL
@@ -328,7 +338,7 @@ func (s *Store) rowsPerStatement(paramsPerRow int) int {
 // each row as it joins a batch.
 func (s *Store) upsertCalls(ctx context.Context, t *txn, calls []callhistory.Call) error {
 	head := "INSERT INTO " + s.table("calls") + " (" + strings.Join(callColumns, ", ") + ") VALUES "
-	tail := " " + s.d.upsertCall(callColumns[1:])
+	tail := " " + s.d.upsertCall(s.table("calls"), callColumns[1:])
 	row := "(" + strings.TrimSuffix(strings.Repeat("?, ", len(callColumns)), ", ") + ")"
 	per := s.rowsPerStatement(len(callColumns))
 	k := 0
@@ -387,18 +397,32 @@ func (s *Store) moveLastSynced(ctx context.Context, t *txn, phones []string, syn
 	return nil
 }
 
-func (s *Store) deleteRows(ctx context.Context, t *txn, ids []int64) error {
-	for batch := range slices.Chunk(ids, s.rowsPerStatement(1)) {
-		args := make([]any, len(batch))
-		for i, id := range batch {
-			args[i] = id
+// deleteRows deletes the rows of ids that are still of phone and returns
+// how many it deleted. The phone condition matters on the server backends:
+// a writer holding only another number's lock may have moved one of the
+// rows to its number since it was read (READ COMMITTED re-reads the row
+// before deleting it), and that row is no longer this write's to delete.
+func (s *Store) deleteRows(ctx context.Context, t *txn, phone string, ids []int64) (int, error) {
+	deleted := 0
+	per := max(min(s.d.maxParams-1, s.maxRows), 1) // one parameter is the phone
+	for batch := range slices.Chunk(ids, per) {
+		args := make([]any, 0, len(batch)+1)
+		args = append(args, phone)
+		for _, id := range batch {
+			args = append(args, id)
 		}
-		q := "DELETE FROM " + s.table("calls") + " WHERE id IN (" + placeholders(len(batch)) + ")"
-		if _, err := t.exec(ctx, q, args...); err != nil {
-			return err
+		q := "DELETE FROM " + s.table("calls") + " WHERE phone = ? AND id IN (" + placeholders(len(batch)) + ")"
+		r, err := t.exec(ctx, q, args...)
+		if err != nil {
+			return 0, err
 		}
+		n, err := r.RowsAffected()
+		if err != nil {
+			return 0, err
+		}
+		deleted += int(n)
 	}
-	return nil
+	return deleted, nil
 }
 
 // readWindow returns the stored calls of phone in w.
@@ -484,6 +508,13 @@ func (s *Store) scanOptionalTime(v any) (time.Time, error) {
 		return time.Time{}, nil
 	}
 	return s.d.scanTime(v)
+}
+
+// olderCopy reports whether in is an older copy of stored: both have a
+// ModifiedAt and in's is earlier. Such a call leaves the stored row as it
+// is.
+func olderCopy(in, stored callhistory.Call) bool {
+	return !in.ModifiedAt.IsZero() && !stored.ModifiedAt.IsZero() && in.ModifiedAt.Before(stored.ModifiedAt)
 }
 
 // sameCall reports whether two calls in the stored form are equal in every

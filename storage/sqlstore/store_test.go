@@ -66,7 +66,7 @@ func TestReplaceWindowDiff(t *testing.T) {
 
 		_, err := s.UpsertCalls(ctx, []callhistory.Call{outside, otherCall}, time.Time{})
 		require.NoError(t, err)
-		res, err := s.ReplaceWindow(ctx, phone, window, first, base)
+		res, err := s.ReplaceWindow(ctx, phone, window, first, afterUploads.Add(time.Hour))
 		require.NoError(t, err)
 		require.Equal(t, callhistory.WriteResult{Inserted: 6}, res)
 		before := stored(t, s, phone)
@@ -80,7 +80,7 @@ func TestReplaceWindowDiff(t *testing.T) {
 		second := []callhistory.Call{first[0], first[1], first[2], makeCall(phone, "b-0", 9)}
 		second[1].Status = statusmap.Missed
 		second[2].RecordingURL = ""
-		res, err = s.ReplaceWindow(ctx, phone, window, second, base.Add(-time.Hour))
+		res, err = s.ReplaceWindow(ctx, phone, window, second, afterUploads)
 		require.NoError(t, err)
 		require.Equal(t, callhistory.WriteResult{Inserted: 1, Updated: 1, Deleted: 3, Unchanged: 2}, res)
 
@@ -98,10 +98,10 @@ func TestReplaceWindowDiff(t *testing.T) {
 
 		last, err := s.LastSynced(ctx, phone)
 		require.NoError(t, err)
-		require.True(t, last.Equal(base), "last sync went backwards to %v", last)
+		require.True(t, last.Equal(afterUploads.Add(time.Hour)), "last sync went backwards to %v", last)
 
 		// An empty answer deletes the window and nothing else.
-		res, err = s.ReplaceWindow(ctx, phone, window, nil, base.Add(time.Hour))
+		res, err = s.ReplaceWindow(ctx, phone, window, nil, afterUploads.Add(2*time.Hour))
 		require.NoError(t, err)
 		require.Equal(t, callhistory.WriteResult{Deleted: 4}, res)
 		if diff := cmp.Diff(want([]callhistory.Call{outside}), stored(t, s, phone), ignoreRowID); diff != "" {
@@ -109,7 +109,7 @@ func TestReplaceWindowDiff(t *testing.T) {
 		}
 		last, err = s.LastSynced(ctx, phone)
 		require.NoError(t, err)
-		require.Equal(t, base.Add(time.Hour), last)
+		require.Equal(t, afterUploads.Add(2*time.Hour), last)
 	})
 }
 
@@ -137,15 +137,23 @@ func TestWindowEdgesAndTimes(t *testing.T) {
 		for _, c := range got {
 			require.Equal(t, time.UTC, c.StartedAt.Location())
 		}
+		// A zero syncedAt deletes only the calls without an upload time:
+		// atFrom; atTo was uploaded after it.
 		res, err := s.ReplaceWindow(ctx, phone, w, nil, time.Time{})
 		require.NoError(t, err)
-		require.Equal(t, callhistory.WriteResult{Deleted: 2}, res, "the calls exactly at From and To are in the window")
-		if diff := cmp.Diff(want([]callhistory.Call{before, after}), stored(t, s, phone), ignoreRowID); diff != "" {
-			t.Fatalf("after (-want +got):\n%s", diff)
+		require.Equal(t, callhistory.WriteResult{Deleted: 1}, res, "the call exactly at From is in the window")
+		if diff := cmp.Diff(want([]callhistory.Call{atTo, before, after}), stored(t, s, phone), ignoreRowID); diff != "" {
+			t.Fatalf("after a zero syncedAt (-want +got):\n%s", diff)
 		}
 		last, err := s.LastSynced(ctx, phone)
 		require.NoError(t, err)
 		require.True(t, last.IsZero(), "a zero syncedAt records nothing")
+		res, err = s.ReplaceWindow(ctx, phone, w, nil, atTo.SyncedAt)
+		require.NoError(t, err)
+		require.Equal(t, callhistory.WriteResult{Deleted: 1}, res, "the call exactly at To is in the window")
+		if diff := cmp.Diff(want([]callhistory.Call{before, after}), stored(t, s, phone), ignoreRowID); diff != "" {
+			t.Fatalf("after (-want +got):\n%s", diff)
+		}
 	})
 }
 
@@ -275,7 +283,7 @@ func TestFaultsLeaveStoreUnchanged(t *testing.T) {
 							r := recover()
 							require.Equal(t, panics, r != nil, "%s: panic passed on", p.name)
 						}()
-						_, err := s.ReplaceWindow(t.Context(), phone, window, next, base.Add(time.Hour))
+						_, err := s.ReplaceWindow(t.Context(), phone, window, next, afterUploads)
 						require.ErrorIs(t, err, boom, p.name)
 					}()
 					*hooks = callhistory.StoreHooks{}
@@ -288,7 +296,7 @@ func TestFaultsLeaveStoreUnchanged(t *testing.T) {
 				}
 			}
 			// The store still works after the aborted writes.
-			res, err := s.ReplaceWindow(t.Context(), phone, window, next, base.Add(time.Hour))
+			res, err := s.ReplaceWindow(t.Context(), phone, window, next, afterUploads)
 			require.NoError(t, err)
 			require.Equal(t, callhistory.WriteResult{Inserted: stored0, Updated: kept, Deleted: stored0 - kept}, res)
 		})
@@ -313,4 +321,57 @@ func TestCancelledContext(t *testing.T) {
 		require.ErrorIs(t, err, context.Canceled)
 		require.Empty(t, stored(t, s, "+48601234567"))
 	})
+}
+
+// TestWriteSparesRowsChangedByAnotherNumber: between a ReplaceWindow's read
+// and its statements, a writer of another number (which takes only that
+// number's lock) moves two of the window's calls to its number, each as a
+// newer copy. The delete names the number, so it leaves the moved call the
+// answer lacks alone; the upsert keeps a stored row newer than the incoming
+// one, so it does not pull the other call back with older data. Only the
+// server backends can interleave so: SQLite runs one writer at a time.
+func TestWriteSparesRowsChangedByAnotherNumber(t *testing.T) {
+	t.Parallel()
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			t.Parallel()
+			if b.dialect == SQLite {
+				t.Skip("SQLite serialises every writer (BEGIN IMMEDIATE): no other write can run between a write's read and its statements")
+			}
+			db, _ := openFresh(t, b.name)
+			s := newMigrated(t, db, b.dialect)
+			other, err := New(db, b.dialect)
+			require.NoError(t, err)
+			ctx := t.Context()
+			const phoneA, phoneB = "+48601000111", "+48601000222"
+			gone, kept := makeCall(phoneA, "gone", 1), makeCall(phoneA, "kept", 2)
+			_, err = s.UpsertCalls(ctx, []callhistory.Call{gone, kept}, base)
+			require.NoError(t, err)
+
+			movedGone, movedKept := gone, kept
+			movedGone.Phone, movedGone.ModifiedAt = phoneB, gone.ModifiedAt.Add(time.Minute)
+			movedKept.Phone, movedKept.Note, movedKept.ModifiedAt = phoneB, "the newest copy", kept.ModifiedAt.Add(2*time.Minute)
+			answer := kept
+			answer.Note, answer.ModifiedAt = "newer than the read, older than the move", kept.ModifiedAt.Add(time.Minute)
+
+			var hookErr error
+			calls := 0
+			s.afterReadForTest = func() {
+				if calls++; calls == 1 {
+					_, hookErr = other.UpsertCalls(ctx, []callhistory.Call{movedGone, movedKept}, base)
+				}
+			}
+			res, err := s.ReplaceWindow(ctx, phoneA, window, []callhistory.Call{answer}, afterUploads)
+			require.NoError(t, hookErr)
+			require.NoError(t, err)
+			require.Equal(t, 1, calls, "the write ran once")
+			// Counted from the rows as read: gone was not deleted; kept
+			// looked older when read.
+			require.Equal(t, callhistory.WriteResult{Updated: 1}, res)
+			require.Empty(t, stored(t, s, phoneA))
+			if diff := cmp.Diff(want([]callhistory.Call{movedGone, movedKept}), stored(t, s, phoneB), ignoreRowID); diff != "" {
+				t.Fatalf("the other number's calls (-want +got):\n%s", diff)
+			}
+		})
+	}
 }

@@ -178,6 +178,47 @@ func (s *suite) replaceWindowTests() []subtest {
 			requireResult(t, "ReplaceWindow with no calls, again", res, callhistory.WriteResult{})
 			requireLastSynced(t, st, phoneA, s.syncAt(3))
 		}},
+		{"LateUploadsSurvive", func(t *testing.T) {
+			st := s.store(t)
+			p := s.cfg.precision
+			answeredAt := s.syncAt(2) // when the refresh's fetch began
+			uploaded := func(id string, offset time.Duration, syncedAt time.Time) callhistory.Call {
+				c := s.call(phoneA, id, s.in(offset))
+				c.SyncedAt = syncedAt
+				return c
+			}
+			kept := uploaded("kept", time.Hour, answeredAt.Add(time.Hour)) // in the answer
+			early := uploaded("early", 2*time.Hour, answeredAt.Add(-p))
+			atBound := uploaded("at-bound", 3*time.Hour, answeredAt)
+			noUpload := uploaded("no-upload", 4*time.Hour, time.Time{})
+			late := uploaded("late", 5*time.Hour, answeredAt.Add(p))
+			later := uploaded("later", 6*time.Hour, answeredAt.Add(time.Hour))
+			// The periodic sync stored them all; the refresh's answer,
+			// read from answeredAt on, has only kept.
+			s.upsert(t, st, []callhistory.Call{kept, early, atBound, noUpload, late, later}, s.syncAt(1))
+			before := storedCalls(t, st, phoneA)
+			res := s.replace(t, st, phoneA, []callhistory.Call{kept}, answeredAt)
+			requireResult(t, "ReplaceWindow with calls uploaded after syncedAt missing", res, callhistory.WriteResult{Unchanged: 1, Deleted: 3})
+			got := requireCalls(t, st, phoneA, []callhistory.Call{kept, late, later})
+			requireKeptRowIDs(t, before, got)
+			requireLastSynced(t, st, phoneA, answeredAt)
+
+			// A refresh that began after those uploads deletes them.
+			res = s.replace(t, st, phoneA, nil, later.SyncedAt)
+			requireResult(t, "ReplaceWindow begun at the latest upload", res, callhistory.WriteResult{Deleted: 3})
+			requireCalls(t, st, phoneA, nil)
+		}},
+		{"ZeroSyncedAtDeletesOnlyCallsWithoutUpload", func(t *testing.T) {
+			st := s.store(t)
+			noUpload, uploaded := s.call(phoneA, "no-upload", s.in(time.Hour)), s.call(phoneA, "uploaded", s.in(2*time.Hour))
+			noUpload.SyncedAt = time.Time{}
+			s.upsert(t, st, []callhistory.Call{noUpload, uploaded}, time.Time{})
+			res := s.replace(t, st, phoneA, nil, time.Time{})
+			requireResult(t, "an empty ReplaceWindow with a zero syncedAt", res, callhistory.WriteResult{Deleted: 1})
+			requireCalls(t, st, phoneA, []callhistory.Call{uploaded})
+			requireLastSynced(t, st, phoneA, time.Time{})
+		}},
+		{"OlderCopy", func(t *testing.T) { s.olderCopyTest(t, true) }},
 		{"Idempotent", func(t *testing.T) {
 			st := s.store(t)
 			in := s.calls(phoneA, "c", 20, 0)
@@ -288,6 +329,76 @@ func (s *suite) recordingURLTest(t *testing.T, replace bool) {
 	}
 }
 
+// olderCopyTest checks the ModifiedAt rule, through ReplaceWindow (replace)
+// or UpsertCalls: an incoming call modified before the stored one (both
+// times non-zero) leaves the stored call as it is, counts as Unchanged, and
+// in ReplaceWindow counts as in the answer (it is not deleted); otherwise
+// the incoming call is written as before. The incoming copy differs in
+// several fields and has no recording. The cases share one store (a fresh
+// database namespace costs more than the case), each with numbers of its
+// own.
+func (s *suite) olderCopyTest(t *testing.T, replace bool) {
+	p := s.cfg.precision
+	tests := []struct {
+		name                  string
+		stored, input         time.Duration // ModifiedAt offsets
+		zeroStored, zeroInput bool          // a zero ModifiedAt instead
+		move                  bool          // stored under the case's other number
+		older                 bool          // the stored call must stay
+		want                  callhistory.WriteResult
+	}{
+		{name: "OneStepOlderIsIgnored", input: -p, older: true, want: callhistory.WriteResult{Unchanged: 1}},
+		{name: "AnHourOlderIsIgnored", input: -time.Hour, older: true, want: callhistory.WriteResult{Unchanged: 1}},
+		{name: "OlderCopyDoesNotMoveACall", input: -p, move: true, older: true, want: callhistory.WriteResult{Unchanged: 1}},
+		{name: "SameModifiedAtUpdates", want: callhistory.WriteResult{Updated: 1}},
+		{name: "NewerUpdates", input: p, want: callhistory.WriteResult{Updated: 1}},
+		{name: "InputWithoutModifiedAtUpdates", zeroInput: true, want: callhistory.WriteResult{Updated: 1}},
+		{name: "StoredWithoutModifiedAtUpdates", zeroStored: true, input: -time.Hour, want: callhistory.WriteResult{Updated: 1}},
+	}
+	st := s.store(t)
+	for i, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if s.cfg.parallel {
+				t.Parallel()
+			}
+			phone, other := fmt.Sprintf("+48603%06d", 2*i), fmt.Sprintf("+48603%06d", 2*i+1)
+			c := s.call(phone, fmt.Sprintf("copy-%d", i), s.in(time.Hour))
+			stored, in := c, c
+			stored.ModifiedAt, in.ModifiedAt = c.ModifiedAt.Add(tc.stored), c.ModifiedAt.Add(tc.input)
+			if tc.zeroStored {
+				stored.ModifiedAt = time.Time{}
+			}
+			if tc.zeroInput {
+				in.ModifiedAt = time.Time{}
+			}
+			if tc.move {
+				stored.Phone = other
+			}
+			s.upsert(t, st, []callhistory.Call{stored}, s.syncAt(1))
+			in.Note, in.Status, in.CRMStatus, in.RecordingURL = "starsza notatka", statusmap.Missed, "oddzwonić", ""
+			var res callhistory.WriteResult
+			if replace {
+				res = s.replace(t, st, phone, []callhistory.Call{in}, s.syncAt(2))
+			} else {
+				res = s.upsert(t, st, []callhistory.Call{in}, s.syncAt(2))
+			}
+			requireResult(t, "the second write", res, tc.want)
+			want := in
+			want.RecordingURL = stored.RecordingURL
+			switch {
+			case tc.move:
+				requireCalls(t, st, phone, nil)
+				requireCalls(t, st, other, []callhistory.Call{stored})
+			case tc.older:
+				requireCalls(t, st, phone, []callhistory.Call{stored})
+			default:
+				requireCalls(t, st, phone, []callhistory.Call{want})
+			}
+			requireLastSynced(t, st, phone, s.syncAt(2))
+		})
+	}
+}
+
 func (s *suite) invalidReplaceTest(t *testing.T) {
 	p := s.cfg.precision
 	valid := func() []callhistory.Call { return s.calls(phoneA, "v", 3, 0) }
@@ -363,6 +474,7 @@ func (s *suite) upsertCallsTests() []subtest {
 			requireUnchanged(t, st, before, "UpsertCalls with no calls")
 		}},
 		{"RecordingURL", func(t *testing.T) { s.recordingURLTest(t, false) }},
+		{"OlderCopy", func(t *testing.T) { s.olderCopyTest(t, false) }},
 		{"NumberChanged", func(t *testing.T) {
 			st := s.store(t)
 			moved := s.call(phoneB, "moved", s.in(5*time.Hour))

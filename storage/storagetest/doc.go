@@ -52,8 +52,23 @@
 //     UpsertCalls. A call is Unchanged when every stored column equals the
 //     input after that rule; otherwise Updated. WriteResult counts are exact
 //     (UpsertCalls never reports Deleted) and zero when the write fails.
+//   - An older copy is ignored: an incoming call whose ModifiedAt is before
+//     the stored call's (both non-zero; one precision step is enough)
+//     leaves the stored call exactly as it is, its number included, and
+//     counts as Unchanged, in UpsertCalls and ReplaceWindow; in
+//     ReplaceWindow it counts as in the answer, so the stored call is not
+//     deleted. An equal or later ModifiedAt, or a zero one on either side,
+//     writes as the rules above say.
+//   - ReplaceWindow deletes a stored call of its number in the window that
+//     the answer lacks only when the call's SyncedAt is zero or not after
+//     syncedAt: a call uploaded exactly at syncedAt is deleted, one uploaded
+//     a precision step later stays and is counted in no field (a sync may
+//     have stored it after the refresh's fetch began), and a later
+//     ReplaceWindow whose syncedAt is not before its upload deletes it. A
+//     zero syncedAt deletes only calls with a zero SyncedAt.
 //   - ReplaceWindow with no calls deletes the window's calls of that number
-//     and nothing else, and moves the last-sync date.
+//     uploaded no later than syncedAt, and nothing else, and moves the
+//     last-sync date.
 //   - The last-sync date of a number is max(current, syncedAt) on commit,
 //     and only on commit; zero for a number never synced; a zero syncedAt
 //     leaves it. UpsertCalls moves it for each number in its calls, so with
@@ -114,7 +129,11 @@
 //
 // storage/memstore runs the suite at nanosecond precision with Parallel,
 // and shows that the Concurrency subtests fail when its per-number lock is
-// disabled. This package's own tests show that the SyncState cases fail
+// disabled. This package's own tests show that the suite fails stores with
+// known bugs, each in the subtest meant to catch it (a last-sync date that
+// goes backwards, wrong order, nil for no calls, ignored or late hooks, no
+// lock, a refresh that deletes calls uploaded after its syncedAt, an older
+// copy that overwrites a newer call), and that the SyncState cases fail
 // stores that merge on save, ignore the name or the context, keep whole
 // seconds, or drop the backfill progress. storage/sqlstore runs it on SQLite, PostgreSQL and MariaDB. The
 // suite writes at most a few hundred transactions per run, and one

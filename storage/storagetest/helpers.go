@@ -16,7 +16,8 @@ import (
 	"github.com/leadcalls/leadcalls/statusmap"
 )
 
-// The numbers the suite writes. Stores never see any other.
+// The numbers most subtests write; DifferentNumbers and OlderCopy use
+// numbers of their own (+48602..., +48603...).
 const (
 	phoneA = "+48601000001"
 	phoneB = "+48601000002"

@@ -2,6 +2,7 @@ package storagetest_test
 
 import (
 	"context"
+	"maps"
 	"os"
 	"os/exec"
 	"runtime"
@@ -105,6 +106,18 @@ var mutants = map[string]struct {
 		run: "Faults", failing: "Faults/ReplaceWindow/ErrorOnCommit",
 		store: func(t *testing.T, hooks *callhistory.StoreHooks) callhistory.Store {
 			return commitThenHook{memstore.New(), hooks}
+		},
+	},
+	"DeletesLateUploads": { // the old contract: a refresh deletes what a concurrent sync stored
+		run: "ReplaceWindow", failing: "ReplaceWindow/LateUploadsSurvive",
+		store: func(t *testing.T, hooks *callhistory.StoreHooks) callhistory.Store {
+			return deletesLateUploads{memstore.New(memstore.WithHooks(hooks))}
+		},
+	},
+	"LastWriterWins": { // the old contract: an older copy overwrites a newer one
+		run: "UpsertCalls", failing: "UpsertCalls/OlderCopy/OneStepOlderIsIgnored",
+		store: func(t *testing.T, hooks *callhistory.StoreHooks) callhistory.Store {
+			return lastWriterWins{memstore.New(memstore.WithHooks(hooks))}
 		},
 	},
 	"GlobalLockless": { // one writer's answer merged into another's: no lock at all, and a stale plan
@@ -260,4 +273,72 @@ func callsWithin(calls []callhistory.Call, w callhistory.Window) []callhistory.C
 		}
 	}
 	return out
+}
+
+// deletesLateUploads deletes every call of the window its answer lacks,
+// however late it was uploaded: it first marks those calls as never
+// uploaded (a zero SyncedAt), which the store deletes whatever syncedAt is.
+type deletesLateUploads struct {
+	callhistory.Store
+}
+
+func (s deletesLateUploads) ReplaceWindow(ctx context.Context, phone string, w callhistory.Window, calls []callhistory.Call, at time.Time) (callhistory.WriteResult, error) {
+	stored, err := s.Store.Calls(ctx, phone, 0)
+	if err != nil {
+		return callhistory.WriteResult{}, err
+	}
+	inAnswer := map[string]bool{}
+	for _, c := range calls {
+		inAnswer[c.CallyzerID] = true
+	}
+	var late []callhistory.Call
+	for _, c := range callsWithin(stored, w) {
+		if !inAnswer[c.CallyzerID] && c.SyncedAt.After(at) {
+			c.SyncedAt = time.Time{}
+			late = append(late, c)
+		}
+	}
+	if _, err := s.Store.UpsertCalls(ctx, late, time.Time{}); err != nil {
+		return callhistory.WriteResult{}, err
+	}
+	return s.Store.ReplaceWindow(ctx, phone, w, calls, at)
+}
+
+// lastWriterWins lets an older copy overwrite a stored call of its number:
+// it first clears the stored call's ModifiedAt, which takes it out of the
+// older-copy rule.
+type lastWriterWins struct {
+	callhistory.Store
+}
+
+func (s lastWriterWins) UpsertCalls(ctx context.Context, calls []callhistory.Call, at time.Time) (callhistory.WriteResult, error) {
+	incoming := map[string]callhistory.Call{}
+	for _, c := range calls {
+		incoming[c.CallyzerID] = c
+	}
+	var cleared []callhistory.Call
+	for _, phone := range slices.Sorted(maps.Keys(phonesOf(calls))) {
+		stored, err := s.Store.Calls(ctx, phone, 0)
+		if err != nil {
+			return callhistory.WriteResult{}, err
+		}
+		for _, c := range stored {
+			if in, ok := incoming[c.CallyzerID]; ok && in.ModifiedAt.Before(c.ModifiedAt) {
+				c.ModifiedAt = time.Time{}
+				cleared = append(cleared, c)
+			}
+		}
+	}
+	if _, err := s.Store.UpsertCalls(ctx, cleared, time.Time{}); err != nil {
+		return callhistory.WriteResult{}, err
+	}
+	return s.Store.UpsertCalls(ctx, calls, at)
+}
+
+func phonesOf(calls []callhistory.Call) map[string]bool {
+	m := map[string]bool{}
+	for _, c := range calls {
+		m[c.Phone] = true
+	}
+	return m
 }

@@ -74,8 +74,10 @@ func (s *suite) fullSyncState(i int) callhistory.SyncState {
 			To:        at(-3 * time.Hour),
 			ChunkFrom: at(-100 * 24 * time.Hour),
 			ChunkTo:   at(-4 * time.Hour),
+			Variant:   2 + i,
 			NextPage:  17 + i,
 			Seen:      1600 + i,
+			Total:     1700 + i,
 			Done:      true,
 		},
 		LastReport: callhistory.SyncReport{
