@@ -684,7 +684,13 @@ func (s *Syncer) logPass(ctx context.Context, rep *SyncReport, err error) {
 		)
 	}
 	level, msg := slog.LevelInfo, "callhistory: sync pass done"
-	if err != nil {
+	switch {
+	case err != nil && errors.Is(err, context.Canceled):
+		// The host stopped the pass (shutdown): not a failure, and the
+		// state says so (idle, "interrupted").
+		msg = "callhistory: sync pass interrupted"
+		attrs = append(attrs, slog.String("error", redactError(err.Error())))
+	case err != nil:
 		level, msg = slog.LevelWarn, "callhistory: sync pass failed"
 		attrs = append(attrs, slog.String("error", redactError(err.Error())))
 	}
