@@ -1,36 +1,51 @@
 // Command loadtest measures how well leadcalls spends Callyzer's request
 // budget (one request per 2 s per API key), what a user waits for a
 // refresh, what our own code costs per call, and how much memory a large
-// backfill needs; every figure beside the floor or baseline it is compared
+// backfill needs; every figure beside the floor or baselines it is compared
 // against, measured in the same run (issue 7).
 //
 // # Usage
 //
 //	go run ./examples/loadtest                              # about a minute on 2 cores
-//	go run ./examples/loadtest -markdown docs/performance.md  # also the Markdown table, with the machine
+//	go run ./examples/loadtest -markdown docs/performance.md  # also the Markdown report, with the machine
 //	go run ./examples/loadtest -db 'postgres://postgres@127.0.0.1:5432/test?sslmode=disable'
 //
 // Everything runs in-process against the fake Callyzer
 // (callyzer/callyzertest) on loopback. Callyzer's durations (the 2 s
-// pacing interval, the 2.7 s page latency with ±20% jitter, Retry-After,
-// the retry backoff) are divided by -compress (100: 2 s → 20 ms); the
-// table converts latencies back to real seconds. Parts 1 and 2 store on
-// SQLite (a file in a temporary directory), or on PostgreSQL with -db
-// (tables with a unique prefix, dropped at the end); part 3 adds memstore
-// and, with -db, PostgreSQL. The table goes to stdout; -v prints progress
-// on stderr.
+// pacing interval, the 2.7 s page latency with ±20% jitter) and the SDK's
+// (retry backoff, per-attempt timeout, longest Retry-After accepted, and
+// the refresh deadline callhistory.DefaultRefreshTimeout) are divided by
+// -compress (100: 2 s → 20 ms); the table converts latencies back to real
+// seconds. Parts 1 and 2 store on SQLite (a file in a temporary
+// directory), or on PostgreSQL with -db (tables with a unique prefix,
+// dropped at the end); part 3 adds memstore and, with -db, PostgreSQL. The
+// table goes to stdout, the Markdown report (a summary computed from the
+// run, the table, notes and a legend) to -markdown; -v prints progress on
+// stderr.
+//
+// Parts 1 and 2 run every scenario on three sides, each on a fresh fake:
+// ours (callyzer.Client with callhistory.Refresher or Syncer), "naive"
+// (naive.go: sequential pages, no pacer, no priority, no sharing, a 429
+// slept out for max(Retry-After, interval) in real time, compressed), and
+// "naive + pacer" (the same client behind one shared LocalPacer used
+// through plain Background Acquire calls: no priority, no sequences, no
+// shared fetches). Every refresh of every side runs under the compressed
+// refresh deadline; backfills have none.
 //
 // The parts:
 //
-//  1. Requests sent ÷ the minimum the work needs (window chunks × pages,
-//     from the seeded data), with 429s and retries from the fake's records,
-//     for one refresh, N users on N leads at once, N users on one lead at
-//     once, and the Syncer's 6-month backfill.
-//  2. p50/p95/max of a refresh's wall time ÷ its floor (pages × interval):
-//     alone, while a backfill runs, and in the two "at once" scenarios.
-//     Parts 1 and 2 run the same scenarios with naiveRefresh, the
-//     baseline written in naive.go: sequential pages, Retry-After slept,
-//     no pacer, no priority, no sharing.
+//  1. Requests sent ÷ the minimum of the work done (window chunks × pages,
+//     from the seeded data, over the numbers a side served), with 429s and
+//     retries from the fake's records, for one refresh, N users on N leads
+//     at once, N users on one lead at once, and the Syncer's 6-month
+//     backfill; for the two "at once" scenarios, the requests (and the
+//     pages among them) of refreshes that then failed.
+//  2. Refreshes succeeded / timed out / failed, and p50/p95/max of the
+//     successful ones' wall time ÷ their floor (pages × interval) and in
+//     real seconds: alone, while a backfill runs (the side's backfill
+//     restarted as soon as it ends, at most maxBackfillPasses passes, and
+//     only refreshes during which one ran counted), and in the two "at
+//     once" scenarios.
 //  3. Time, allocations and bytes per call from decoded page to committed
 //     row (callhistory.FromCallyzer + Store.ReplaceWindow) and calls/s, for
 //     memstore, SQLite and PostgreSQL, beside a plain multi-row INSERT per
@@ -44,19 +59,26 @@
 //
 // # Errors
 //
-// The exit code is 0 when every scenario passed, 1 when one failed (any of
-// our refreshes or the Syncer failing, requests below the computed minimum,
-// a shared refresh fetching more than once, fewer calls stored than the
-// window holds, the backfill's heap growing with its data) and 2 for bad
-// flags. Failures are listed under the table and on stderr. The naive
-// baseline's failures are figures, not failures.
+// The exit code is 0 when every scenario passed, 1 when one failed and 2
+// for bad flags. A scenario fails when one of our refreshes fails with
+// anything but a timeout, or the Syncer fails; when our served refreshes
+// read fewer pages than their minimum; when a shared refresh fetches more
+// than once; when the Syncer stores fewer calls than the window holds; or
+// when the backfill's heap grows with its data. A refresh that times out is
+// a figure, not a failure, and so is every error of the baselines.
+// Failures are listed under the table and on stderr.
 //
 // # Testing
 //
 // loadtest_test.go runs the whole harness on tiny sizes (a few seconds) and
-// checks that the table has every row, that requests are never below the
-// minimum, that ours never exceed the naive client's, that N users on one
-// lead make one fetch sequence, and that the Markdown report has the same
-// rows, the machine and the flags; plus unit tests of the minimum and the
-// percentiles. goleak checks that no goroutine outlives a test.
+// checks that the Markdown table has every row and both baselines, that
+// requests are never below the minimum of what was served, that N users on
+// one lead make at most one fetch sequence, that wasted requests are at
+// most those sent, that succeeded + timed out + failed is every refresh,
+// and that the report has the summary, the machine and the flags. Another
+// test makes pages too slow for the deadline and checks that the timeouts
+// are counted as such on every side, with their requests as wasted; unit
+// tests cover the minimum, the percentiles, the latency counts and the
+// naive client's wait after a 429. goleak checks that no goroutine
+// outlives a test.
 package main

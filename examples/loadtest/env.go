@@ -182,7 +182,7 @@ func callTimes(calls []callyzertest.Call) []int64 {
 type fakeAPI struct {
 	srv   *callyzertest.Server
 	ours  *http.Client // Retry-After compressed for callyzer.Client
-	naive *http.Client // headers untouched: naiveRefresh scales them itself
+	naive *http.Client // headers untouched: the naive client scales them itself
 	tr    *http.Transport
 	cfg   config
 }
@@ -211,11 +211,13 @@ func (e *env) newFake(calls []callyzertest.Call) *fakeAPI {
 func newAPI(srv *callyzertest.Server, cfg config) *fakeAPI {
 	tr := &http.Transport{MaxIdleConnsPerHost: 128, IdleConnTimeout: time.Minute}
 	return &fakeAPI{
-		srv:   srv,
-		tr:    tr,
-		cfg:   cfg,
-		ours:  &http.Client{Transport: &compressTransport{base: tr, compress: cfg.Compress}, Timeout: time.Minute},
-		naive: &http.Client{Transport: tr, Timeout: time.Minute},
+		srv:  srv,
+		tr:   tr,
+		cfg:  cfg,
+		ours: &http.Client{Transport: &compressTransport{base: tr, compress: cfg.Compress}, Timeout: time.Minute},
+		// A naive client's per-request timeout: the SDK's default attempt
+		// timeout, compressed like every other duration.
+		naive: &http.Client{Transport: tr, Timeout: cfg.scale(callyzer.DefaultAttemptTimeout)},
 	}
 }
 
@@ -224,16 +226,30 @@ func (f *fakeAPI) close() {
 	f.srv.Close()
 }
 
-// client is our callyzer.Client on this fake, every duration compressed.
+// client is our callyzer.Client on this fake, every duration compressed:
+// the pacing interval, the retry backoff, the per-attempt timeout and the
+// longest Retry-After it accepts.
 func (f *fakeAPI) client(extra ...callyzer.Option) (*callyzer.Client, error) {
 	opts := []callyzer.Option{
 		callyzer.WithBaseURL(f.srv.URL),
 		callyzer.WithHTTPClient(f.ours),
 		callyzer.WithInterval(f.cfg.interval()),
 		callyzer.WithRetryDelays(f.cfg.scale(callyzer.DefaultRetryBase), f.cfg.scale(callyzer.DefaultRetryMax)),
+		callyzer.WithAttemptTimeout(f.cfg.scale(callyzer.DefaultAttemptTimeout)),
+		callyzer.WithMaxRetryAfter(f.cfg.scale(callyzer.DefaultMaxRetryAfter)),
 		callyzer.WithLogger(quiet),
 	}
 	return callyzer.NewClient(f.srv.APIKey(), append(opts, extra...)...)
+}
+
+// naiveClient is the naive baseline on this fake; with paced, every caller
+// of the returned client shares one LocalPacer ("naive + pacer").
+func (f *fakeAPI) naiveClient(paced bool) *naiveClient {
+	c := &naiveClient{hc: f.naive, baseURL: f.srv.URL, apiKey: f.srv.APIKey(), compress: f.cfg.Compress, interval: f.cfg.Interval}
+	if paced {
+		c.pacer = callyzer.NewPacer(f.cfg.interval())
+	}
+	return c
 }
 
 // tally counts the fake's recorded requests by outcome.
@@ -243,18 +259,15 @@ type tally struct {
 
 func (t tally) retries() int { return t.requests - t.pages }
 
-func (f *fakeAPI) tally() tally {
-	var t tally
-	for _, r := range f.srv.Requests() {
-		t.requests++
-		switch r.Status {
-		case http.StatusOK:
-			t.pages++
-		case http.StatusTooManyRequests:
-			t.tooMany++
-		}
+// add counts one recorded request.
+func (t *tally) add(r callyzertest.Request) {
+	t.requests++
+	switch r.Status {
+	case http.StatusOK:
+		t.pages++
+	case http.StatusTooManyRequests:
+		t.tooMany++
 	}
-	return t
 }
 
 // compressTransport divides a response's Retry-After (whole seconds) by the

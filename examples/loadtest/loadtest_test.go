@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -10,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 )
@@ -19,15 +21,17 @@ func TestMain(m *testing.M) {
 }
 
 // tinyArgs run every scenario on a data set small enough for CI: a few
-// seconds, with the pacing interval and latency compressed 500×.
+// seconds, with time compressed as in the default run, so that the refresh
+// deadline leaves as much room for our own (uncompressed) CPU time.
 var tinyArgs = []string{
-	"-compress", "500", "-calls", "1000", "-employees", "20", "-leads", "12",
+	"-compress", "200", "-calls", "1000", "-employees", "20", "-leads", "12",
 	"-users", "5", "-samples", "3", "-cost-leads", "10", "-cost-calls", "600",
 	"-memory-calls", "3000", "-timeout", "2m",
 }
 
 // TestSmoke runs the harness end to end on tiny sizes and checks that the
-// table has every row and that its figures are sane.
+// table has every row, both baselines and the counts, and that its figures
+// are sane.
 func TestSmoke(t *testing.T) {
 	if testing.Short() {
 		t.Skip("skipped in -short mode: runs the whole harness (a few seconds)")
@@ -37,6 +41,20 @@ func TestSmoke(t *testing.T) {
 	code := realMain(append(tinyArgs, "-markdown", md), &stdout, &stderr)
 	out := stdout.String()
 	require.Equalf(t, 0, code, "exit code; stdout:\n%s\nstderr:\n%s", out, stderr.String())
+	require.NotContains(t, out, "FAILED")
+
+	data, err := os.ReadFile(md)
+	require.NoError(t, err)
+	doc := string(data)
+	require.Contains(t, doc, "| Part | Scenario | Figure | Ours | Baseline (same run) | Naive + pacer (same run) | Floor / minimum |")
+	require.Contains(t, doc, "CPUs")
+	require.Contains(t, doc, "-calls=1000")
+	require.Contains(t, doc, "What the figures mean")
+	require.Contains(t, doc, "**Summary** (computed from this run).")
+	require.Contains(t, out, "summary: ")
+	rows := markdownRows(t, doc)
+	require.Equal(t, strings.Count(out, "\n1 requests")+strings.Count(out, "\n2 latency")+strings.Count(out, "\n3 our cost")+strings.Count(out, "\n4 memory"),
+		len(rows), "the Markdown table has the text table's rows")
 
 	for _, want := range []string{
 		"one refresh", "5 users, 5 different leads, at once", "5 users, the same lead, at once",
@@ -44,59 +62,126 @@ func TestSmoke(t *testing.T) {
 		"memstore, first refresh", "memstore, refresh again", "SQLite, first refresh", "SQLite, refresh again",
 		"6-month backfill of 3,000 calls",
 	} {
-		require.Containsf(t, out, want, "the table has no %q row", want)
+		require.Containsf(t, out, want, "the text table has no %q row", want)
+		require.NotEmptyf(t, find(rows, want, ""), "the Markdown table has no %q row", want)
 	}
-	require.NotContains(t, out, "FAILED")
 
-	// Requests: never below the minimum; for the same lead, ours is one
-	// fetch sequence and the naive client's is at least one per user.
-	same := requestsRow(t, out, "5 users, the same lead, at once")
-	require.Equal(t, same.minimum, same.ours, "50 users on one lead share one fetch")
-	require.GreaterOrEqual(t, same.naive, 5*same.minimum, "every naive user fetches on its own")
-	for _, sc := range []string{"one refresh", "5 users, 5 different leads, at once", "6-month backfill"} {
-		r := requestsRow(t, out, sc)
+	// Requests: every side has a figure; ours never below the minimum of
+	// what it served; for the same lead, ours is one fetch sequence.
+	for _, sc := range []string{"one refresh", "5 users, 5 different leads", "5 users, the same lead", "6-month backfill, 20"} {
+		r := requestsOf(t, rows, sc)
 		require.GreaterOrEqualf(t, r.ours, r.minimum, "%s: ours below the minimum", sc)
-		require.GreaterOrEqualf(t, r.naive, r.minimum, "%s: naive below the minimum", sc)
-		require.LessOrEqualf(t, r.ours, r.naive+r.incremental, "%s: ours sends more than the naive client", sc)
+		require.Positivef(t, r.naive, "%s: no naive figure", sc)
+		require.Positivef(t, r.paced, "%s: no naive + pacer figure", sc)
+	}
+	same := requestsOf(t, rows, "5 users, the same lead")
+	require.LessOrEqual(t, same.ours, same.all, "the users of one lead share one fetch sequence")
+	if same.minimum > 0 {
+		require.Equal(t, same.minimum, same.ours, "the users of one lead share one fetch")
 	}
 
-	data, err := os.ReadFile(md)
-	require.NoError(t, err)
-	doc := string(data)
-	require.Contains(t, doc, "| Part | Scenario | Figure | Ours | Baseline (same run) | Floor / minimum |")
-	require.Contains(t, doc, "CPUs")
-	require.Contains(t, doc, "-compress=500")
-	require.Contains(t, doc, "What the figures mean")
-	require.Equal(t, strings.Count(out, "\n1 requests")+strings.Count(out, "\n2 latency")+strings.Count(out, "\n3 our cost")+strings.Count(out, "\n4 memory"),
-		strings.Count(doc, "\n| 1 requests")+strings.Count(doc, "\n| 2 latency")+strings.Count(doc, "\n| 3 our cost")+strings.Count(doc, "\n| 4 memory"),
-		"the Markdown table has the text table's rows")
+	// Wasted requests, for the concurrent scenarios: at most what was sent.
+	for _, sc := range []string{"5 users, 5 different leads", "5 users, the same lead"} {
+		sent := requestsOf(t, rows, sc)
+		w := find(rows, sc, "requests wasted")
+		require.Lenf(t, w, 1, "%s: no wasted-requests row", sc)
+		for i, cell := range []string{w[0].Ours, strings.TrimPrefix(w[0].Baseline, "naive: "), w[0].Paced} {
+			all, pages := pair(t, cell)
+			require.LessOrEqualf(t, pages, all, "%s: wasted pages above wasted requests", sc)
+			require.LessOrEqualf(t, all, []int{sent.ours, sent.naive, sent.paced}[i], "%s: more wasted than sent", sc)
+		}
+	}
+
+	// Latency: succeeded + timed out + failed is every refresh of the row
+	// ("while a backfill runs" may leave some out), and ours never fail.
+	for sc, n := range map[string]int{"refresh alone": 3, "refresh while a backfill runs": 3, "5 users, 5 different leads": 5, "5 users, the same lead": 5} {
+		c := find(rows, sc, "refreshes: succeeded / timed out / failed")
+		require.Lenf(t, c, 1, "%s: no counts row", sc)
+		for i, cell := range []string{c[0].Ours, strings.TrimPrefix(c[0].Baseline, "naive: "), c[0].Paced} {
+			ok, timedOut, failed := triple(t, cell)
+			if strings.HasPrefix(sc, "refresh while") {
+				require.LessOrEqualf(t, ok+timedOut+failed, n, "%s: %q", sc, cell)
+			} else {
+				require.Equalf(t, n, ok+timedOut+failed, "%s: %q", sc, cell)
+			}
+			if i == 0 {
+				require.Zerof(t, failed, "%s: our refreshes failed", sc)
+			}
+		}
+	}
 }
 
-// requests is a "requests sent" row; incremental is the Syncer's extra read
-// by upload time (backfill row only).
-type requests struct{ ours, naive, minimum, incremental int }
-
-var incrementalNote = regexp.MustCompile(`incremental read: ([\d,]+)`)
-
-var requestsLine = regexp.MustCompile(`requests sent \(÷ minimum\)\s+([\d,]+) \(.*?naive: ([\d,]+) \(.*?\s{2,}([\d,]+)`)
-
-// requestsRow reads the "requests sent" row of a scenario from the text table.
-func requestsRow(t *testing.T, table, scenario string) requests {
+// markdownRows parses the table of the Markdown report.
+func markdownRows(t *testing.T, doc string) []row {
 	t.Helper()
-	for _, line := range strings.Split(table, "\n") {
-		if !strings.Contains(line, scenario) || !strings.Contains(line, "requests sent") {
+	var rows []row
+	for _, line := range strings.Split(doc, "\n") {
+		if !strings.HasPrefix(line, "| ") || strings.HasPrefix(line, "| Part ") || strings.HasPrefix(line, "| ---") {
 			continue
 		}
-		m := requestsLine.FindStringSubmatch(line)
-		require.NotNilf(t, m, "cannot read the requests row %q", line)
-		r := requests{ours: atoi(t, m[1]), naive: atoi(t, m[2]), minimum: atoi(t, m[3])}
-		if m := incrementalNote.FindStringSubmatch(line); m != nil {
-			r.incremental = atoi(t, m[1])
-		}
-		return r
+		c := strings.Split(strings.TrimSuffix(strings.TrimPrefix(line, "| "), " |"), " | ")
+		require.Lenf(t, c, 7, "a table line with other than 7 cells: %q", line)
+		rows = append(rows, row{Part: c[0], Scenario: c[1], Figure: c[2], Ours: c[3], Baseline: c[4], Paced: c[5], Floor: c[6]})
 	}
-	t.Fatalf("no requests row for %q in:\n%s", scenario, table)
-	return requests{}
+	require.NotEmpty(t, rows, "no table in the Markdown report")
+	return rows
+}
+
+// find returns the rows whose scenario starts with scenario and whose
+// figure starts with figure.
+func find(rows []row, scenario, figure string) []row {
+	var out []row
+	for _, r := range rows {
+		if strings.HasPrefix(r.Scenario, scenario) && strings.HasPrefix(r.Figure, figure) {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// requests is a "requests sent" row: each side's count, the minimum of the
+// whole work, and the minimum of what ours served.
+type requests struct{ ours, naive, paced, all, minimum int }
+
+var (
+	leadingCount = regexp.MustCompile(`^(?:naive: )?([\d,]+)[ ;:(]`)
+	oursServed   = regexp.MustCompile(`for what each served: ours ([\d,]+)`)
+)
+
+// requestsOf reads the "requests sent" row of a scenario.
+func requestsOf(t *testing.T, rows []row, scenario string) requests {
+	t.Helper()
+	rs := find(rows, scenario, "requests sent")
+	require.Lenf(t, rs, 1, "no single requests row for %q", scenario)
+	r := rs[0]
+	num := func(cell string) int {
+		m := leadingCount.FindStringSubmatch(cell)
+		require.NotNilf(t, m, "cannot read the count of %q", cell)
+		return atoi(t, m[1])
+	}
+	all := num(r.Floor)
+	minimum := all
+	if m := oursServed.FindStringSubmatch(r.Floor); m != nil {
+		minimum = atoi(t, m[1])
+	}
+	return requests{ours: num(r.Ours), naive: num(r.Baseline), paced: num(r.Paced), all: all, minimum: minimum}
+}
+
+// pair reads "a / b".
+func pair(t *testing.T, cell string) (int, int) {
+	t.Helper()
+	a, b, ok := strings.Cut(cell, " / ")
+	require.Truef(t, ok, "not a pair: %q", cell)
+	return atoi(t, a), atoi(t, b)
+}
+
+// triple reads "a / b / c".
+func triple(t *testing.T, cell string) (int, int, int) {
+	t.Helper()
+	a, rest, ok := strings.Cut(cell, " / ")
+	require.Truef(t, ok, "not a triple: %q", cell)
+	b, c := pair(t, rest)
+	return atoi(t, a), b, c
 }
 
 func atoi(t *testing.T, s string) int {
@@ -104,6 +189,68 @@ func atoi(t *testing.T, s string) int {
 	n, err := strconv.Atoi(strings.ReplaceAll(s, ",", ""))
 	require.NoError(t, err)
 	return n
+}
+
+// TestTimeoutsAreCounted runs 12 users on 12 different leads at once with
+// pages so slow (10 s for a 30 s deadline) that the deadline admits at most
+// three: most refreshes must time out, and be counted as timeouts, not as
+// failures, their requests as wasted.
+func TestTimeoutsAreCounted(t *testing.T) {
+	t.Parallel()
+	cfg := defaultConfig()
+	cfg.Compress, cfg.Latency, cfg.Jitter = 500, 10*time.Second, 0
+	cfg.Employees, cfg.Leads, cfg.Calls, cfg.Users = 5, 12, 300, 12
+	e, err := newEnv(t.Context(), cfg)
+	require.NoError(t, err)
+	defer e.close()
+	ids := make([]string, cfg.Users)
+	for i := range ids {
+		ids[i] = e.ds.Leads[i].ID
+	}
+	for _, sd := range sides {
+		o := e.refreshes(t.Context(), sd, ids, true)
+		l := e.latencyOf(o, nil)
+		require.Zerof(t, o.failed, "%s: a timeout is not a failure: %v", sd, o.firstErr)
+		require.Equalf(t, len(ids), l.ok+l.timedOut, "%s: every refresh succeeded or timed out", sd)
+		require.GreaterOrEqualf(t, l.timedOut, len(ids)-3, "%s: each lead needs two pages; the deadline admits three", sd)
+		require.Equal(t, o.timedOut, l.timedOut)
+		require.Positivef(t, o.wasted.requests, "%s: the timed-out refreshes' requests are wasted", sd)
+		require.LessOrEqual(t, o.wasted.requests, o.tally.requests)
+		require.LessOrEqual(t, o.wasted.pages, o.wasted.requests)
+	}
+}
+
+// TestNaiveRetryWait checks that the naive client waits after a 429 what
+// real Callyzer would make it wait: at least the pacing interval, in
+// compressed time.
+func TestNaiveRetryWait(t *testing.T) {
+	t.Parallel()
+	c := &naiveClient{compress: 100, interval: 2 * time.Second}
+	require.Equal(t, 20*time.Millisecond, c.retryWait(1), "Retry-After 1 means the interval (2 s) in real time")
+	require.Equal(t, 20*time.Millisecond, c.retryWait(0), "no Retry-After: the interval")
+	require.Equal(t, 50*time.Millisecond, c.retryWait(5), "a longer Retry-After is obeyed")
+}
+
+// TestLatencyOf checks that percentiles are over the successes only and
+// that timeouts and failures are counted apart.
+func TestLatencyOf(t *testing.T) {
+	t.Parallel()
+	e := &env{cfg: defaultConfig()}
+	var o outcome
+	for _, s := range []refreshStat{
+		{took: 10 * time.Millisecond, floor: 10 * time.Millisecond},
+		{took: 30 * time.Millisecond, floor: 10 * time.Millisecond},
+		{took: 300 * time.Millisecond, floor: 10 * time.Millisecond, err: context.DeadlineExceeded, timedOut: true},
+		{took: 5 * time.Millisecond, floor: 10 * time.Millisecond, err: errBudget},
+	} {
+		o.record(s)
+	}
+	require.Equal(t, 1, o.timedOut)
+	require.Equal(t, 1, o.failed)
+	require.ErrorIs(t, o.firstErr, errBudget)
+	want := latency{n: 4, ok: 2, timedOut: 1, failed: 1, ratio: [3]float64{1, 3, 3}, real: [3]float64{1, 3, 3}, floor: 1}
+	require.Empty(t, cmp.Diff(want, e.latencyOf(o, nil), cmp.AllowUnexported(latency{})))
+	require.Equal(t, 2, e.latencyOf(o, func(s refreshStat) bool { return s.err == nil }).n)
 }
 
 // TestFlags checks that bad flags exit with 2 and say why.

@@ -29,6 +29,13 @@ const (
 	heapAllow    = 8 << 20
 )
 
+// How peakHeap measures: the GC target during the run, and how often the
+// heap is sampled.
+const (
+	heapGCPercent   = 10
+	heapSampleEvery = 2 * time.Millisecond
+)
+
 func memory(ctx context.Context, e *env, rep *report, progress io.Writer) {
 	fmt.Fprintf(progress, "loadtest: preparing %s calls for the memory backfill\n", count(e.cfg.MemoryCalls))
 	ds := callyzertest.Generate(e.cfg.Seed+2, callyzertest.GenerateConfig{
@@ -80,9 +87,11 @@ func memory(ctx context.Context, e *env, rep *report, progress io.Writer) {
 		return err
 	})
 	baseline := "naive pager, pages discarded: "
+	naiveShare := "failed"
 	if err != nil {
 		baseline += "failed: " + err.Error()
 	} else {
+		naiveShare = fmt.Sprintf("%.2f×", naive/dataBytes)
 		baseline += fmt.Sprintf("%s (%.3f× data)", bytesize(naive), naive/dataBytes)
 	}
 	share := ours / dataBytes
@@ -95,10 +104,12 @@ func memory(ctx context.Context, e *env, rep *report, progress io.Writer) {
 		Baseline: baseline,
 		Floor:    fmt.Sprintf("data: %s of page JSON in %s pages; fail above %.1f× + %s", bytesize(dataBytes), count(pages), maxHeapShare, bytesize(heapAllow)),
 	})
-	rep.note("part 4 measures the process's heap, the in-process fake's share included: it keeps a record of every request (about 2 KB each)")
+	rep.summarize(fmt.Sprintf("The Syncer's backfill of %s calls streams its pages: its peak heap grew by %.2f× the %s of page JSON it read (the naive pager that keeps nothing: %s).",
+		count(e.cfg.MemoryCalls), share, bytesize(dataBytes), naiveShare))
+	rep.note("part 4 measures the process's heap, the in-process fake's share included: it keeps a record of every request")
 }
 
-// peakHeap runs fn with the GC target lowered to 10% and returns the peak
+// peakHeap runs fn with the GC target lowered to heapGCPercent and returns the peak
 // of the heap in use above the heap in use when it started.
 func peakHeap(fn func() error) (float64, error) {
 	samples := []metrics.Sample{
@@ -109,7 +120,7 @@ func peakHeap(fn func() error) (float64, error) {
 		metrics.Read(samples)
 		return float64(samples[0].Value.Uint64() + samples[1].Value.Uint64())
 	}
-	old := debug.SetGCPercent(10)
+	old := debug.SetGCPercent(heapGCPercent)
 	defer debug.SetGCPercent(old)
 	runtime.GC()
 	base := inUse()
@@ -117,7 +128,7 @@ func peakHeap(fn func() error) (float64, error) {
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
 	wg.Go(func() {
-		t := time.NewTicker(2 * time.Millisecond)
+		t := time.NewTicker(heapSampleEvery)
 		defer t.Stop()
 		for {
 			if v := uint64(inUse()); v > peak.Load() {

@@ -10,7 +10,7 @@ import (
 // run runs every part and returns the report; a failed scenario is recorded
 // in it, never returned.
 func run(ctx context.Context, cfg config, progress io.Writer) *report {
-	rep := &report{cfg: cfg, started: time.Now()}
+	rep := &report{cfg: cfg, started: time.Now(), load: loadAverage()}
 	defer func() { rep.took = time.Since(rep.started) }()
 	e, err := newEnv(ctx, cfg)
 	if err != nil {
