@@ -80,9 +80,10 @@
 //     Interactive waiter or kept slot stands before them: they wait only
 //     while interactive work is active.
 //
-// A pacer with Acquire alone (such as pgcoord's cross-replica pacer) is used
-// request by request, with priorities only; HoldPacer, SequencePacer and
-// SentPacer are each optional.
+// HoldPacer, SequencePacer and SentPacer are each optional: a pacer with
+// Acquire alone is used request by request, with priorities only.
+// storage/pgcoord's cross-replica pacer implements all three, with the same
+// rules applied across every replica that shares its database.
 //
 // # Errors
 //

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"iter"
 	"log/slog"
 	"net/http"
 	"slices"
@@ -34,22 +35,24 @@ const (
 	interval = 40 * time.Millisecond
 	latency  = 15 * time.Millisecond
 
-	// gapTolerance is how much closer than interval two request arrivals
-	// at the fake may be. The pacer spaces the moments at which it hands
-	// out the slot (on the database clock, plus the round trip of the
-	// grant), but the fake sees arrivals: a request that took longer from
-	// its Acquire to the fake's handler than the next one did (a new TCP
-	// connection on one replica, a goroutine descheduled on two cores under
-	// -race) makes the arrival gap shorter than the grant gap by the
-	// difference. pgcoord's own test measures grants within 2ms; arrivals
-	// add the client's send path. 10% of interval covers it, and a pacer
-	// that ignored the interval between replicas would miss by up to the
-	// whole interval (two replicas each keeping it only locally).
-	gapTolerance = 4 * time.Millisecond
-
 	// pacerName names the Callyzer account's shared budget.
 	pacerName = "callyzer/replicatest"
 )
+
+// gapTolerance is how much closer than the pacers' interval every two
+// request arrivals at the fake may be. The pacer spaces the moments at
+// which it hands out the slot (on the database clock, plus the round trip
+// of the grant, and from the moment the client wrote the request), but the
+// fake sees arrivals, once its handler has read the body: a request whose
+// handler ran later after the write than the next one's (a goroutine
+// descheduled on two cores under -race, other test runs sharing them)
+// makes the arrival gap shorter than the grant gap by the difference.
+// pgcoord's own tests check the grants exactly; 10% of the interval covers
+// the send path (4ms at 40ms; at 200ms, a fixed 4ms was seen to be
+// exceeded under load), and a pacer that ignored the interval between
+// replicas would miss by up to the whole interval (two replicas each
+// keeping it only locally).
+func gapTolerance(every time.Duration) time.Duration { return every / 10 }
 
 // replica is what one host process builds.
 type replica struct {
@@ -73,10 +76,11 @@ type cluster struct {
 var discard = slog.New(slog.DiscardHandler)
 
 // newCluster starts a fake Callyzer seeded with calls generated calls of
-// the last 150 days (one backfill chunk of 180 days holds them all) and n
-// replicas on a fresh schema, whose clients ask for pageSize rows a page
-// and whose pacers keep every (Callyzer's interval, shrunk).
-func newCluster(t *testing.T, n, calls, pageSize int, every time.Duration) *cluster {
+// the last 150 days (one backfill chunk of 180 days holds them all),
+// answering after lat, and n replicas on a fresh schema, whose clients ask
+// for pageSize rows a page and whose pacers keep every (Callyzer's
+// interval, shrunk).
+func newCluster(t *testing.T, n, calls, pageSize int, every, lat time.Duration) *cluster {
 	t.Helper()
 	ctx := t.Context()
 	db, dsn := testdb.Postgres(t)
@@ -93,8 +97,8 @@ func newCluster(t *testing.T, n, calls, pageSize int, every time.Duration) *clus
 	srv := callyzertest.NewServer(t, callyzertest.Options{
 		// The fake enforces Callyzer's rule with the tolerance the tests
 		// allow (see gapTolerance): a broken budget shows as a 429.
-		Interval:  every - gapTolerance,
-		Latency:   latency,
+		Interval:  every - gapTolerance(every),
+		Latency:   lat,
 		Calls:     ds.Calls,
 		Employees: ds.Employees,
 	})
@@ -212,16 +216,21 @@ func (c *cluster) fakeIDs() []string {
 }
 
 // requireFairBudget checks what the fake saw: one request at a time,
-// starts interval apart (less gapTolerance), and nothing but 200s.
+// starts interval apart (less gapTolerance), and nothing but 200s, except
+// that the last request may have had no answer at all (status 0): a pass
+// the test stopped cancels the request it had in flight.
 func (c *cluster) requireFairBudget(t *testing.T) {
 	t.Helper()
 	reqs := c.srv.Requests()
 	require.NotEmpty(t, reqs)
-	for _, r := range reqs {
+	for i, r := range reqs {
+		if i == len(reqs)-1 && r.Status == 0 && !isRefresh(r) {
+			continue
+		}
 		require.Equal(t, 200, r.Status, "request %d (page %d) was not answered 200: the shared budget was broken", r.N, r.PageNo)
 	}
 	require.Equal(t, 1, c.srv.MaxInFlight(), "the fake saw two requests in flight")
-	require.GreaterOrEqual(t, c.srv.MinGap(), c.interval-gapTolerance, "two requests arrived closer than the interval")
+	require.GreaterOrEqual(t, c.srv.MinGap(), c.interval-gapTolerance(c.interval), "two requests arrived closer than the interval")
 	t.Logf("fake Callyzer: %d requests, MaxInFlight %d, MinGap %v (interval %v)",
 		len(reqs), c.srv.MaxInFlight(), c.srv.MinGap(), c.interval)
 }
@@ -232,7 +241,7 @@ func TestTwoReplicasRunOnePassAtATime(t *testing.T) {
 		rounds = 4
 		late   = 120 // late uploads per round after the first: two pages
 	)
-	c := newCluster(t, 2, 600, callyzer.MaxPageSize, interval)
+	c := newCluster(t, 2, 600, callyzer.MaxPageSize, interval, latency)
 	ctx := t.Context()
 
 	var winners []string
@@ -303,35 +312,16 @@ func TestRefreshDuringSyncWaitsOneSlot(t *testing.T) {
 		// costs a slot plus that request's answer time.
 		slack = every
 	)
-	c := newCluster(t, 2, calls, pageSize, every)
+	c := newCluster(t, 2, calls, pageSize, every, latency)
 	a, b := c.replicas[0], c.replicas[1]
-	leads := map[string]callhistory.Lead{}
-	for _, l := range c.ds.Leads {
-		leads[l.ID] = callhistory.Lead{ID: l.ID, Name: l.Name, Phone: l.Phone}
-	}
-	refresher, err := callhistory.NewRefresher(callhistory.Config{
-		Source: b.client,
-		Store:  b.store,
-		Leads:  leadBook(leads),
-		Logger: discard,
-	})
-	require.NoError(t, err)
-	t.Cleanup(refresher.Wait)
-	admin := &callhistory.Actor{ID: "admin", Role: callhistory.RoleAdministrator}
-
-	syncCtx, stopSync := context.WithCancel(t.Context())
+	refresher := c.refresher(t, b, 0)
+	stopSync := c.startPass(t, a)
 	defer stopSync()
-	type passOutcome struct {
-		report *callhistory.SyncReport
-		err    error
-	}
-	passDone := make(chan passOutcome, 1)
-	go func() {
-		rep, err := a.syncer.RunOnce(syncCtx)
-		passDone <- passOutcome{rep, err}
-	}()
 
-	var waits, rests, slots []time.Duration
+	var (
+		waits, rests, slots []time.Duration
+		pages               []int // each refresh's requests, all consecutive at the fake
+	)
 	for i := range refreshes {
 		// Let the sync send a few requests, so that it holds or waits for
 		// the slot when the refresh arrives.
@@ -341,7 +331,7 @@ func TestRefreshDuringSyncWaitsOneSlot(t *testing.T) {
 
 		lead := c.ds.Leads[i]
 		t0 := time.Now()
-		res, err := refresher.Refresh(t.Context(), admin, lead.ID)
+		res, err := refresher.Refresh(t.Context(), admin(), lead.ID)
 		require.NoError(t, err)
 		require.Equal(t, min(lead.Calls, callhistory.DefaultListLimit), len(res.Calls), "lead %s", lead.ID)
 
@@ -364,27 +354,168 @@ func TestRefreshDuringSyncWaitsOneSlot(t *testing.T) {
 		waits, rests, slots = append(waits, wait), append(rests, rest), append(slots, held.end.Sub(held.start))
 		require.LessOrEqual(t, wait, rest+slack,
 			"refresh %d waited %v for the Callyzer slot; the sync's slot had %v left", i, wait, rest)
+
+		// Once it has the slot, the refresh keeps it between its pages (a
+		// pgcoord sequence): no sync request reached Callyzer between its
+		// first and its last page.
+		n, between := refreshPages(t, c.srv.Requests(), lead.Phone, t0)
+		require.Greater(t, n, 1, "lead %s: the refresh should take several pages", lead.ID)
+		require.Zero(t, between, "refresh %d: %d sync requests came between its %d pages", i, between, n)
+		pages = append(pages, n)
 	}
-	stopSync()
-	out := <-passDone
-	require.ErrorIs(t, out.err, context.Canceled, "the pass ran until stopped")
-	require.NotNil(t, out.report)
-	require.Less(t, out.report.Backfill.Pages, calls/pageSize, "the refreshes ran during the backfill")
-	t.Logf("refresh waits for the first Callyzer slot during a %d-page backfill: %v; the sync's slot had %v left; its request took %v (interval %v, slack %v); backfill pages read before stop: %d",
-		calls/pageSize, waits, rests, slots, every, slack, out.report.Backfill.Pages)
+	backfilled := stopSync()
+	require.Less(t, backfilled, calls/pageSize, "the refreshes ran during the backfill")
+	t.Logf("refresh waits for the first Callyzer slot during a %d-page backfill: %v; the sync's slot had %v left; its request took %v (interval %v, slack %v); refresh pages %v, none with a sync request between; backfill pages read before stop: %d",
+		calls/pageSize, waits, rests, slots, every, slack, pages, backfilled)
 	c.requireFairBudget(t)
 
 	ids, rows := c.storedIDs(t)
 	require.Equal(t, len(ids), rows, "a call is stored twice")
 }
 
+// TestRefreshPagesKeepTheSlotDuringSync runs a backfill on replica A and
+// refreshes on replica B whose consumer decodes each page for longer than
+// the rest of the interval: when it asks for its next page, the next start
+// has already come, and the sync, waiting for it, would go in first but
+// for the sequence's reservation (as with Callyzer, whose answers of 2.7s
+// outlast its 2s interval). Every refresh must reach Callyzer as one block
+// of pages.
+func TestRefreshPagesKeepTheSlotDuringSync(t *testing.T) {
+	t.Parallel()
+	const (
+		pageSize  = 10
+		calls     = 2_000
+		refreshes = 2
+		every     = 200 * time.Millisecond
+		lat       = 100 * time.Millisecond
+		// A page is released about lat after its start, the next start
+		// comes at every, the next page asks at lat+decode: 10ms after the
+		// sync could have gone, and 90ms before the grace (min(every, 1s))
+		// ends, which is the margin for goroutines stalled on a loaded
+		// machine (45ms was not always enough on two cores shared with
+		// other test runs). The sync's next request after a refresh waits
+		// for the interval, so no request reaches the fake before the one
+		// before it has left its handler.
+		decode = 110 * time.Millisecond
+	)
+	c := newCluster(t, 2, calls, pageSize, every, lat)
+	a, b := c.replicas[0], c.replicas[1]
+	refresher := c.refresher(t, b, decode)
+	stopSync := c.startPass(t, a)
+	defer stopSync()
+
+	// Leads of a few pages keep the test short.
+	var leads []callyzertest.Lead
+	for _, l := range c.ds.Leads {
+		if l.Calls > pageSize && l.Calls <= 3*pageSize && len(leads) < refreshes {
+			leads = append(leads, l)
+		}
+	}
+	require.Len(t, leads, refreshes)
+	var pages []int
+	for i, lead := range leads {
+		seen := c.srv.RequestCount()
+		require.Eventually(t, func() bool { return c.srv.RequestCount() >= seen+2 },
+			10*time.Second, time.Millisecond, "the sync is not sending requests")
+		t0 := time.Now()
+		res, err := refresher.Refresh(t.Context(), admin(), lead.ID)
+		require.NoError(t, err)
+		require.Equal(t, min(lead.Calls, callhistory.DefaultListLimit), len(res.Calls), "lead %s", lead.ID)
+		reqs := c.srv.Requests()
+		n, between := refreshPages(t, reqs, lead.Phone, t0)
+		require.Greater(t, n, 1, "lead %s: the refresh should take several pages", lead.ID)
+		require.Zero(t, between, "refresh %d: %d sync requests came between its %d pages; arrivals since it began: %s",
+			i, between, n, arrivals(reqs, t0))
+		pages = append(pages, n)
+	}
+	backfilled := stopSync()
+	require.Less(t, backfilled, calls/pageSize, "the refreshes ran during the backfill")
+	t.Logf("refreshes of %v pages during the backfill (answers %v, decoding %v, interval %v): no sync request between the pages of any; backfill pages read before stop: %d",
+		pages, lat, decode, every, backfilled)
+	c.requireFairBudget(t)
+}
+
+// slowDecoder is a CallSource whose consumer takes decode to handle each
+// page before it asks for the next.
+type slowDecoder struct {
+	next   callhistory.CallSource
+	decode time.Duration
+}
+
+func (s slowDecoder) HistoryPages(ctx context.Context, q callyzer.HistoryQuery) iter.Seq2[*callyzer.HistoryPage, error] {
+	return func(yield func(*callyzer.HistoryPage, error) bool) {
+		for page, err := range s.next.HistoryPages(ctx, q) {
+			time.Sleep(s.decode)
+			if !yield(page, err) {
+				return
+			}
+		}
+	}
+}
+
+// refresher returns a Refresher on r's client and store that knows every
+// generated lead and spends decode on each page (besides its own work).
+func (c *cluster) refresher(t *testing.T, r *replica, decode time.Duration) *callhistory.Refresher {
+	t.Helper()
+	leads := map[string]callhistory.Lead{}
+	for _, l := range c.ds.Leads {
+		leads[l.ID] = callhistory.Lead{ID: l.ID, Name: l.Name, Phone: l.Phone}
+	}
+	var source callhistory.CallSource = r.client
+	if decode > 0 {
+		source = slowDecoder{next: r.client, decode: decode}
+	}
+	refresher, err := callhistory.NewRefresher(callhistory.Config{
+		Source: source,
+		Store:  r.store,
+		Leads:  leadBook(leads),
+		Logger: discard,
+	})
+	require.NoError(t, err)
+	t.Cleanup(refresher.Wait)
+	return refresher
+}
+
+func admin() *callhistory.Actor {
+	return &callhistory.Actor{ID: "admin", Role: callhistory.RoleAdministrator}
+}
+
+// startPass starts a sync pass on r. stop cancels it, checks that it ran
+// until then, and returns the backfill pages it read; calling it again
+// returns the same.
+func (c *cluster) startPass(t *testing.T, r *replica) (stop func() int) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(t.Context())
+	type passOutcome struct {
+		report *callhistory.SyncReport
+		err    error
+	}
+	done := make(chan passOutcome, 1)
+	go func() {
+		rep, err := r.syncer.RunOnce(ctx)
+		done <- passOutcome{rep, err}
+	}()
+	var (
+		once  sync.Once
+		pages int
+	)
+	return func() int {
+		once.Do(func() {
+			cancel()
+			out := <-done
+			require.ErrorIs(t, out.err, context.Canceled, "the pass ran until stopped")
+			require.NotNil(t, out.report)
+			pages = out.report.Backfill.Pages
+		})
+		return pages
+	}
+}
+
 // firstRequestOf returns the first request for phone's history that arrived
 // after t0, and the request that arrived just before it.
 func firstRequestOf(t *testing.T, reqs []callyzertest.Request, phone string, t0 time.Time) (first, before *callyzertest.Request) {
 	t.Helper()
-	cc, national, err := callyzertest.SplitE164(phone)
-	require.NoError(t, err)
-	want := cc + "-" + national
+	want := clientNumber(t, phone)
 	for i := range reqs {
 		r := &reqs[i]
 		if r.Time.Before(t0) || !isRefresh(*r) {
@@ -400,6 +531,55 @@ func firstRequestOf(t *testing.T, reqs []callyzertest.Request, phone string, t0 
 	}
 	t.Fatalf("no request for %s after %v", want, t0)
 	return nil, nil
+}
+
+// refreshPages counts the requests for phone's history that arrived after
+// t0 and the other requests that arrived between the first and the last of
+// them.
+func refreshPages(t *testing.T, reqs []callyzertest.Request, phone string, t0 time.Time) (pages, between int) {
+	t.Helper()
+	want := clientNumber(t, phone)
+	first, last := -1, -1
+	for i, r := range reqs {
+		if r.Time.Before(t0) || !isRefresh(r) {
+			continue
+		}
+		numbers, _ := r.Body["client_numbers"].([]any)
+		if slices.Contains(numbers, any(want)) {
+			if first < 0 {
+				first = i
+			}
+			last = i
+			pages++
+		}
+	}
+	require.GreaterOrEqual(t, first, 0, "no request for %s after %v", want, t0)
+	return pages, last - first + 1 - pages
+}
+
+// arrivals describes the requests that arrived after t0, for a failure
+// message: "r" a refresh's, "s" the sync's, each with its arrival time.
+func arrivals(reqs []callyzertest.Request, t0 time.Time) string {
+	var b strings.Builder
+	for _, r := range reqs {
+		if r.Time.Before(t0) {
+			continue
+		}
+		kind := "s"
+		if isRefresh(r) {
+			kind = "r"
+		}
+		fmt.Fprintf(&b, "%s@%v ", kind, r.Time.Sub(t0).Round(time.Millisecond))
+	}
+	return b.String()
+}
+
+// clientNumber is phone as the client sends it in client_numbers.
+func clientNumber(t *testing.T, phone string) string {
+	t.Helper()
+	cc, national, err := callyzertest.SplitE164(phone)
+	require.NoError(t, err)
+	return cc + "-" + national
 }
 
 // isRefresh reports whether r is a lead refresh's request (it filters by

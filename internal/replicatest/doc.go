@@ -25,7 +25,10 @@
 // was broken), when a call is stored twice or missing, and when an
 // interactive refresh on one replica, started while another replica's sync
 // holds the Callyzer slot, lets a further sync request go first or waits
-// longer than the rest of that slot plus an allowance for the handover.
+// longer than the rest of that slot plus an allowance for the handover, and
+// when a sync request reaches Callyzer between two pages of a refresh (the
+// refresh's pacer sequence must keep the slot between its pages across
+// replicas).
 //
 // # Testing
 //
@@ -34,7 +37,15 @@
 // and a sync name of its own (advisory locks are database-wide), so they
 // share the database with other packages' tests. They use real time: the
 // two-replica test a 40 ms pacing interval and 15 ms of fake latency, the
-// refresh test a 100 ms interval (so that the handover of the slot, tens of
-// milliseconds on a busy machine, stays small beside a slot). The package
-// takes about five seconds under -race.
+// refresh-wait test a 100 ms interval (so that the handover of the slot,
+// tens of milliseconds on a busy machine, stays small beside a slot). The
+// refresh-pages test has the refresh's consumer decode each page for longer
+// than the rest of the interval (200 ms interval, 100 ms answers, 110 ms
+// decoding), so that without the sequence's reservation the sync, waiting
+// for the next start, would go between the pages (it does, every other
+// slot, with the reservation switched off), while a handover may stall for
+// 90 ms before the 200 ms grace runs out. The sync pass a test stops has
+// its request in flight cancelled: the fake records it unanswered, which
+// the budget check allows for the last request only. The package takes
+// about five seconds under -race.
 package replicatest

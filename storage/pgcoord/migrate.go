@@ -19,19 +19,26 @@ var schema = []string{
 	next_start_at timestamptz NOT NULL, -- no request may start before this
 	started_at    timestamptz,          -- when the current or last holder started
 	holder        text,                 -- token of the holder of the in-flight slot; NULL when free
-	lease_until   timestamptz           -- the slot counts as free after this even if holder is set
+	lease_until   timestamptz,          -- the slot counts as free after this even if holder is set
+	held_until    timestamptz           -- set by Hold (a 429's Retry-After); no start before it
 )`,
 	`CREATE TABLE IF NOT EXISTS leadcalls_pacer_waiters (
 	name        text NOT NULL,
-	waiter      text NOT NULL,          -- token of a waiting Interactive Acquire
+	waiter      text NOT NULL,          -- a waiting Interactive Acquire, or an open Interactive sequence
 	lease_until timestamptz NOT NULL,   -- renewed while waiting; ignored after this
+	begun_at    timestamptz NOT NULL DEFAULT clock_timestamp(), -- Interactive waiters go in this order
 	PRIMARY KEY (name, waiter)
 )`,
+	// Tables created by an earlier version of this package.
+	`ALTER TABLE leadcalls_pacer ADD COLUMN IF NOT EXISTS held_until timestamptz`,
+	`ALTER TABLE leadcalls_pacer_waiters ADD COLUMN IF NOT EXISTS
+	begun_at timestamptz NOT NULL DEFAULT clock_timestamp()`,
 }
 
 // Migrate creates the tables the Pacer needs (leadcalls_pacer and
 // leadcalls_pacer_waiters) if they do not exist, in the first schema of the
-// connection's search_path. It is idempotent and safe to run from several
+// connection's search_path, and adds the columns of this version to tables
+// an earlier version created (held_until, begun_at). It is idempotent and safe to run from several
 // processes at once: the statements run in one transaction under a
 // transaction-scoped advisory lock.
 func Migrate(ctx context.Context, db *sql.DB) (err error) {

@@ -89,6 +89,34 @@ func TestMigrateConcurrentAndIdempotent(t *testing.T) {
 	release()
 }
 
+// Tables of the first version (no held_until, no begun_at) get the new
+// columns, and their rows stay usable.
+func TestMigrateUpgradesEarlierTables(t *testing.T) {
+	t.Parallel()
+	d := newTestDB(t)
+	db := d.replica(t)
+	for _, stmt := range []string{
+		`CREATE TABLE leadcalls_pacer (name text PRIMARY KEY, next_start_at timestamptz NOT NULL,
+			started_at timestamptz, holder text, lease_until timestamptz)`,
+		`CREATE TABLE leadcalls_pacer_waiters (name text NOT NULL, waiter text NOT NULL,
+			lease_until timestamptz NOT NULL, PRIMARY KEY (name, waiter))`,
+		`INSERT INTO leadcalls_pacer_waiters VALUES ('old', 'w', clock_timestamp())`,
+	} {
+		_, err := db.ExecContext(t.Context(), stmt)
+		require.NoError(t, err)
+	}
+	require.NoError(t, pgcoord.Migrate(t.Context(), db))
+	require.NoError(t, pgcoord.Migrate(t.Context(), db))
+
+	p := newPacer(t, db, d.schema, time.Millisecond)
+	p.Hold(time.Now().Add(10 * time.Millisecond))
+	seq := p.Begin(callyzer.Interactive)
+	release, err := seq.Acquire(t.Context())
+	require.NoError(t, err)
+	release()
+	seq.End()
+}
+
 func TestAcquireWithoutMigrateSaysSo(t *testing.T) {
 	t.Parallel()
 	d := newTestDB(t)
@@ -121,6 +149,7 @@ func TestPacerAcrossReplicas(t *testing.T) {
 		spans    []span
 		inFlight atomic.Int32
 		overlaps atomic.Int32
+		claims   claimTimes // every pacer's grants
 	)
 	// A broken pacer fails the test instead of hanging it.
 	ctx, cancel := context.WithTimeout(t.Context(), 15*time.Second)
@@ -128,6 +157,7 @@ func TestPacerAcrossReplicas(t *testing.T) {
 	var g errgroup.Group
 	for r, db := range dbs {
 		p := newPacer(t, db, d.schema, interval, pgcoord.WithPollInterval(5*time.Millisecond))
+		pgcoord.SetClaimHook(p, claims.hook)
 		for gr := range goroutines {
 			g.Go(func() error {
 				for i := range rounds {
@@ -165,21 +195,39 @@ func TestPacerAcrossReplicas(t *testing.T) {
 	require.Zero(t, overlaps.Load(), "two callers held the slot at once")
 	require.Len(t, spans, replicas*goroutines*rounds)
 
-	// Release moves the next start to the database start time + interval +
-	// the claim's round trip, so the times at which Acquire returned are
-	// themselves interval apart. What remains is clock reading: the time
-	// between Acquire's last clock read and the test's time.Now() right
-	// after it returns (microseconds, more if the goroutine is descheduled
-	// in between), and the database clock (wall) against Go's monotonic
-	// clock. 2ms covers both; a pacer that ignored the interval would miss
-	// by up to 30ms.
-	const tolerance = 2 * time.Millisecond
+	// The slot is exclusive: each request, timed by the test, began after
+	// the one before it ended (the next Acquire returns only after the
+	// release has committed, so this holds however the goroutines are
+	// scheduled).
 	slices.SortFunc(spans, func(a, b span) int { return a.start.Compare(b.start) })
 	for i := 1; i < len(spans); i++ {
 		prev, cur := spans[i-1], spans[i]
 		require.False(t, cur.start.Before(prev.end), "%s started before %s ended", cur.who, prev.who)
-		gap := cur.start.Sub(prev.start)
-		require.GreaterOrEqual(t, gap, interval-tolerance, "%s started %v after %s", cur.who, gap, prev.who)
+	}
+
+	// The spacing, measured where the pacer decides it instead of after
+	// Acquire returns (where a descheduled goroutine would shift the
+	// test's own reading). On the database clock, claims are interval
+	// apart exactly: a claim needs clock_timestamp() >= next_start_at, and
+	// the claim before it set next_start_at >= its start + interval.
+	claims.mu.Lock()
+	defer claims.mu.Unlock()
+	require.Len(t, claims.db, replicas*goroutines*rounds)
+	db := slices.SortedFunc(slices.Values(claims.db), time.Time.Compare)
+	for i := 1; i < len(db); i++ {
+		require.GreaterOrEqual(t, db[i].Sub(db[i-1]), interval, "database claims %d and %d", i-1, i)
+	}
+	// As callers see it: Acquire returns at "granted", which is at most
+	// its claim's round trip (lag) after the database's start; release
+	// pushes the next start lag further, so in real time the next claim,
+	// and its granted, come at least interval after this granted. No
+	// clock is compared with another here (the database's wall clock only
+	// measures its own intervals), so the only tolerance is for the two
+	// clocks' rates (NTP slews by at most 0.05%).
+	const tolerance = 100 * time.Microsecond
+	local := slices.SortedFunc(slices.Values(claims.local), time.Time.Compare)
+	for i := 1; i < len(local); i++ {
+		require.GreaterOrEqual(t, local[i].Sub(local[i-1]), interval-tolerance, "grants %d and %d as the callers saw them", i-1, i)
 	}
 }
 
@@ -265,8 +313,8 @@ func TestPacerServesInteractiveFirstAcrossReplicas(t *testing.T) {
 			}
 		}
 	}
-	require.ElementsMatch(t, []string{"interactive-0", "interactive-1"}, got[:2],
-		"interactive callers must get the next slots, before every waiting background caller; order %v", got)
+	require.Equal(t, []string{"interactive-0", "interactive-1"}, got[:2],
+		"interactive callers must get the next slots, in the order they came, before every waiting background caller; order %v", got)
 }
 
 func TestPacerCancelWhileWaiting(t *testing.T) {
@@ -310,29 +358,36 @@ func TestPacerLeaseFreesSlotOfCrashedHolder(t *testing.T) {
 	t.Parallel()
 	const (
 		interval = 10 * time.Millisecond
-		lease    = 400 * time.Millisecond
+		lease    = 300 * time.Millisecond
 	)
 	d := newTestDB(t)
 	dbs := d.migrated(t, 3)
 	ctx := t.Context()
+	var claims claimTimes
 	acquireWithin := func(db *sql.DB, within time.Duration) (func(), error) {
 		ctx, cancel := context.WithTimeout(ctx, within)
 		defer cancel()
-		return newPacer(t, db, d.schema, interval).Acquire(ctx, callyzer.Background)
+		p := newPacer(t, db, d.schema, interval, pgcoord.WithPollInterval(5*time.Millisecond))
+		pgcoord.SetClaimHook(p, claims.hook)
+		return p.Acquire(ctx, callyzer.Background)
 	}
 
 	crashed := newPacer(t, dbs[0], d.schema, interval, pgcoord.WithLease(lease))
+	pgcoord.SetClaimHook(crashed, claims.hook)
 	releaseCrashed, err := crashed.Acquire(ctx, callyzer.Background)
 	require.NoError(t, err)
+	crashedStart, _ := claims.last()
 
-	_, err = acquireWithin(dbs[1], lease/4)
-	require.ErrorIs(t, err, context.DeadlineExceeded, "the slot is held until its lease ends")
-
+	// The successor gets the slot only once the lease has run out, as the
+	// database's claim times show (the test's own timing does not matter).
 	releaseNext, err := acquireWithin(dbs[1], 5*time.Second)
 	require.NoError(t, err, "the lease must free the slot of a holder that never releases")
+	nextStart, _ := claims.last()
+	require.GreaterOrEqual(t, nextStart.Sub(crashedStart), lease, "the slot was taken before the holder's lease ended")
 
 	// The crashed holder comes back and releases late: that must not free
-	// the slot its successor holds (default lease: 2 minutes).
+	// the slot its successor holds (default lease: 2 minutes, so the
+	// waiter below fails at its deadline however slow the machine is).
 	releaseCrashed()
 	_, err = acquireWithin(dbs[2], 150*time.Millisecond)
 	require.ErrorIs(t, err, context.DeadlineExceeded, "a stale release freed another holder's slot")

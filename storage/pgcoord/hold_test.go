@@ -1,0 +1,106 @@
+package pgcoord_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/leadcalls/leadcalls/callyzer"
+	"github.com/leadcalls/leadcalls/storage/pgcoord"
+)
+
+// TestHoldAcrossReplicas: a 429 seen on replica A holds replica B's callers
+// back until its Retry-After, and a caller whose deadline comes sooner is
+// told so at once.
+func TestHoldAcrossReplicas(t *testing.T) {
+	t.Parallel()
+	const interval = 10 * time.Millisecond
+	d := newTestDB(t)
+	dbs := d.migrated(t, 2)
+	a := newPacer(t, dbs[0], d.schema, interval)
+	b := newPacer(t, dbs[1], d.schema, interval, pgcoord.WithPollInterval(5*time.Millisecond))
+	var bTimes claimTimes
+	pgcoord.SetClaimHook(b, bTimes.hook)
+
+	release, err := a.Acquire(t.Context(), callyzer.Background)
+	require.NoError(t, err)
+	until := time.Now().Add(time.Second)
+	a.Hold(until) // while holding the slot, as the client does on a 429
+	a.Hold(time.Now().Add(10 * time.Millisecond))
+	a.Hold(time.Now().Add(-time.Second)) // neither shortens the hold
+	release()
+
+	short, cancel := context.WithTimeout(t.Context(), 500*time.Millisecond)
+	defer cancel()
+	_, err = b.Acquire(short, callyzer.Interactive)
+	require.ErrorIs(t, err, callyzer.ErrRateLimited)
+	held, ok := errors.AsType[*callyzer.HeldError](err)
+	require.True(t, ok, "%v", err)
+	require.False(t, held.Until.Before(until), "HeldError.Until %v is before the hold's end %v", held.Until, until)
+	require.NoError(t, short.Err(), "a held caller is told at once, not at its deadline")
+
+	for _, prio := range []callyzer.Priority{callyzer.Interactive, callyzer.Background} {
+		ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+		release, err := b.Acquire(ctx, prio)
+		cancel()
+		require.NoError(t, err)
+		release()
+		// The hold ends, in real time, no sooner than until: the database
+		// added time.Until(until) to its clock after Hold computed it.
+		_, granted := bTimes.last()
+		require.False(t, granted.Before(until), "%v caller got the slot %v before the hold ended", prio, until.Sub(granted))
+	}
+}
+
+func TestHoldLogsWhenTheDatabaseIsGone(t *testing.T) {
+	t.Parallel()
+	d := newTestDB(t)
+	db := d.replica(t)
+	require.NoError(t, db.Close())
+	var buf bytes.Buffer
+	p := newPacer(t, db, d.schema, time.Second, pgcoord.WithLogger(slog.New(slog.NewTextHandler(&buf, nil))))
+	p.Hold(time.Now().Add(time.Second))
+	require.Contains(t, buf.String(), "could not hold")
+}
+
+// TestSentAcrossReplicas: a request that went out late in its slot (it
+// first dialled and negotiated TLS) pushes the next start, on another
+// replica, to the interval after its send rather than after its grant.
+func TestSentAcrossReplicas(t *testing.T) {
+	t.Parallel()
+	const (
+		interval = 150 * time.Millisecond
+		dial     = 100 * time.Millisecond
+	)
+	d := newTestDB(t)
+	dbs := d.migrated(t, 2)
+	a := newPacer(t, dbs[0], d.schema, interval)
+	b := newPacer(t, dbs[1], d.schema, interval, pgcoord.WithPollInterval(5*time.Millisecond))
+	var aTimes, bTimes claimTimes
+	pgcoord.SetClaimHook(a, aTimes.hook)
+	pgcoord.SetClaimHook(b, bTimes.hook)
+
+	b.Sent(time.Now()) // holding nothing: does nothing
+	release, err := a.Acquire(t.Context(), callyzer.Background)
+	require.NoError(t, err)
+	time.Sleep(dial)
+	sent := time.Now()
+	a.Sent(sent)
+	release()
+
+	release, err = b.Acquire(t.Context(), callyzer.Background)
+	require.NoError(t, err)
+	release()
+	_, aGranted := aTimes.last()
+	_, bGranted := bTimes.last()
+	// Real time throughout (see TestPacerAcrossReplicas): without Sent the
+	// next start would be interval after the grant, dial too early.
+	require.False(t, bGranted.Before(sent.Add(interval)),
+		"the next request started %v after the send (interval %v)", bGranted.Sub(sent), interval)
+	require.GreaterOrEqual(t, bGranted.Sub(aGranted), interval+dial)
+}
