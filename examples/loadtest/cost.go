@@ -16,7 +16,6 @@ import (
 	"github.com/leadcalls/leadcalls/callyzer/callyzertest"
 	"github.com/leadcalls/leadcalls/statusmap"
 	"github.com/leadcalls/leadcalls/storage/memstore"
-	"github.com/leadcalls/leadcalls/storage/sqlstore"
 )
 
 // Part 3: our own cost from a decoded page to a committed row, and each
@@ -251,38 +250,24 @@ func mapWriter() *writer {
 
 func (e *env) sqliteDB() (*sql.DB, string, error) {
 	path := filepath.Join(e.tmp, fmt.Sprintf("cost-%d.db", e.nstore.Add(1)))
-	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)")
+	db, err := sql.Open("sqlite", sqliteDSN(path))
 	return db, path, err
 }
 
 func (e *env) sqliteWriter(ctx context.Context, w callhistory.Window) (*writer, error) {
-	db, path, err := e.sqliteDB()
+	st, err := e.newSQLiteStore(ctx)
 	if err != nil {
 		return nil, err
 	}
-	s, err := sqlstore.New(db, sqlstore.SQLite)
-	if err == nil {
-		err = s.Migrate(ctx)
-	}
-	if err != nil {
-		db.Close()
-		return nil, err
-	}
-	return storeWriter(s, w, func() { db.Close(); os.Remove(path) }), nil
+	return storeWriter(st.Store, w, st.close), nil
 }
 
 func (e *env) postgresWriter(ctx context.Context, w callhistory.Window) (*writer, error) {
-	prefix := fmt.Sprintf("loadtest%d_%d_", os.Getpid()%100000, e.nstore.Add(1))
-	s, err := sqlstore.New(e.pg, sqlstore.Postgres, sqlstore.WithTablePrefix(prefix))
-	if err == nil {
-		err = s.Migrate(ctx)
-	}
-	drop := func() { dropPrefixed(context.Background(), e.pg, prefix) }
+	st, err := e.newPostgresStore(ctx)
 	if err != nil {
-		drop()
 		return nil, err
 	}
-	return storeWriter(s, w, drop), nil
+	return storeWriter(st.Store, w, st.close), nil
 }
 
 // The baseline table: the columns, types and indexes of sqlstore's calls

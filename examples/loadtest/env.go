@@ -320,9 +320,15 @@ func (e *env) newStore(ctx context.Context) (*store, error) {
 	return e.newSQLiteStore(ctx)
 }
 
+// sqliteDSN is the DSN sqlstore documents for SQLite: WAL, a busy timeout
+// and foreign keys.
+func sqliteDSN(path string) string {
+	return "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)"
+}
+
 func (e *env) newSQLiteStore(ctx context.Context) (*store, error) {
 	path := filepath.Join(e.tmp, fmt.Sprintf("store-%d.db", e.nstore.Add(1)))
-	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)")
+	db, err := sql.Open("sqlite", sqliteDSN(path))
 	if err != nil {
 		return nil, err
 	}
