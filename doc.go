@@ -9,13 +9,18 @@
 //   - callyzer/callyzertest: an in-process fake Callyzer server for tests,
 //     with seeded data and injectable faults.
 //   - statusmap: maps a Callyzer call to a CRM status; pure data.
-//   - callhistory: the use cases: refresh one lead's history on demand, and
-//     the periodic sync of all employees' calls. It defines the interfaces
-//     it consumes: Store, Leads and Authorizer.
+//   - callhistory: the use cases: refresh one lead's history on demand
+//     (Refresher), and the periodic sync of all employees' calls (Syncer).
+//     It defines the interfaces it consumes: Store, Leads and Authorizer.
 //   - storage/memstore, storage/sqlstore: Store implementations (memory;
 //     SQLite, PostgreSQL, MariaDB on database/sql).
 //   - storage/storagetest: the conformance suite every Store passes.
-//   - examples: embeddable net/http handlers, the demo server, a load harness.
+//   - storage/pgcoord: PostgreSQL coordination for several replicas: the
+//     sync's pass lock and a Callyzer pacer shared by every replica.
+//   - examples/callhistoryhttp: the embeddable net/http handler (JSON API and
+//     the lead page's call-history section); examples/demo: the demo server
+//     (go run ./examples/demo); examples/riversync: the sync as a River
+//     periodic job; examples/loadtest: the load harness.
 //
 // Arrows point inward: storage and examples import callhistory; callhistory
 // imports callyzer and statusmap; those two import nothing of ours.
