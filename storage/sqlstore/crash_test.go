@@ -45,7 +45,7 @@ func crashAnswer() []callhistory.Call {
 func TestHelperProcess(t *testing.T) {
 	path := os.Getenv(crashDBVar)
 	if path == "" {
-		t.Skip("run by TestSQLiteCrashConsistency only")
+		return // not the child: nothing to do (and nothing skipped)
 	}
 	// A tiny page cache makes SQLite spill the uncommitted transaction into
 	// the WAL before commit, the state a crash must not expose (the parent
