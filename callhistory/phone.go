@@ -78,3 +78,16 @@ func MaskPhone(e164 string) string {
 	}
 	return cc + " " + national[:3] + " " + hidden + " " + national[len(national)-3:]
 }
+
+// regionOrDefault checks the DefaultRegion field of the config named config:
+// empty means DefaultRegion, anything else must be a region libphonenumber
+// knows. The Refresher and the Syncer share it so both read numbers alike.
+func regionOrDefault(config, region string) (string, error) {
+	if region == "" {
+		return DefaultRegion, nil
+	}
+	if phonenumbers.GetCountryCodeForRegion(region) == 0 {
+		return "", fmt.Errorf("callhistory: %s.DefaultRegion %q is not a region libphonenumber knows", config, region)
+	}
+	return region, nil
+}

@@ -8,7 +8,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/nyaruka/phonenumbers"
 	"golang.org/x/sync/singleflight"
 
 	"github.com/leadcalls/leadcalls/callyzer"
@@ -121,12 +120,11 @@ func NewRefresher(cfg Config) (*Refresher, error) {
 	if cfg.ListLimit == 0 {
 		cfg.ListLimit = DefaultListLimit
 	}
-	if cfg.DefaultRegion == "" {
-		cfg.DefaultRegion = DefaultRegion
+	region, err := regionOrDefault("Config", cfg.DefaultRegion)
+	if err != nil {
+		return nil, err
 	}
-	if phonenumbers.GetCountryCodeForRegion(cfg.DefaultRegion) == 0 {
-		return nil, fmt.Errorf("callhistory: Config.DefaultRegion %q is not a region libphonenumber knows", cfg.DefaultRegion)
-	}
+	cfg.DefaultRegion = region
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}

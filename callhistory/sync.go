@@ -12,8 +12,6 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/nyaruka/phonenumbers"
-
 	"github.com/leadcalls/leadcalls/callyzer"
 	"github.com/leadcalls/leadcalls/statusmap"
 )
@@ -156,12 +154,11 @@ func NewSyncer(cfg SyncConfig) (*Syncer, error) {
 	if cfg.BatchSize == 0 {
 		cfg.BatchSize = DefaultSyncBatchSize
 	}
-	if cfg.DefaultRegion == "" {
-		cfg.DefaultRegion = DefaultRegion
+	region, err := regionOrDefault("SyncConfig", cfg.DefaultRegion)
+	if err != nil {
+		return nil, err
 	}
-	if phonenumbers.GetCountryCodeForRegion(cfg.DefaultRegion) == 0 {
-		return nil, fmt.Errorf("callhistory: SyncConfig.DefaultRegion %q is not a region libphonenumber knows", cfg.DefaultRegion)
-	}
+	cfg.DefaultRegion = region
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
