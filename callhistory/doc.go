@@ -33,7 +33,7 @@
 // since Callyzer sends bare national digits for a number it has no country
 // code for); one that does not normalise fails the refresh too. Each call
 // is mapped with FromCallyzer (the mapping the periodic sync shares) and the
-// window is replaced in one atomic Store.ReplaceWindow; the stored list and
+// window is replaced in one atomic ReplaceWindow; the stored list and
 // last-sync date are read back into the Result.
 //
 // Months are counted with time.AddDate, which normalises impossible dates:
@@ -72,7 +72,7 @@
 // returns nil when ctx is done. A pass reads Callyzer by upload time
 // (synced_from/synced_to) over [cursor - Overlap, now] (default overlap 2 h),
 // so calls that phones upload hours or days late are picked up by the next
-// pass. It commits each page with Store.UpsertCalls, using the same
+// pass. It commits each page with UpsertCalls, using the same
 // FromCallyzer mapping and Callyzer id as Refresh, so a call fetched by both
 // is one row; a sync never deletes and never erases a recording URL. Client
 // numbers are normalised to E.164 first (NormalizePhone with

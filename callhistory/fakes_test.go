@@ -1,15 +1,16 @@
 package callhistory_test
 
 import (
-	"cmp"
 	"context"
 	"iter"
+	"maps"
 	"slices"
 	"sync"
 	"time"
 
 	"github.com/leadcalls/leadcalls/callhistory"
 	"github.com/leadcalls/leadcalls/callyzer"
+	"github.com/leadcalls/leadcalls/storage/memstore"
 )
 
 // recorder records the order in which the fakes are called.
@@ -112,112 +113,90 @@ func (s *fakeSource) queryList() []callyzer.HistoryQuery {
 	return slices.Clone(s.queries)
 }
 
-// fakeStore keeps calls in memory, following the Store contract closely
-// enough for the use-case tests; the real stores have their own suite.
+// fakeStore is a memstore that records the order of its use and fails or
+// panics on demand; the real stores have their own suite.
 type fakeStore struct {
 	rec *recorder
+	mem *memstore.Store
 
-	mu         sync.Mutex
-	calls      map[string]callhistory.Call // by CallyzerID
-	lastSynced map[string]time.Time
-	nextRow    int64
-	windows    []callhistory.Window
+	mu      sync.Mutex
+	phones  map[string]bool // every number a call was written under
+	windows []callhistory.Window
 
 	replaceErr, callsErr, lastErr error
 	replacePanic                  bool
 }
 
 func newFakeStore(rec *recorder) *fakeStore {
-	return &fakeStore{rec: rec, calls: map[string]callhistory.Call{}, lastSynced: map[string]time.Time{}}
+	return &fakeStore{rec: rec, mem: memstore.New(), phones: map[string]bool{}}
 }
 
-func (s *fakeStore) ReplaceWindow(ctx context.Context, phone string, w callhistory.Window, calls []callhistory.Call, syncedAt time.Time) (callhistory.WriteResult, error) {
+func (s *fakeStore) Update(ctx context.Context, phones []string, fn func(callhistory.Tx) error) error {
 	s.rec.add("replace")
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.replacePanic {
+	replacePanic, replaceErr := s.replacePanic, s.replaceErr
+	s.mu.Unlock()
+	if replacePanic {
 		panic("fake store: boom")
 	}
-	if s.replaceErr != nil {
-		return callhistory.WriteResult{}, s.replaceErr
+	if replaceErr != nil {
+		return replaceErr
 	}
-	s.windows = append(s.windows, w)
-	var res callhistory.WriteResult
-	keep := map[string]bool{}
-	for _, c := range calls {
-		keep[c.CallyzerID] = true
-		old, ok := s.calls[c.CallyzerID]
-		switch {
-		case !ok:
-			s.nextRow++
-			c.RowID = s.nextRow
-			res.Inserted++
-		default:
-			c.RowID = old.RowID
-			if c.RecordingURL == "" {
-				c.RecordingURL = old.RecordingURL
-			}
-			if c == old {
-				res.Unchanged++
-			} else {
-				res.Updated++
-			}
-		}
-		s.calls[c.CallyzerID] = c
-	}
-	for id, c := range s.calls {
-		if c.Phone == phone && w.Contains(c.StartedAt) && !keep[id] {
-			delete(s.calls, id)
-			res.Deleted++
-		}
-	}
-	if syncedAt.After(s.lastSynced[phone]) {
-		s.lastSynced[phone] = syncedAt
-	}
-	return res, nil
+	return s.mem.Update(ctx, phones, func(tx callhistory.Tx) error { return fn(fakeTx{tx, s}) })
 }
 
-func (s *fakeStore) UpsertCalls(ctx context.Context, calls []callhistory.Call, syncedAt time.Time) (callhistory.WriteResult, error) {
-	panic("not used by the refresh")
+type fakeTx struct {
+	callhistory.Tx
+	s *fakeStore
+}
+
+func (t fakeTx) CallsInWindow(ctx context.Context, phone string, w callhistory.Window) ([]callhistory.Call, error) {
+	t.s.mu.Lock()
+	t.s.windows = append(t.s.windows, w)
+	t.s.mu.Unlock()
+	return t.Tx.CallsInWindow(ctx, phone, w)
+}
+
+func (t fakeTx) Put(ctx context.Context, calls []callhistory.Call) error {
+	t.s.mu.Lock()
+	for _, c := range calls {
+		t.s.phones[c.Phone] = true
+	}
+	t.s.mu.Unlock()
+	return t.Tx.Put(ctx, calls)
 }
 
 func (s *fakeStore) Calls(ctx context.Context, phone string, limit int) ([]callhistory.Call, error) {
 	s.rec.add("calls")
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.callsErr != nil {
-		return nil, s.callsErr
+	err := s.callsErr
+	s.mu.Unlock()
+	if err != nil {
+		return nil, err
 	}
-	out := []callhistory.Call{}
-	for _, c := range s.calls {
-		if c.Phone == phone {
-			out = append(out, c)
-		}
-	}
-	slices.SortFunc(out, func(a, b callhistory.Call) int {
-		if c := b.StartedAt.Compare(a.StartedAt); c != 0 {
-			return c
-		}
-		return cmp.Compare(a.CallyzerID, b.CallyzerID)
-	})
-	if limit > 0 && len(out) > limit {
-		out = out[:limit]
-	}
-	return out, nil
+	return s.mem.Calls(ctx, phone, limit)
 }
 
 func (s *fakeStore) LastSynced(ctx context.Context, phone string) (time.Time, error) {
 	s.rec.add("lastsynced")
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.lastErr != nil {
-		return time.Time{}, s.lastErr
+	err := s.lastErr
+	s.mu.Unlock()
+	if err != nil {
+		return time.Time{}, err
 	}
-	return s.lastSynced[phone], nil
+	return s.mem.LastSynced(ctx, phone)
 }
 
+// count returns how many calls are stored.
 func (s *fakeStore) count() int {
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	return len(s.calls)
+	phones := slices.Collect(maps.Keys(s.phones))
+	s.mu.Unlock()
+	n := 0
+	for _, p := range phones {
+		calls, _ := s.mem.Calls(context.Background(), p, 0)
+		n += len(calls)
+	}
+	return n
 }

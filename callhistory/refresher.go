@@ -294,7 +294,7 @@ func (r *Refresher) refreshNumber(ctx context.Context, phone string) (out *refre
 	if err != nil {
 		return nil, err
 	}
-	wr, err := r.cfg.Store.ReplaceWindow(ctx, phone, w, calls, now)
+	wr, err := ReplaceWindow(ctx, r.cfg.Store, phone, w, calls, now)
 	if err != nil {
 		return nil, storeError(ctx, "replacing the window", err)
 	}

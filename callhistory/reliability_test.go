@@ -21,6 +21,7 @@ import (
 	"github.com/leadcalls/leadcalls/callyzer"
 	"github.com/leadcalls/leadcalls/callyzer/callyzertest"
 	"github.com/leadcalls/leadcalls/storage/memstore"
+	"github.com/leadcalls/leadcalls/storage/storagetest"
 )
 
 // canaryKey is the API key of every reliability test; it must never show in
@@ -80,7 +81,7 @@ type itOptions struct {
 	clientKey string // default: the server's key
 	leads     *countingLeads
 	client    []callyzer.Option
-	hooks     *callhistory.StoreHooks
+	hooks     *storagetest.Hooks
 }
 
 func newIT(t testing.TB, o itOptions) *itEnv {
@@ -112,10 +113,10 @@ func newIT(t testing.TB, o itOptions) *itEnv {
 	if o.leads == nil {
 		o.leads = &countingLeads{}
 	}
-	env := &itEnv{srv: srv, store: memstore.New(memstore.WithHooks(o.hooks)), leads: o.leads, logs: logs}
+	env := &itEnv{srv: srv, store: memstore.New(), leads: o.leads, logs: logs}
 	env.r, err = callhistory.NewRefresher(callhistory.Config{
 		Source: client,
-		Store:  env.store,
+		Store:  storagetest.WithHooks(env.store, o.hooks),
 		Leads:  env.leads,
 		Now:    func() time.Time { return itNow },
 		Logger: logger,
@@ -161,7 +162,7 @@ func (e *itEnv) seedStore(t testing.TB) {
 	before := storedCall("old-before", leadPhone, w.From.Add(-time.Second))
 	after := storedCall("new-after", leadPhone, w.To.Add(time.Second))
 	otherNo := storedCall("other-1", otherPhone, itNow.Add(-time.Hour))
-	_, err := e.store.UpsertCalls(t.Context(), []callhistory.Call{before, after, otherNo}, itNow.Add(-24*time.Hour))
+	_, err := callhistory.UpsertCalls(t.Context(), e.store, []callhistory.Call{before, after, otherNo}, itNow.Add(-24*time.Hour))
 	require.NoError(t, err)
 }
 
@@ -350,7 +351,7 @@ func TestReliabilityWindowEdges(t *testing.T) {
 	// Older versions of the edge calls are stored: the refresh must update
 	// them in place.
 	stale := []callhistory.Call{storedCall("edge-from", leadPhone, w.From), storedCall("edge-to", leadPhone, w.To)}
-	_, err := env.store.UpsertCalls(t.Context(), stale, itNow.Add(-time.Hour))
+	_, err := callhistory.UpsertCalls(t.Context(), env.store, stale, itNow.Add(-time.Hour))
 	require.NoError(t, err)
 	staleRows := env.snapshot(t).Calls[leadPhone]
 
@@ -617,35 +618,35 @@ func TestReliabilityStoreFaultsLeaveTheStoreUnchanged(t *testing.T) {
 	boom := errors.New("disk on fire")
 	tests := []struct {
 		name  string
-		hooks func(armed *atomic.Bool) *callhistory.StoreHooks
+		hooks func(armed *atomic.Bool) *storagetest.Hooks
 		want  error
 	}{
-		{"error after the delete", func(armed *atomic.Bool) *callhistory.StoreHooks {
-			return &callhistory.StoreHooks{AfterDelete: func() error {
+		{"error after the delete", func(armed *atomic.Bool) *storagetest.Hooks {
+			return &storagetest.Hooks{AfterDelete: func() error {
 				if armed.Load() {
 					return boom
 				}
 				return nil
 			}}
 		}, callhistory.ErrStore},
-		{"error on the 3rd write", func(armed *atomic.Bool) *callhistory.StoreHooks {
-			return &callhistory.StoreHooks{BeforeWrite: func(k int) error {
+		{"error on the 3rd write", func(armed *atomic.Bool) *storagetest.Hooks {
+			return &storagetest.Hooks{BeforeWrite: func(k int) error {
 				if armed.Load() && k == 3 {
 					return boom
 				}
 				return nil
 			}}
 		}, callhistory.ErrStore},
-		{"error on commit", func(armed *atomic.Bool) *callhistory.StoreHooks {
-			return &callhistory.StoreHooks{BeforeCommit: func() error {
+		{"error on commit", func(armed *atomic.Bool) *storagetest.Hooks {
+			return &storagetest.Hooks{BeforeCommit: func() error {
 				if armed.Load() {
 					return boom
 				}
 				return nil
 			}}
 		}, callhistory.ErrStore},
-		{"panic on the 3rd write", func(armed *atomic.Bool) *callhistory.StoreHooks {
-			return &callhistory.StoreHooks{BeforeWrite: func(k int) error {
+		{"panic on the 3rd write", func(armed *atomic.Bool) *storagetest.Hooks {
+			return &storagetest.Hooks{BeforeWrite: func(k int) error {
 				if armed.Load() && k == 3 {
 					panic("store: boom")
 				}

@@ -71,7 +71,7 @@ type SyncConfig struct {
 	// not exceed the client's (callyzer.WithMaxWindow). Whole seconds.
 	// Default: callyzer.DefaultMaxWindow (180 days).
 	MaxWindow time.Duration
-	// BatchSize caps the calls of one Store.UpsertCalls; a page with more
+	// BatchSize caps the calls of one UpsertCalls; a page with more
 	// is written in several batches. Default: callyzer.MaxPageSize (100),
 	// i.e. one write per page.
 	BatchSize int
@@ -188,7 +188,7 @@ func (s *Syncer) State(ctx context.Context) (SyncState, error) {
 // pass lock: when another pass of the same name holds it, RunOnce returns
 // (nil, ErrPassInProgress) having done nothing. Otherwise it reads, by
 // upload time, the window [cursor - Overlap, now] (the client splits a
-// window over its maximum), committing each page with Store.UpsertCalls and
+// window over its maximum), committing each page with UpsertCalls and
 // moving the cursor past each chunk once every page of it is committed.
 // Then, when a backfill is pending, it goes on with it from the saved chunk
 // and page. The first pass of a name starts a backfill of BackfillMonths
@@ -509,7 +509,7 @@ func (r *run) commit(ctx context.Context, counts *SyncCounts, page *callyzer.His
 		calls = append(calls, call)
 	}
 	for batch := range slicesChunk(calls, r.s.cfg.BatchSize) {
-		wr, err := r.s.cfg.Store.UpsertCalls(ctx, batch, r.now)
+		wr, err := UpsertCalls(ctx, r.s.cfg.Store, batch, r.now)
 		if err != nil {
 			return callerOrStore(ctx, "upserting synced calls", err)
 		}

@@ -172,18 +172,27 @@ func TestNewSyncerChecksConfig(t *testing.T) {
 	require.NotNil(t, s)
 }
 
-// countingStore records the size of every UpsertCalls.
+// countingStore records how many calls each write puts.
 type countingStore struct {
 	*memstore.Store
 	mu    sync.Mutex
 	sizes []int
 }
 
-func (s *countingStore) UpsertCalls(ctx context.Context, calls []callhistory.Call, at time.Time) (callhistory.WriteResult, error) {
-	s.mu.Lock()
-	s.sizes = append(s.sizes, len(calls))
-	s.mu.Unlock()
-	return s.Store.UpsertCalls(ctx, calls, at)
+func (s *countingStore) Update(ctx context.Context, phones []string, fn func(callhistory.Tx) error) error {
+	return s.Store.Update(ctx, phones, func(tx callhistory.Tx) error { return fn(countingTx{tx, s}) })
+}
+
+type countingTx struct {
+	callhistory.Tx
+	s *countingStore
+}
+
+func (t countingTx) Put(ctx context.Context, calls []callhistory.Call) error {
+	t.s.mu.Lock()
+	t.s.sizes = append(t.s.sizes, len(calls))
+	t.s.mu.Unlock()
+	return t.Tx.Put(ctx, calls)
 }
 
 func TestSyncBatchSizeBoundsEachWrite(t *testing.T) {
@@ -193,7 +202,7 @@ func TestSyncBatchSizeBoundsEachWrite(t *testing.T) {
 		server: callyzertest.Options{Calls: spreadCalls("bs-", 12, syncNow.Add(-3*time.Hour), time.Hour)},
 		config: func(c *callhistory.SyncConfig) {
 			c.BatchSize = 2
-			store = &countingStore{Store: c.Store.(*memstore.Store)}
+			store = &countingStore{Store: c.State.(*memstore.Store)}
 			c.Store = store
 		},
 	})
@@ -231,18 +240,18 @@ func TestSyncStateJSONRoundTrip(t *testing.T) {
 	require.JSONEq(t, `{}`, string(raw), "the zero state is an empty document")
 }
 
-// failingStore fails every upsert with a long error.
+// failingStore fails every write with a long error.
 type failingStore struct{ *memstore.Store }
 
-func (failingStore) UpsertCalls(context.Context, []callhistory.Call, time.Time) (callhistory.WriteResult, error) {
-	return callhistory.WriteResult{}, errors.New(strings.Repeat("żółw ", 1000))
+func (failingStore) Update(context.Context, []string, func(callhistory.Tx) error) error {
+	return errors.New(strings.Repeat("żółw ", 1000))
 }
 
 func TestSyncLastErrorIsBounded(t *testing.T) {
 	t.Parallel()
 	env := newSyncEnv(t, syncOptions{
 		server: callyzertest.Options{Calls: spreadCalls("le-", 2, syncNow.Add(-3*time.Hour), time.Hour)},
-		config: func(c *callhistory.SyncConfig) { c.Store = failingStore{c.Store.(*memstore.Store)} },
+		config: func(c *callhistory.SyncConfig) { c.Store = failingStore{c.State.(*memstore.Store)} },
 	})
 	_, err := env.syncer.RunOnce(t.Context())
 	require.ErrorIs(t, err, callhistory.ErrStore)

@@ -20,6 +20,7 @@ import (
 	"github.com/leadcalls/leadcalls/callyzer"
 	"github.com/leadcalls/leadcalls/callyzer/callyzertest"
 	"github.com/leadcalls/leadcalls/storage/memstore"
+	"github.com/leadcalls/leadcalls/storage/storagetest"
 )
 
 // syncNow is the first pass's start in the sync tests: a whole second.
@@ -111,7 +112,7 @@ type syncOptions struct {
 	server    callyzertest.Options
 	clientKey string // default: the server's key
 	client    []callyzer.Option
-	hooks     *callhistory.StoreHooks
+	hooks     *storagetest.Hooks
 	config    func(*callhistory.SyncConfig)
 }
 
@@ -139,13 +140,14 @@ func newSyncEnv(t testing.TB, o syncOptions) *syncEnv {
 	env := &syncEnv{
 		srv:   srv,
 		src:   &recordingSource{Client: client},
-		store: memstore.New(memstore.WithHooks(o.hooks)),
+		store: memstore.New(),
 		clock: &syncClock{now: syncNow},
 		logs:  logs,
 	}
 	cfg := callhistory.SyncConfig{
 		Source: env.src,
-		Store:  env.store,
+		Store:  storagetest.WithHooks(env.store, o.hooks),
+		State:  env.store,
 		Now:    env.clock.Now,
 		Logger: logger,
 	}
@@ -346,7 +348,7 @@ func TestSyncKilledMidBackfillResumesAtThePageThatFailed(t *testing.T) {
 			ctx, cancel := context.WithCancel(t.Context())
 			defer cancel()
 			var commits, cancelAt atomic.Int64
-			hooks := &callhistory.StoreHooks{BeforeCommit: func() error {
+			hooks := &storagetest.Hooks{BeforeCommit: func() error {
 				if commits.Add(1) == cancelAt.Load() {
 					cancel()
 				}
@@ -401,7 +403,7 @@ func TestSyncStoreFailureLeavesTheCursorBehind(t *testing.T) {
 	t.Parallel()
 	var commits, failOn atomic.Int64 // failOn: the commit of the pass that fails; 0 for none
 	errDisk := errors.New("disk full")
-	hooks := &callhistory.StoreHooks{BeforeCommit: func() error {
+	hooks := &storagetest.Hooks{BeforeCommit: func() error {
 		if commits.Add(1) == failOn.Load() {
 			return errDisk
 		}
@@ -543,19 +545,19 @@ func TestSyncWrongAPIKeySendsOneRequest(t *testing.T) {
 	env.requireClean(t)
 }
 
-// leakyStore fails every upsert with an error that quotes the number.
+// leakyStore fails every write with an error that quotes the number.
 type leakyStore struct{ *memstore.Store }
 
-func (s leakyStore) UpsertCalls(_ context.Context, calls []callhistory.Call, _ time.Time) (callhistory.WriteResult, error) {
-	p := calls[0].Phone
-	return callhistory.WriteResult{}, fmt.Errorf("constraint failed for %s (%s %s %s) at 2026-05-25T14:00:00Z", p, p[3:6], p[6:9], p[9:])
+func (s leakyStore) Update(_ context.Context, phones []string, _ func(callhistory.Tx) error) error {
+	p := phones[0]
+	return fmt.Errorf("constraint failed for %s (%s %s %s) at 2026-05-25T14:00:00Z", p, p[3:6], p[6:9], p[9:])
 }
 
 func TestSyncErrorsNeverCarryFullNumbers(t *testing.T) {
 	t.Parallel()
 	env := newSyncEnv(t, syncOptions{
 		server: callyzertest.Options{Calls: spreadCalls("m-", 3, syncNow.Add(-3*time.Hour), time.Hour)},
-		config: func(c *callhistory.SyncConfig) { c.Store = leakyStore{c.Store.(*memstore.Store)} },
+		config: func(c *callhistory.SyncConfig) { c.Store = leakyStore{c.State.(*memstore.Store)} },
 	})
 	_, err := env.syncer.RunOnce(t.Context())
 	require.ErrorIs(t, err, callhistory.ErrStore)
@@ -690,16 +692,17 @@ func TestSyncAndRefreshRacingOnOneNumber(t *testing.T) {
 	const rounds = 30
 	for i := range rounds {
 		yield := func() error { time.Sleep(0); return nil }
-		store := memstore.New(memstore.WithHooks(&callhistory.StoreHooks{
+		mem := memstore.New()
+		store := storagetest.WithHooks(mem, &storagetest.Hooks{
 			AfterDelete: yield, BeforeWrite: func(int) error { return yield() }, BeforeCommit: yield,
-		}))
+		})
 		// Alternate which of the two carries the later date.
 		refreshAt := syncNow.Add(time.Duration(2*i+i%2) * time.Second)
 		syncAt := syncNow.Add(time.Duration(2*i+1-i%2) * time.Second)
 		r, err := callhistory.NewRefresher(callhistory.Config{Source: client, Store: store, Leads: leads,
 			Now: func() time.Time { return refreshAt }, Logger: discard})
 		require.NoError(t, err)
-		s, err := callhistory.NewSyncer(callhistory.SyncConfig{Source: client, Store: store,
+		s, err := callhistory.NewSyncer(callhistory.SyncConfig{Source: client, Store: store, State: mem,
 			Now: func() time.Time { return syncAt }, Logger: discard})
 		require.NoError(t, err)
 

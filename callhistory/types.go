@@ -87,91 +87,9 @@ type Call struct {
 	ModifiedAt      time.Time           // Callyzer modified_at; zero if absent
 }
 
-// Window is a closed interval of call start times: From <= StartedAt <= To.
-type Window struct {
-	From, To time.Time
-}
-
-// Contains reports whether t lies in w, bounds included.
-func (w Window) Contains(t time.Time) bool {
-	return !t.Before(w.From) && !t.After(w.To)
-}
-
-// WriteResult counts what a store write did.
-type WriteResult struct {
-	Inserted  int
-	Updated   int
-	Deleted   int
-	Unchanged int
-}
-
-// Store keeps calls and each number's last-sync date. Implementations:
-// storage/memstore, storage/sqlstore; storage/storagetest is the suite every
-// implementation must pass.
-//
-// Both writes upsert calls by CallyzerID under the same rules. A stored
-// call keeps its RowID. An empty RecordingURL keeps the stored one. An
-// incoming call whose ModifiedAt is before the stored call's (both
-// non-zero) is an older copy of it, fetched before the stored one was
-// written: the stored call stays exactly as it is (its Phone included) and
-// counts as Unchanged. A zero ModifiedAt, incoming or stored, takes no part
-// in that rule. Otherwise the incoming call replaces the stored one and
-// counts as Updated when any field differs after these rules, Unchanged
-// when none does. Times compare at the store's precision.
-type Store interface {
-	// ReplaceWindow stores the answer calls that Callyzer gave, for phone
-	// and the start times in w, to a fetch that began at syncedAt, in one
-	// atomic step: calls are upserted by CallyzerID (see Store); a stored
-	// call of phone in w that is not in calls is deleted when its SyncedAt
-	// (Callyzer's upload time) is zero or not after syncedAt; and the
-	// last-sync date of phone becomes max(current, syncedAt). A stored call
-	// uploaded after syncedAt is kept although the answer lacks it (a
-	// concurrent sync may have stored it after the fetch began), and is
-	// counted in no field of the WriteResult; a later ReplaceWindow whose
-	// syncedAt is not before its SyncedAt deletes it if Callyzer no longer
-	// has it. (A zero syncedAt deletes only calls whose SyncedAt is zero.)
-	// An older copy (see Store) counts as in the answer: the stored call is
-	// kept, not deleted. Calls outside w and calls of other numbers are not
-	// touched, except that a call of calls stored under another number
-	// moves to phone (unless it is an older copy). Every call must have
-	// Phone == phone and lie in w. On any error nothing changes. Writers of
-	// one phone are serialised, across processes where the backend allows
-	// it.
-	ReplaceWindow(ctx context.Context, phone string, w Window, calls []Call, syncedAt time.Time) (WriteResult, error)
-
-	// UpsertCalls inserts or updates calls by CallyzerID (see Store) and
-	// deletes nothing (the periodic sync). The last-sync date of every
-	// phone in calls becomes max(current, syncedAt). All or nothing.
-	UpsertCalls(ctx context.Context, calls []Call, syncedAt time.Time) (WriteResult, error)
-
-	// Calls returns the stored calls of phone, newest first (StartedAt
-	// descending, then CallyzerID ascending), at most limit of them when
-	// limit > 0. No calls is an empty slice and a nil error.
-	Calls(ctx context.Context, phone string, limit int) ([]Call, error)
-
-	// LastSynced returns the last-sync date of phone, or the zero time when
-	// it has never been synced.
-	LastSynced(ctx context.Context, phone string) (time.Time, error)
-}
-
 // CallSource is what the use cases need of Callyzer. *callyzer.Client
 // implements it.
 type CallSource interface {
 	// HistoryPages yields every page of every window chunk of q.
 	HistoryPages(ctx context.Context, q callyzer.HistoryQuery) iter.Seq2[*callyzer.HistoryPage, error]
-}
-
-// StoreHooks lets tests inject faults into a store's write. A store that
-// supports hooks calls each non-nil hook at its point inside the write
-// transaction; a non-nil error (or a panic) aborts the write, which must then
-// leave the store exactly as it was. Production code leaves them nil.
-type StoreHooks struct {
-	// AfterDelete runs after ReplaceWindow removed the calls missing from
-	// the answer, before any insert or update.
-	AfterDelete func() error
-	// BeforeWrite runs before the k-th insert or update of a write (k
-	// counts from 1). Stores that write in batches call it for every row.
-	BeforeWrite func(k int) error
-	// BeforeCommit runs after every row is written, just before commit.
-	BeforeCommit func() error
 }

@@ -227,7 +227,7 @@ func measureWrites(ctx context.Context, open func(context.Context) (*writer, err
 func storeWriter(s callhistory.Store, _ callhistory.Window, close func()) *writer {
 	return &writer{
 		write: func(ctx context.Context, phone string, w callhistory.Window, calls []callhistory.Call) error {
-			_, err := s.ReplaceWindow(ctx, phone, w, calls, w.To)
+			_, err := callhistory.ReplaceWindow(ctx, s, phone, w, calls, w.To)
 			return err
 		},
 		close: close,

@@ -47,7 +47,7 @@
 //     only refreshes during which one ran counted), and in the two "at
 //     once" scenarios.
 //  3. Time, allocations and bytes per call from decoded page to committed
-//     row (callhistory.FromCallyzer + Store.ReplaceWindow) and calls/s, for
+//     row (callhistory.FromCallyzer + callhistory.ReplaceWindow) and calls/s, for
 //     memstore, SQLite and PostgreSQL, beside a plain multi-row INSERT per
 //     lead into an equivalent table (a Go map for memstore).
 //  4. Peak heap of a 100,000-call backfill through the Syncer into a

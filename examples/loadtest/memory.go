@@ -161,15 +161,31 @@ var (
 	_ callhistory.SyncStateStore = (*countingStore)(nil)
 )
 
-func (s *countingStore) ReplaceWindow(_ context.Context, _ string, _ callhistory.Window, calls []callhistory.Call, _ time.Time) (callhistory.WriteResult, error) {
-	s.calls.Add(int64(len(calls)))
-	return callhistory.WriteResult{Inserted: len(calls)}, nil
+// Update runs fn on a Tx that reads nothing stored and counts what is put.
+func (s *countingStore) Update(_ context.Context, _ []string, fn func(callhistory.Tx) error) error {
+	return fn(countingTx{s})
 }
 
-func (s *countingStore) UpsertCalls(_ context.Context, calls []callhistory.Call, _ time.Time) (callhistory.WriteResult, error) {
-	s.calls.Add(int64(len(calls)))
-	return callhistory.WriteResult{Inserted: len(calls)}, nil
+type countingTx struct{ s *countingStore }
+
+func (countingTx) CallsInWindow(context.Context, string, callhistory.Window) ([]callhistory.Call, error) {
+	return nil, nil
 }
+
+func (countingTx) CallsByID(context.Context, []string) ([]callhistory.Call, error) { return nil, nil }
+
+func (countingTx) LastSynced(context.Context, []string) (map[string]time.Time, error) {
+	return nil, nil
+}
+
+func (countingTx) Delete(context.Context, []int64) error { return nil }
+
+func (t countingTx) Put(_ context.Context, calls []callhistory.Call) error {
+	t.s.calls.Add(int64(len(calls)))
+	return nil
+}
+
+func (countingTx) SetLastSynced(context.Context, map[string]time.Time) error { return nil }
 
 func (s *countingStore) Calls(context.Context, string, int) ([]callhistory.Call, error) {
 	return []callhistory.Call{}, nil

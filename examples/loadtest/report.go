@@ -157,7 +157,7 @@ func legend(cfg config) string {
 		"counts only the refreshes during which a backfill ran from start to end.",
 		secs(cfg.Latency), secs(cfg.Interval), max(1, float64(cfg.Latency)/float64(cfg.Interval)), maxBackfillPasses)
 	item("**3 our cost.** From pages already decoded by the client to committed rows: " +
-		"callhistory.FromCallyzer plus Store.ReplaceWindow, one window per lead, measured with " +
+		"callhistory.FromCallyzer plus callhistory.ReplaceWindow, one window per lead, measured with " +
 		"runtime.MemStats around the loop (allocations of every goroutine, the database driver's " +
 		"included). The baseline maps the same pages and writes them with one multi-row INSERT per " +
 		"lead in one transaction into an equivalent table (for memstore: a Go map).")

@@ -24,7 +24,7 @@ func Example() {
 	}
 
 	// The first refresh stores two calls.
-	res, _ := store.ReplaceWindow(ctx, phone, window, []callhistory.Call{
+	res, _ := callhistory.ReplaceWindow(ctx, store, phone, window, []callhistory.Call{
 		call("c1", 9, "https://rec.example/c1.mp3"),
 		call("c2", 11, ""),
 	}, day.Add(12*time.Hour))
@@ -32,7 +32,7 @@ func Example() {
 
 	// The next answer lost c1's recording URL, dropped c2 and added c3: the
 	// recording stays, c2 goes.
-	res, _ = store.ReplaceWindow(ctx, phone, window, []callhistory.Call{
+	res, _ = callhistory.ReplaceWindow(ctx, store, phone, window, []callhistory.Call{
 		call("c1", 9, ""),
 		call("c3", 15, ""),
 	}, day.Add(16*time.Hour))
@@ -54,22 +54,4 @@ func Example() {
 	// c3 15:00 (no recording)
 	// c1 09:00 https://rec.example/c1.mp3
 	// last synced: 2026-05-04 16:00:00
-}
-
-// A test double that fails inside the write, for testing a caller's
-// error path: the store is left as it was.
-func ExampleWithHooks() {
-	ctx := context.Background()
-	store := memstore.New(memstore.WithHooks(&callhistory.StoreHooks{
-		BeforeCommit: func() error { return fmt.Errorf("disk full") },
-	}))
-	day := time.Date(2026, 5, 4, 0, 0, 0, 0, time.UTC)
-	_, err := store.ReplaceWindow(ctx, "+48601234567", callhistory.Window{From: day, To: day.Add(time.Hour)},
-		[]callhistory.Call{{CallyzerID: "c1", Phone: "+48601234567", StartedAt: day}}, day)
-	fmt.Println(err)
-	calls, _ := store.Calls(ctx, "+48601234567", 0)
-	fmt.Println(len(calls), "calls stored")
-	// Output:
-	// memstore: replace window: disk full
-	// 0 calls stored
 }

@@ -12,35 +12,19 @@ import (
 	"github.com/leadcalls/leadcalls/callhistory"
 )
 
-// ErrInvalidInput is wrapped by the error of a write whose input breaks the
-// callhistory.Store contract: a call without CallyzerID or Phone, a call of
-// another number or outside the window, a CallyzerID twice in one write, an
-// empty phone, or a window whose From is after its To.
+// ErrInvalidInput is wrapped by the error of SaveSyncState with an empty
+// name, and of a Tx used after its Update returned.
 var ErrInvalidInput = errors.New("memstore: invalid input")
-
-// Option configures a Store.
-type Option func(*Store)
-
-// WithHooks makes the store call hooks inside its writes, for fault-injection
-// tests. New copies *hooks; nil means no hooks.
-func WithHooks(hooks *callhistory.StoreHooks) Option {
-	return func(s *Store) {
-		if hooks != nil {
-			s.hooks = *hooks
-		}
-	}
-}
 
 // Store is a callhistory.Store in memory. It is safe for concurrent use; the
 // zero value is not usable, call New.
 //
-// A write first plans its changes against the current state, holding the
-// lock of each number it writes (so writers of one number take turns and
-// writers of different numbers plan in parallel), and then applies the plan
-// in one short critical section. Nothing is visible before that step, so an
-// error, a cancelled context or a panic before it leaves the store as it was.
+// An Update holds the lock of each of its numbers (writers of one number
+// take turns, writers of different numbers run in parallel), collects the
+// transaction's writes and applies them in one short critical section, so
+// nothing is visible before the commit and an error, a cancelled context
+// or a panic leaves the store as it was.
 type Store struct {
-	hooks callhistory.StoreHooks
 	locks phoneLocks
 
 	// withoutPhoneLock disables the per-number lock. Only the test that
@@ -49,9 +33,10 @@ type Store struct {
 
 	mu         sync.RWMutex // guards the fields below
 	lastRowID  int64
-	byID       map[string]*callhistory.Call            // CallyzerID -> call; stored calls are never modified
-	byPhone    map[string]map[string]*callhistory.Call // phone -> CallyzerID -> call
-	lastSynced map[string]time.Time
+	byRow      map[int64]callhistory.Call
+	byID       map[string]int64                 // CallyzerID -> RowID
+	byPhone    map[string]map[int64]bool        // phone -> RowIDs
+	lastSynced map[string]time.Time             //
 	syncStates map[string]callhistory.SyncState // by sync name; values hold no references
 }
 
@@ -61,71 +46,47 @@ var (
 )
 
 // New returns an empty Store.
-func New(opts ...Option) *Store {
-	s := &Store{
+func New() *Store {
+	return &Store{
 		locks:      phoneLocks{m: map[string]*phoneLock{}},
-		byID:       map[string]*callhistory.Call{},
-		byPhone:    map[string]map[string]*callhistory.Call{},
+		byRow:      map[int64]callhistory.Call{},
+		byID:       map[string]int64{},
+		byPhone:    map[string]map[int64]bool{},
 		lastSynced: map[string]time.Time{},
 		syncStates: map[string]callhistory.SyncState{},
 	}
-	for _, o := range opts {
-		o(s)
-	}
-	return s
 }
 
-// ReplaceWindow implements callhistory.Store.
-func (s *Store) ReplaceWindow(ctx context.Context, phone string, w callhistory.Window, calls []callhistory.Call, syncedAt time.Time) (callhistory.WriteResult, error) {
+// maxConflicts bounds how often Update runs fn again after a conflict.
+const maxConflicts = 5
+
+// Update implements callhistory.Store.
+func (s *Store) Update(ctx context.Context, phones []string, fn func(callhistory.Tx) error) error {
 	if err := ctx.Err(); err != nil {
-		return callhistory.WriteResult{}, fmt.Errorf("memstore: replace window: %w", err)
+		return fmt.Errorf("memstore: update: %w", err)
 	}
-	in, err := normalizeWindow(phone, w, calls)
+	phones = slices.Clone(phones)
+	slices.Sort(phones)
+	unlock, err := s.lock(ctx, slices.Compact(phones))
 	if err != nil {
-		return callhistory.WriteResult{}, err
-	}
-	unlock, err := s.lock(ctx, []string{phone})
-	if err != nil {
-		return callhistory.WriteResult{}, fmt.Errorf("memstore: replace window: %w", err)
+		return fmt.Errorf("memstore: update: %w", err)
 	}
 	defer unlock()
-
-	syncedAt = syncedAt.UTC()
-	p := s.planReplace(phone, w, in, syncedAt)
-	if s.hooks.AfterDelete != nil {
-		if err := s.hooks.AfterDelete(); err != nil {
-			return callhistory.WriteResult{}, fmt.Errorf("memstore: replace window: %w", err)
+	for attempt := 1; ; attempt++ {
+		t := &tx{s: s}
+		err := fn(t)
+		t.done = true
+		if err != nil {
+			return err
+		}
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("memstore: update: %w", err)
+		}
+		err = s.commit(t)
+		if !errors.Is(err, errConflict) || attempt == maxConflicts {
+			return err
 		}
 	}
-	if err := s.commit(ctx, p, []string{phone}, syncedAt); err != nil {
-		return callhistory.WriteResult{}, fmt.Errorf("memstore: replace window: %w", err)
-	}
-	return p.result, nil
-}
-
-// UpsertCalls implements callhistory.Store.
-func (s *Store) UpsertCalls(ctx context.Context, calls []callhistory.Call, syncedAt time.Time) (callhistory.WriteResult, error) {
-	if err := ctx.Err(); err != nil {
-		return callhistory.WriteResult{}, fmt.Errorf("memstore: upsert calls: %w", err)
-	}
-	in, phones, err := normalizeUpsert(calls)
-	if err != nil {
-		return callhistory.WriteResult{}, err
-	}
-	if len(in) == 0 {
-		return callhistory.WriteResult{}, nil
-	}
-	unlock, err := s.lock(ctx, phones)
-	if err != nil {
-		return callhistory.WriteResult{}, fmt.Errorf("memstore: upsert calls: %w", err)
-	}
-	defer unlock()
-
-	p := s.planUpserts(in)
-	if err := s.commit(ctx, p, phones, syncedAt.UTC()); err != nil {
-		return callhistory.WriteResult{}, fmt.Errorf("memstore: upsert calls: %w", err)
-	}
-	return p.result, nil
 }
 
 // Calls implements callhistory.Store.
@@ -134,11 +95,7 @@ func (s *Store) Calls(ctx context.Context, phone string, limit int) ([]callhisto
 		return nil, fmt.Errorf("memstore: calls: %w", err)
 	}
 	s.mu.RLock()
-	stored := s.byPhone[phone]
-	out := make([]callhistory.Call, 0, len(stored))
-	for _, c := range stored {
-		out = append(out, *c)
-	}
+	out := s.callsOfLocked(phone, func(callhistory.Call) bool { return true })
 	s.mu.RUnlock()
 	slices.SortFunc(out, newestFirst)
 	if limit > 0 && len(out) > limit {
@@ -165,239 +122,162 @@ func newestFirst(a, b callhistory.Call) int {
 	return strings.Compare(a.CallyzerID, b.CallyzerID)
 }
 
-// plan is a write worked out against the current state and not yet applied.
-type plan struct {
-	deletes []*callhistory.Call // stored calls to remove
-	writes  []write             // inserts and updates
-	result  callhistory.WriteResult
-}
-
-// write is one insert or update.
-type write struct {
-	in   callhistory.Call  // the caller's call, normalised
-	prev *callhistory.Call // the stored call it was planned against; nil for an insert
-	next callhistory.Call  // what to store (RowID assigned on apply for an insert)
-}
-
-// planReplace plans a ReplaceWindow: the calls of phone in w that the
-// answer in lacks and that were uploaded no later than syncedAt (a zero
-// SyncedAt counts as early) are deleted; a later upload may come from a
-// sync that committed after the answer was read, so it stays.
-func (s *Store) planReplace(phone string, w callhistory.Window, in []callhistory.Call, syncedAt time.Time) *plan {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	answer := make(map[string]bool, len(in))
-	for _, c := range in {
-		answer[c.CallyzerID] = true
-	}
-	p := &plan{}
-	for id, c := range s.byPhone[phone] {
-		if w.Contains(c.StartedAt) && !answer[id] && !c.SyncedAt.After(syncedAt) {
-			p.deletes = append(p.deletes, c)
+func (s *Store) callsOfLocked(phone string, keep func(callhistory.Call) bool) []callhistory.Call {
+	rows := s.byPhone[phone]
+	out := make([]callhistory.Call, 0, len(rows))
+	for id := range rows {
+		if c := s.byRow[id]; keep(c) {
+			out = append(out, c)
 		}
 	}
-	p.result.Deleted = len(p.deletes)
-	s.planWritesLocked(p, in)
-	return p
+	return out
 }
 
-func (s *Store) planUpserts(in []callhistory.Call) *plan {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	p := &plan{}
-	s.planWritesLocked(p, in)
-	return p
-}
+// errConflict: the state changed under a transaction in a way its locks do
+// not cover (another writer inserted one of its CallyzerIDs): run it again.
+var errConflict = errors.New("memstore: conflicting write")
 
-func (s *Store) planWritesLocked(p *plan, in []callhistory.Call) {
-	p.writes = make([]write, 0, len(in))
-	for _, c := range in {
-		prev := s.byID[c.CallyzerID]
-		if prev == nil {
-			p.writes = append(p.writes, write{in: c, next: c})
-			p.result.Inserted++
-			continue
-		}
-		next, changed := merge(prev, c)
-		if !changed {
-			p.result.Unchanged++
-			continue
-		}
-		p.writes = append(p.writes, write{in: c, prev: prev, next: next})
-		p.result.Updated++
-	}
-}
-
-// commit runs the write hooks, checks ctx and applies p. The caller holds
-// the locks of phones.
-func (s *Store) commit(ctx context.Context, p *plan, phones []string, syncedAt time.Time) error {
-	if s.hooks.BeforeWrite != nil {
-		for k := range len(p.writes) {
-			if err := s.hooks.BeforeWrite(k + 1); err != nil {
-				return err
-			}
+// commit applies t's writes, or none of them and errConflict.
+func (s *Store) commit(t *tx) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, id := range t.deletes {
+		if _, ok := s.byRow[id]; !ok {
+			return errConflict
 		}
 	}
-	if s.hooks.BeforeCommit != nil {
-		if err := s.hooks.BeforeCommit(); err != nil {
-			return err
+	for _, c := range t.puts {
+		row, taken := s.byID[c.CallyzerID]
+		if (c.RowID == 0 && taken) || (c.RowID != 0 && row != c.RowID) {
+			return errConflict
 		}
 	}
-	if err := ctx.Err(); err != nil {
-		return err
+	for _, id := range t.deletes {
+		s.removeLocked(id)
 	}
-	s.apply(p, phones, syncedAt)
+	for _, c := range t.puts {
+		if c.RowID == 0 {
+			s.lastRowID++
+			c.RowID = s.lastRowID
+		} else {
+			s.removeLocked(c.RowID)
+		}
+		s.addLocked(c)
+	}
+	for phone, at := range t.synced {
+		s.lastSynced[phone] = at
+	}
 	return nil
 }
 
-// apply makes p visible. It cannot fail. The numbers p writes are locked,
-// but a call p moves from another number may have changed since p was
-// planned: such a call is merged again with what is stored now (so an older
-// copy still loses to the newer stored one), and a delete of it is dropped.
-func (s *Store) apply(p *plan, phones []string, syncedAt time.Time) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for _, c := range p.deletes {
-		if s.byID[c.CallyzerID] == c {
-			s.removeLocked(c)
-		} else {
-			p.result.Deleted--
-		}
+func (s *Store) addLocked(c callhistory.Call) {
+	s.byRow[c.RowID] = c
+	s.byID[c.CallyzerID] = c.RowID
+	rows := s.byPhone[c.Phone]
+	if rows == nil {
+		rows = map[int64]bool{}
+		s.byPhone[c.Phone] = rows
 	}
-	for _, wr := range p.writes {
-		cur := s.byID[wr.in.CallyzerID]
-		next := wr.next
-		if cur != wr.prev {
-			// Moved or written by a writer of another number since the
-			// plan: merge again with what is stored now.
-			countWrite(&p.result, wr.prev == nil, -1)
-			next = wr.in
-			if cur != nil {
-				var changed bool
-				if next, changed = merge(cur, wr.in); !changed {
-					p.result.Unchanged++
-					continue
-				}
-			}
-			countWrite(&p.result, cur == nil, +1)
-		}
-		if cur == nil {
-			s.lastRowID++
-			next.RowID = s.lastRowID
-		} else {
-			s.removeLocked(cur)
-		}
-		s.addLocked(&next)
-	}
-	for _, phone := range phones {
-		if syncedAt.After(s.lastSynced[phone]) {
-			s.lastSynced[phone] = syncedAt
-		}
-	}
+	rows[c.RowID] = true
 }
 
-// countWrite adds delta to the inserts or the updates of r.
-func countWrite(r *callhistory.WriteResult, insert bool, delta int) {
-	if insert {
-		r.Inserted += delta
-	} else {
-		r.Updated += delta
+func (s *Store) removeLocked(id int64) {
+	c, ok := s.byRow[id]
+	if !ok {
+		return
 	}
-}
-
-func (s *Store) addLocked(c *callhistory.Call) {
-	s.byID[c.CallyzerID] = c
-	calls := s.byPhone[c.Phone]
-	if calls == nil {
-		calls = map[string]*callhistory.Call{}
-		s.byPhone[c.Phone] = calls
-	}
-	calls[c.CallyzerID] = c
-}
-
-func (s *Store) removeLocked(c *callhistory.Call) {
+	delete(s.byRow, id)
 	delete(s.byID, c.CallyzerID)
-	calls := s.byPhone[c.Phone]
-	delete(calls, c.CallyzerID)
-	if len(calls) == 0 {
+	rows := s.byPhone[c.Phone]
+	delete(rows, id)
+	if len(rows) == 0 {
 		delete(s.byPhone, c.Phone)
 	}
 }
 
-// merge returns in as it would be stored over stored: stored's RowID, and
-// stored's recording when in has none; or stored itself when in is an older
-// copy (its ModifiedAt is before stored's, both non-zero). changed reports
-// whether any column differs from stored.
-func merge(stored *callhistory.Call, in callhistory.Call) (next callhistory.Call, changed bool) {
-	if !in.ModifiedAt.IsZero() && !stored.ModifiedAt.IsZero() && in.ModifiedAt.Before(stored.ModifiedAt) {
-		return *stored, false
-	}
-	next = in
-	next.RowID = stored.RowID
-	if next.RecordingURL == "" {
-		next.RecordingURL = stored.RecordingURL
-	}
-	return next, next != *stored
+// tx is the Store's callhistory.Tx: reads go to the committed state, writes
+// are collected for commit.
+type tx struct {
+	s       *Store
+	done    bool
+	deletes []int64
+	puts    []callhistory.Call
+	synced  map[string]time.Time
 }
 
-// normalizeWindow validates a ReplaceWindow input and returns a copy with
-// times in UTC and no RowIDs.
-func normalizeWindow(phone string, w callhistory.Window, calls []callhistory.Call) ([]callhistory.Call, error) {
-	if phone == "" {
-		return nil, fmt.Errorf("%w: empty phone", ErrInvalidInput)
+var errTxDone = fmt.Errorf("%w: the transaction has ended", ErrInvalidInput)
+
+func (t *tx) check(ctx context.Context) error {
+	if t.done {
+		return errTxDone
 	}
-	if w.From.After(w.To) {
-		return nil, fmt.Errorf("%w: window starts after it ends", ErrInvalidInput)
-	}
-	in, err := normalize(calls)
-	if err != nil {
+	return ctx.Err()
+}
+
+func (t *tx) CallsInWindow(ctx context.Context, phone string, w callhistory.Window) ([]callhistory.Call, error) {
+	if err := t.check(ctx); err != nil {
 		return nil, err
 	}
-	for i, c := range in {
-		if c.Phone != phone {
-			return nil, fmt.Errorf("%w: call %d (%s) is of another number", ErrInvalidInput, i, c.CallyzerID)
-		}
-		if !w.Contains(c.StartedAt) {
-			return nil, fmt.Errorf("%w: call %d (%s) started outside the window", ErrInvalidInput, i, c.CallyzerID)
-		}
-	}
-	return in, nil
+	t.s.mu.RLock()
+	defer t.s.mu.RUnlock()
+	return t.s.callsOfLocked(phone, func(c callhistory.Call) bool { return w.Contains(c.StartedAt) }), nil
 }
 
-// normalizeUpsert validates an UpsertCalls input and returns a normalised
-// copy and its numbers, sorted.
-func normalizeUpsert(calls []callhistory.Call) ([]callhistory.Call, []string, error) {
-	in, err := normalize(calls)
-	if err != nil {
-		return nil, nil, err
+func (t *tx) CallsByID(ctx context.Context, ids []string) ([]callhistory.Call, error) {
+	if err := t.check(ctx); err != nil {
+		return nil, err
 	}
-	var phones []string
-	for i, c := range in {
-		if c.Phone == "" {
-			return nil, nil, fmt.Errorf("%w: call %d (%s) has no phone", ErrInvalidInput, i, c.CallyzerID)
+	t.s.mu.RLock()
+	defer t.s.mu.RUnlock()
+	var out []callhistory.Call
+	for _, id := range ids {
+		if row, ok := t.s.byID[id]; ok {
+			out = append(out, t.s.byRow[row])
 		}
-		phones = append(phones, c.Phone)
 	}
-	slices.Sort(phones)
-	return in, slices.Compact(phones), nil
+	return out, nil
 }
 
-func normalize(calls []callhistory.Call) ([]callhistory.Call, error) {
-	in := make([]callhistory.Call, len(calls))
-	seen := make(map[string]bool, len(calls))
-	for i, c := range calls {
-		if c.CallyzerID == "" {
-			return nil, fmt.Errorf("%w: call %d has no CallyzerID", ErrInvalidInput, i)
-		}
-		if seen[c.CallyzerID] {
-			return nil, fmt.Errorf("%w: CallyzerID %s appears twice", ErrInvalidInput, c.CallyzerID)
-		}
-		seen[c.CallyzerID] = true
-		c.RowID = 0
-		// UTC drops the location and the monotonic reading, so equal
-		// instants compare equal with ==.
-		c.StartedAt, c.SyncedAt, c.ModifiedAt = c.StartedAt.UTC(), c.SyncedAt.UTC(), c.ModifiedAt.UTC()
-		in[i] = c
+func (t *tx) LastSynced(ctx context.Context, phones []string) (map[string]time.Time, error) {
+	if err := t.check(ctx); err != nil {
+		return nil, err
 	}
-	return in, nil
+	t.s.mu.RLock()
+	defer t.s.mu.RUnlock()
+	out := make(map[string]time.Time, len(phones))
+	for _, p := range phones {
+		if at, ok := t.s.lastSynced[p]; ok {
+			out[p] = at
+		}
+	}
+	return out, nil
+}
+
+func (t *tx) Delete(ctx context.Context, rowIDs []int64) error {
+	if err := t.check(ctx); err != nil {
+		return err
+	}
+	t.deletes = append(t.deletes, rowIDs...)
+	return nil
+}
+
+func (t *tx) Put(ctx context.Context, calls []callhistory.Call) error {
+	if err := t.check(ctx); err != nil {
+		return err
+	}
+	t.puts = append(t.puts, calls...)
+	return nil
+}
+
+func (t *tx) SetLastSynced(ctx context.Context, dates map[string]time.Time) error {
+	if err := t.check(ctx); err != nil {
+		return err
+	}
+	if t.synced == nil {
+		t.synced = make(map[string]time.Time, len(dates))
+	}
+	for p, at := range dates {
+		t.synced[p] = at
+	}
+	return nil
 }

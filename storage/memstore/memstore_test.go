@@ -28,11 +28,11 @@ const withoutLockVar = "MEMSTORE_TEST_WITHOUT_PHONE_LOCK"
 
 func TestConformance(t *testing.T) {
 	withoutLock := os.Getenv(withoutLockVar) == "1"
-	storagetest.Run(t, func(t *testing.T, hooks *callhistory.StoreHooks) callhistory.Store {
-		s := New(WithHooks(hooks))
+	storagetest.Run(t, func(t *testing.T) callhistory.Store {
+		s := New()
 		s.withoutPhoneLock = withoutLock
 		return s
-	}, storagetest.WithTimePrecision(time.Nanosecond), storagetest.Parallel())
+	}, storagetest.Parallel())
 }
 
 // TestConformanceCatchesMissingLock shows the suite has teeth: with the
@@ -52,7 +52,9 @@ func TestConformanceCatchesMissingLock(t *testing.T) {
 	out, err := cmd.CombinedOutput()
 	require.Error(t, err, "the concurrency suite passed without the per-number lock:\n%s", out)
 	require.Contains(t, string(out), "--- FAIL: TestConformance/Concurrency/OneNumber")
-	require.Contains(t, string(out), "a mix")
+	// Writers that race either leave a mix of answers or, when the commit
+	// sees the state changed under them, run out of retries.
+	require.Regexp(t, "a mix|conflicting write", string(out))
 }
 
 func call(phone, id string, at time.Time) callhistory.Call {
@@ -66,9 +68,9 @@ var (
 
 // blockingHooks returns hooks whose BeforeCommit, for the first write only,
 // reports entered and waits for release.
-func blockingHooks(entered, release chan struct{}) *callhistory.StoreHooks {
+func blockingHooks(entered, release chan struct{}) *storagetest.Hooks {
 	first := true
-	return &callhistory.StoreHooks{BeforeCommit: func() error {
+	return &storagetest.Hooks{BeforeCommit: func() error {
 		if first {
 			first = false
 			close(entered)
@@ -83,23 +85,24 @@ func blockingHooks(entered, release chan struct{}) *callhistory.StoreHooks {
 func TestLockPerNumber(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		entered, release := make(chan struct{}), make(chan struct{})
-		s := New(WithHooks(blockingHooks(entered, release)))
+		s := New()
+		hooked := storagetest.WithHooks(s, blockingHooks(entered, release))
 		ctx := t.Context()
 
 		firstDone := make(chan error)
 		go func() {
-			_, err := s.ReplaceWindow(ctx, "+48601000001", window, []callhistory.Call{call("+48601000001", "a", day)}, day)
+			_, err := callhistory.ReplaceWindow(ctx, hooked, "+48601000001", window, []callhistory.Call{call("+48601000001", "a", day)}, day)
 			firstDone <- err
 		}()
 		<-entered // the first writer is inside its write, holding its number
 
-		res, err := s.ReplaceWindow(ctx, "+48601000002", window, []callhistory.Call{call("+48601000002", "b", day)}, day)
+		res, err := callhistory.ReplaceWindow(ctx, hooked, "+48601000002", window, []callhistory.Call{call("+48601000002", "b", day)}, day)
 		require.NoError(t, err, "a writer of another number must not wait")
 		require.Equal(t, callhistory.WriteResult{Inserted: 1}, res)
 
 		secondDone := make(chan error, 1)
 		go func() {
-			_, err := s.UpsertCalls(ctx, []callhistory.Call{call("+48601000001", "a2", day)}, day)
+			_, err := callhistory.UpsertCalls(ctx, hooked, []callhistory.Call{call("+48601000001", "a2", day)}, day)
 			secondDone <- err
 		}()
 		synctest.Wait()
@@ -123,17 +126,18 @@ func TestLockPerNumber(t *testing.T) {
 func TestLockWaitHonoursContext(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		entered, release := make(chan struct{}), make(chan struct{})
-		s := New(WithHooks(blockingHooks(entered, release)))
+		s := New()
+		hooked := storagetest.WithHooks(s, blockingHooks(entered, release))
 		firstDone := make(chan error)
 		go func() {
-			_, err := s.ReplaceWindow(t.Context(), "+48601000001", window, nil, day)
+			_, err := callhistory.ReplaceWindow(t.Context(), hooked, "+48601000001", window, nil, day)
 			firstDone <- err
 		}()
 		<-entered
 
 		ctx, cancel := context.WithTimeout(t.Context(), time.Second)
 		defer cancel()
-		res, err := s.ReplaceWindow(ctx, "+48601000001", window, []callhistory.Call{call("+48601000001", "x", day)}, day.Add(time.Hour))
+		res, err := callhistory.ReplaceWindow(ctx, hooked, "+48601000001", window, []callhistory.Call{call("+48601000001", "x", day)}, day.Add(time.Hour))
 		require.ErrorIs(t, err, context.DeadlineExceeded)
 		require.Zero(t, res)
 
@@ -149,14 +153,19 @@ func TestLockWaitHonoursContext(t *testing.T) {
 	})
 }
 
+// TestInvalidInputWrapsSentinel: what the store refuses itself (the use
+// cases check calls before they reach it) wraps ErrInvalidInput.
 func TestInvalidInputWrapsSentinel(t *testing.T) {
 	t.Parallel()
 	s := New()
-	outside := call("+48601000001", "x", window.To.Add(time.Nanosecond))
-	_, err := s.ReplaceWindow(t.Context(), "+48601000001", window, []callhistory.Call{outside}, day)
-	require.ErrorIs(t, err, ErrInvalidInput)
-	_, err = s.UpsertCalls(t.Context(), []callhistory.Call{call("", "y", day)}, day)
-	require.ErrorIs(t, err, ErrInvalidInput)
+	var kept callhistory.Tx
+	require.NoError(t, s.Update(t.Context(), []string{"+48601000001"}, func(tx callhistory.Tx) error {
+		kept = tx
+		return nil
+	}))
+	require.ErrorIs(t, kept.Put(t.Context(), []callhistory.Call{call("+48601000001", "y", day)}), ErrInvalidInput,
+		"a Tx used after its Update returned")
+	require.ErrorIs(t, s.SaveSyncState(t.Context(), "", callhistory.SyncState{}), ErrInvalidInput)
 }
 
 func BenchmarkReplaceWindow1000(b *testing.B) {
@@ -174,7 +183,7 @@ func BenchmarkReplaceWindow1000(b *testing.B) {
 	ctx := b.Context()
 	b.ReportAllocs()
 	for i := 0; b.Loop(); i++ {
-		if _, err := s.ReplaceWindow(ctx, phone, w, answers[i%2], day); err != nil {
+		if _, err := callhistory.ReplaceWindow(ctx, s, phone, w, answers[i%2], day); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -24,16 +24,16 @@ func BenchmarkReplaceWindow(b *testing.B) {
 			b.Run("ours", func(b *testing.B) {
 				i := 0
 				for b.Loop() {
-					if _, err := s.ReplaceWindow(b.Context(), phone, window, answers[i%2], afterUploads); err != nil {
+					if _, err := callhistory.ReplaceWindow(b.Context(), s, phone, window, answers[i%2], afterUploads); err != nil {
 						b.Fatal(err)
 					}
 					i++
 				}
 			})
 			b.Run("baseline", func(b *testing.B) {
-				calls, _ := normalise(answers[0])
-				head := "INSERT INTO " + s.table("calls") + " (" + strings.Join(callColumns, ", ") + ") VALUES "
-				row := "(" + placeholders(len(callColumns)) + ")"
+				calls := answers[0]
+				head := "INSERT INTO " + s.table("calls") + " (" + strings.Join(columnNames, ", ") + ") VALUES "
+				row := "(" + placeholders(len(fields)) + ")"
 				for b.Loop() {
 					tx, err := db.BeginTx(b.Context(), nil)
 					if err != nil {
@@ -42,11 +42,11 @@ func BenchmarkReplaceWindow(b *testing.B) {
 					if _, err := tx.ExecContext(b.Context(), s.d.rebind("DELETE FROM "+s.table("calls")+" WHERE phone = ?"), phone); err != nil {
 						b.Fatal(err)
 					}
-					for i := 0; i < len(calls); i += s.rowsPerStatement(len(callColumns)) {
-						batch := calls[i:min(i+s.rowsPerStatement(len(callColumns)), len(calls))]
+					for i := 0; i < len(calls); i += s.rowsPerStatement(len(fields)) {
+						batch := calls[i:min(i+s.rowsPerStatement(len(fields)), len(calls))]
 						var args []any
 						for _, c := range batch {
-							args = append(args, s.callArgs(c)...)
+							args = append(args, s.args(&c)...)
 						}
 						q := head + strings.TrimSuffix(strings.Repeat(row+", ", len(batch)), ", ")
 						if _, err := tx.ExecContext(b.Context(), s.d.rebind(q), args...); err != nil {
@@ -71,7 +71,7 @@ func BenchmarkCalls(b *testing.B) {
 		b.Run(be.name, func(b *testing.B) {
 			db, _ := openFresh(b, be.name)
 			s := newMigrated(b, db, be.dialect)
-			if _, err := s.ReplaceWindow(b.Context(), phone, window, makeCalls(phone, "c", 1000), base); err != nil {
+			if _, err := callhistory.ReplaceWindow(b.Context(), s, phone, window, makeCalls(phone, "c", 1000), base); err != nil {
 				b.Fatal(err)
 			}
 			b.Run("ours", func(b *testing.B) {
@@ -85,7 +85,7 @@ func BenchmarkCalls(b *testing.B) {
 			b.Run("baseline", func(b *testing.B) {
 				q := s.d.rebind("SELECT " + selectColumns + " FROM " + s.table("calls") +
 					" WHERE phone = ? ORDER BY started_at DESC, callyzer_id LIMIT 500")
-				vals := make([]any, len(callColumns)+1)
+				vals := make([]any, len(fields)+1)
 				ptrs := make([]any, len(vals))
 				for i := range vals {
 					ptrs[i] = &vals[i]

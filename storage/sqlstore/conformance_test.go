@@ -24,9 +24,9 @@ func TestStore(t *testing.T) {
 				// memory access of it instrumented).
 				opts = append(opts, storagetest.WithConcurrency(8, 4))
 			}
-			storagetest.Run(t, func(t *testing.T, hooks *callhistory.StoreHooks) callhistory.Store {
+			storagetest.Run(t, func(t *testing.T) callhistory.Store {
 				db, _ := openFresh(t, b.name)
-				return newMigrated(t, db, b.dialect, WithHooks(hooks))
+				return newMigrated(t, db, b.dialect)
 			}, opts...)
 		})
 	}

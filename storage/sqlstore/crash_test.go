@@ -17,6 +17,7 @@ import (
 
 	"github.com/leadcalls/leadcalls/callhistory"
 	"github.com/leadcalls/leadcalls/internal/testdb"
+	"github.com/leadcalls/leadcalls/storage/storagetest"
 )
 
 // Settings the crash test hands its child process.
@@ -56,7 +57,7 @@ func TestHelperProcess(t *testing.T) {
 		_, _ = io.Copy(io.Discard, os.Stdin) // the parent never closes stdin: block until killed
 		return errors.New("stdin closed before the kill")
 	}
-	hooks := &callhistory.StoreHooks{}
+	hooks := &storagetest.Hooks{}
 	switch os.Getenv(crashPointVar) {
 	case "delete":
 		hooks.AfterDelete = halt
@@ -70,10 +71,10 @@ func TestHelperProcess(t *testing.T) {
 	case "commit":
 		hooks.BeforeCommit = halt
 	}
-	s, err := New(db, SQLite, WithHooks(hooks))
+	s, err := New(db, SQLite)
 	require.NoError(t, err)
 	s.maxRows = 50
-	_, err = s.ReplaceWindow(t.Context(), crashPhone, window, crashAnswer(), base.Add(time.Hour))
+	_, err = callhistory.ReplaceWindow(t.Context(), storagetest.WithHooks(s, hooks), crashPhone, window, crashAnswer(), base.Add(time.Hour))
 	t.Fatalf("the write was not interrupted: %v", err)
 }
 
@@ -90,7 +91,7 @@ func TestSQLiteCrashConsistency(t *testing.T) {
 		require.NoError(t, err)
 		defer db.Close()
 		s := newMigrated(t, db, SQLite)
-		_, err = s.ReplaceWindow(t.Context(), crashPhone, window, makeCalls(crashPhone, "old", crashCalls), base)
+		_, err = callhistory.ReplaceWindow(t.Context(), s, crashPhone, window, makeCalls(crashPhone, "old", crashCalls), base)
 		require.NoError(t, err)
 		before = stored(t, s, crashPhone)
 	}()

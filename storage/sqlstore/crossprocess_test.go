@@ -85,7 +85,7 @@ func raceRefreshes(t *testing.T, s1, s2 *Store, rounds int, meet bool) raceOutco
 		errs := make([]error, 2)
 		for w, s := range []*Store{s1, s2} {
 			wg.Go(func() {
-				_, errs[w] = s.ReplaceWindow(t.Context(), phone, window, answers[w], afterUploads)
+				_, errs[w] = callhistory.ReplaceWindow(t.Context(), s, phone, window, answers[w], afterUploads)
 				if r != nil {
 					once.Do(func() { close(r.gone) })
 				}

@@ -71,15 +71,11 @@ type dialect struct {
 	// lock takes the lock named by the key argument; for lockAroundTx it
 	// returns 1 when taken. unlock releases it (lockAroundTx only).
 	lock, unlock string
-	// upsertCall is the conflict clause of the calls insert into table;
-	// cols are the columns to overwrite, modified_at last. It leaves a
-	// stored row whose modified_at is after the incoming one (both
-	// non-null) as it is: the Go side has already skipped such rows, and
-	// the clause keeps the rule for a row another number's writer changed
-	// after it was read.
-	upsertCall func(table string, cols []string) string
-	// upsertSync is the conflict clause of the sync_state insert, keeping
-	// the later date.
+	// overwrite returns the head and tail of a multi-row statement that
+	// overwrites rows of table by id: "(id, cols...) VALUES" rows, then
+	// the tail.
+	overwrite func(table string, cols []string) (head, tail string)
+	// upsertSync is the conflict clause of the sync_state insert.
 	upsertSync string
 	// upsertSyncer is the conflict clause of the syncer_state insert,
 	// replacing the stored document.
@@ -100,11 +96,11 @@ var sqliteDialect = dialect{
 	begin:         []string{"BEGIN IMMEDIATE"},
 	beginUnlocked: []string{"BEGIN DEFERRED"},
 	lockMode:      lockByBegin,
-	upsertCall: func(table string, cols []string) string {
-		return "ON CONFLICT (callyzer_id) DO UPDATE SET " + assignEach(cols, "excluded.%s") +
-			" WHERE " + table + ".modified_at IS NULL OR excluded.modified_at IS NULL OR excluded.modified_at >= " + table + ".modified_at"
+	overwrite: func(table string, cols []string) (string, string) {
+		return "INSERT INTO " + table + " (id, " + strings.Join(cols, ", ") + ") VALUES ",
+			" ON CONFLICT (id) DO UPDATE SET " + assignEach(cols, "excluded.%s")
 	},
-	upsertSync:   "ON CONFLICT (phone) DO UPDATE SET last_synced_at = max(t.last_synced_at, excluded.last_synced_at)",
+	upsertSync:   "ON CONFLICT (phone) DO UPDATE SET last_synced_at = excluded.last_synced_at",
 	upsertSyncer: "ON CONFLICT (name) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at",
 	insertAlias:  " AS t",
 	versionTable: "CREATE TABLE IF NOT EXISTS {{prefix}}schema_version (version INTEGER NOT NULL PRIMARY KEY, applied_at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP)",
@@ -129,11 +125,12 @@ var postgresDialect = dialect{
 	beginUnlocked: []string{"BEGIN ISOLATION LEVEL READ COMMITTED"},
 	lockMode:      lockInTx,
 	lock:          "SELECT pg_advisory_xact_lock(?)",
-	upsertCall: func(table string, cols []string) string {
-		return "ON CONFLICT (callyzer_id) DO UPDATE SET " + assignEach(cols, "EXCLUDED.%s") +
-			" WHERE " + table + ".modified_at IS NULL OR EXCLUDED.modified_at IS NULL OR EXCLUDED.modified_at >= " + table + ".modified_at"
+	// The row ids are GENERATED ALWAYS: an overwrite names them explicitly.
+	overwrite: func(table string, cols []string) (string, string) {
+		return "INSERT INTO " + table + " (id, " + strings.Join(cols, ", ") + ") OVERRIDING SYSTEM VALUE VALUES ",
+			" ON CONFLICT (id) DO UPDATE SET " + assignEach(cols, "EXCLUDED.%s")
 	},
-	upsertSync:   "ON CONFLICT (phone) DO UPDATE SET last_synced_at = GREATEST(t.last_synced_at, EXCLUDED.last_synced_at)",
+	upsertSync:   "ON CONFLICT (phone) DO UPDATE SET last_synced_at = EXCLUDED.last_synced_at",
 	upsertSyncer: "ON CONFLICT (name) DO UPDATE SET state = EXCLUDED.state, updated_at = EXCLUDED.updated_at",
 	insertAlias:  " AS t",
 	versionTable: "CREATE TABLE IF NOT EXISTS {{prefix}}schema_version (version INTEGER NOT NULL PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())",
@@ -160,18 +157,11 @@ var mysqlDialect = dialect{
 	lockMode:      lockAroundTx,
 	lock:          "SELECT GET_LOCK(?, ?)",
 	unlock:        "SELECT RELEASE_LOCK(?)",
-	// ON DUPLICATE KEY UPDATE has no WHERE: each column keeps its stored
-	// value unless the incoming row is not older. Assignments run left to
-	// right and a later one sees an earlier one's result, so the condition
-	// reads the stored modified_at only while modified_at comes last.
-	upsertCall: func(_ string, cols []string) string {
-		const notOlder = "modified_at IS NULL OR VALUES(modified_at) IS NULL OR VALUES(modified_at) >= modified_at"
-		if cols[len(cols)-1] != "modified_at" {
-			panic("sqlstore: modified_at must be the last column of the calls upsert")
-		}
-		return "ON DUPLICATE KEY UPDATE " + assignEach(cols, "IF("+notOlder+", VALUES(%[1]s), %[1]s)")
+	overwrite: func(table string, cols []string) (string, string) {
+		return "INSERT INTO " + table + " (id, " + strings.Join(cols, ", ") + ") VALUES ",
+			" ON DUPLICATE KEY UPDATE " + assignEach(cols, "VALUES(%s)")
 	},
-	upsertSync:   "ON DUPLICATE KEY UPDATE last_synced_at = GREATEST(last_synced_at, VALUES(last_synced_at))",
+	upsertSync:   "ON DUPLICATE KEY UPDATE last_synced_at = VALUES(last_synced_at)",
 	upsertSyncer: "ON DUPLICATE KEY UPDATE state = VALUES(state), updated_at = VALUES(updated_at)",
 	versionTable: "CREATE TABLE IF NOT EXISTS {{prefix}}schema_version (version INT NOT NULL PRIMARY KEY, applied_at DATETIME(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6))",
 	// Written as text in UTC, so the session time_zone and the DSN's loc

@@ -58,40 +58,25 @@
 // epoch on SQLite (sortable, and window bounds compare exactly).
 //
 // Writers of one number are serialised in the database, so the store is
-// safe across processes: PostgreSQL takes pg_advisory_xact_lock(hash of
-// prefix and number) inside the write transaction; MariaDB/MySQL takes
-// GET_LOCK(name from the same hash) before the transaction and releases it
-// after (a lock held by a dead connection is freed by the server);
-// SQLite's BEGIN IMMEDIATE takes the database's single write lock.
-// UpsertCalls takes the locks of all its numbers in one fixed order, so
-// the per-number locks never deadlock. (InnoDB may still abort one of two
+// safe across processes: an Update takes a lock per number it was given
+// (PostgreSQL pg_advisory_xact_lock of a hash of prefix and number inside
+// the transaction; MariaDB/MySQL GET_LOCK before the transaction, released
+// after, freed by the server if the connection dies; SQLite's BEGIN
+// IMMEDIATE takes the database's single write lock), always in one fixed
+// order, so the locks never deadlock. (InnoDB may still abort one of two
 // writers of different numbers over index locks; the store runs it again.
-// MariaDB/MySQL writes run in READ COMMITTED, which avoids most of them.) A call that moves to another number takes only
-// the new number's lock; the unique index on the Callyzer id is the
-// backstop.
+// MariaDB/MySQL writes run in READ COMMITTED, which avoids most of them.)
 //
-// A write reads the stored rows of the window (and of the incoming ids)
-// inside its transaction, computes the difference in Go, then deletes the
-// missing rows by row id and upserts the new and changed rows in multi-row
-// statements, chunked under each dialect's parameter limit; unchanged rows
-// are not written. StoreHooks.BeforeWrite(k) runs for each written row as
-// it joins a batch. The callhistory.Store rules that protect a concurrent
-// sync's writes compare stored times (microseconds): a missing row is
-// deleted only when its synced_at is NULL or not after syncedAt, and an
-// incoming call whose ModifiedAt is before the stored modified_at (both
-// set) is not written and counts as unchanged. Both statements keep those
-// rules for a row that a writer of another number (holding only its own
-// number's lock) changed after the read: the DELETE also names the number,
-// so a call moved away meanwhile stays; the upsert's conflict clause
-// leaves a row whose modified_at is after the incoming one (ON CONFLICT
-// ... DO UPDATE ... WHERE on SQLite and PostgreSQL, an IF() per column on
-// MariaDB/MySQL). The WriteResult counts the rows as read, except Deleted,
-// which counts the rows the DELETE removed.
+// The store decides nothing: callhistory.ReplaceWindow and
+// callhistory.UpsertCalls read the stored rows through the Tx, work out the
+// change in Go and hand it back. Tx.Delete deletes by row id, Tx.Put
+// inserts new rows and overwrites changed ones by row id, in multi-row
+// statements chunked under each dialect's parameter limit. One table in
+// columns.go maps every column to its field of callhistory.Call.
 //
 // # Errors
 //
-// Every error is wrapped with the operation ("sqlstore: replace window:
-// ..."). One function reads the drivers' errors (SQLite result codes,
+// Every error is wrapped with the operation ("sqlstore: update: ..."). One function reads the drivers' errors (SQLite result codes,
 // PostgreSQL SQLSTATE, MySQL error numbers) and adds a sentinel: ErrBusy
 // for busy databases, lock timeouts, deadlocks and serialisation failures;
 // ErrConflict for a unique-constraint violation. A transaction the database
@@ -99,33 +84,8 @@
 // 40001/40P01, MySQL 1213) is run again, up to 5 times, before ErrBusy
 // surfaces; a busy SQLite BEGIN is retried for up to 30 seconds. A cancelled or expired
 // context is reported as context.Canceled or context.DeadlineExceeded.
-// ErrInvalid is input that breaks the Store contract (including a sync
-// name SaveSyncState refuses, or a state whose times JSON cannot hold),
+// ErrInvalid is input the store refuses (a sync name SaveSyncState refuses,
+// a state whose times JSON cannot hold, a Tx used after its Update),
 // ErrSchemaVersion a database newer than the code. On any error nothing was written. Error
 // texts never contain phone numbers.
-//
-// # Testing
-//
-// The tests run storage/storagetest's conformance suite and the package's
-// own tests on SQLite always, and on PostgreSQL and MariaDB when
-// LEADCALLS_TEST_POSTGRES_DSN and LEADCALLS_TEST_MYSQL_DSN are set (they
-// skip, saying so, otherwise; CI sets both). Each test gets its own
-// namespace from internal/testdb (a file, a schema, a database). The
-// suite includes its SyncState group; on SQLite its concurrency subtests
-// run 8 writers for 4 rounds (SQLite runs one writer at a time anyway).
-// Besides the suite: two *sql.DB refreshing one number with different
-// answers 100 times end with exactly one answer (and, with the lock
-// disabled, the same check fails); a process killed (SIGKILL) in the
-// middle of a SQLite write, 20 times, leaves the old state and a database
-// that passes integrity_check (and the test checks that the uncommitted
-// write had reached the WAL); Migrate from four connections at once on an
-// empty database, and from three on a version 1 database with calls in it
-// (upgraded to version 2, the calls kept); on PostgreSQL and MariaDB, a
-// writer of another number that moves two calls of a refreshing window,
-// as newer copies, between the refresh's read and its statements (the
-// moved calls stay moved and unchanged); sync states that survive
-// reopening the database, saved from two *sql.DB at once, with names at
-// the length limit and a NUL in the document. Benchmarks
-// compare a 1,000-call ReplaceWindow and a 500-call read with plain SQL
-// baselines: go test -run '^$' -bench . ./storage/sqlstore/
 package sqlstore

@@ -48,7 +48,7 @@ func Example() {
 		{CallyzerID: "c1", Phone: phone, Direction: statusmap.Outgoing, Status: statusmap.Connected, StartedAt: now.Add(-48 * time.Hour), DurationSeconds: 95},
 		{CallyzerID: "c2", Phone: phone, Direction: statusmap.Incoming, Status: statusmap.Missed, StartedAt: now.Add(-2 * time.Hour)},
 	}
-	res, err := store.ReplaceWindow(ctx, phone, window, calls, now)
+	res, err := callhistory.ReplaceWindow(ctx, store, phone, window, calls, now)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -56,7 +56,7 @@ func Example() {
 
 	// The next refresh no longer has c1 and sees c2 answered.
 	calls[1].Status = statusmap.Answered
-	res, err = store.ReplaceWindow(ctx, phone, window, calls[1:], now.Add(time.Minute))
+	res, err = callhistory.ReplaceWindow(ctx, store, phone, window, calls[1:], now.Add(time.Minute))
 	if err != nil {
 		log.Fatal(err)
 	}

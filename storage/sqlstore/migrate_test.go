@@ -82,7 +82,7 @@ func TestTablePrefix(t *testing.T) {
 		const phone = "+48601234567"
 		a := newMigrated(t, db, d, WithTablePrefix("crm_a_"))
 		b := newMigrated(t, db, d, WithTablePrefix(""))
-		_, err := a.ReplaceWindow(t.Context(), phone, window, makeCalls(phone, "a", 3), base)
+		_, err := callhistory.ReplaceWindow(t.Context(), a, phone, window, makeCalls(phone, "a", 3), base)
 		require.NoError(t, err)
 		require.Len(t, stored(t, a, phone), 3)
 		require.Empty(t, stored(t, b, phone))

@@ -13,6 +13,7 @@ import (
 
 	"github.com/leadcalls/leadcalls/callhistory"
 	"github.com/leadcalls/leadcalls/statusmap"
+	"github.com/leadcalls/leadcalls/storage/storagetest"
 )
 
 // eachBackend runs f on a fresh, migrated store of every backend, in
@@ -39,9 +40,17 @@ func stored(t *testing.T, s *Store, phone string) []callhistory.Call {
 // want returns calls as the store keeps them: UTC, microseconds, newest
 // first, RowID ignored by the comparison.
 func want(calls []callhistory.Call) []callhistory.Call {
-	out, err := normalise(calls)
-	if err != nil {
-		panic(err)
+	out := make([]callhistory.Call, len(calls))
+	for i, c := range calls {
+		c.RowID = 0
+		c.StartedAt = utcMicro(c.StartedAt)
+		if !c.SyncedAt.IsZero() {
+			c.SyncedAt = utcMicro(c.SyncedAt)
+		}
+		if !c.ModifiedAt.IsZero() {
+			c.ModifiedAt = utcMicro(c.ModifiedAt)
+		}
+		out[i] = c
 	}
 	sort.SliceStable(out, func(i, j int) bool {
 		if !out[i].StartedAt.Equal(out[j].StartedAt) {
@@ -64,9 +73,9 @@ func TestReplaceWindowDiff(t *testing.T) {
 		outside.StartedAt = window.To.Add(time.Second)
 		otherCall := makeCall(other, "o", 1)
 
-		_, err := s.UpsertCalls(ctx, []callhistory.Call{outside, otherCall}, time.Time{})
+		_, err := callhistory.UpsertCalls(ctx, s, []callhistory.Call{outside, otherCall}, time.Time{})
 		require.NoError(t, err)
-		res, err := s.ReplaceWindow(ctx, phone, window, first, afterUploads.Add(time.Hour))
+		res, err := callhistory.ReplaceWindow(ctx, s, phone, window, first, afterUploads.Add(time.Hour))
 		require.NoError(t, err)
 		require.Equal(t, callhistory.WriteResult{Inserted: 6}, res)
 		before := stored(t, s, phone)
@@ -80,7 +89,7 @@ func TestReplaceWindowDiff(t *testing.T) {
 		second := []callhistory.Call{first[0], first[1], first[2], makeCall(phone, "b-0", 9)}
 		second[1].Status = statusmap.Missed
 		second[2].RecordingURL = ""
-		res, err = s.ReplaceWindow(ctx, phone, window, second, afterUploads)
+		res, err = callhistory.ReplaceWindow(ctx, s, phone, window, second, afterUploads)
 		require.NoError(t, err)
 		require.Equal(t, callhistory.WriteResult{Inserted: 1, Updated: 1, Deleted: 3, Unchanged: 2}, res)
 
@@ -101,7 +110,7 @@ func TestReplaceWindowDiff(t *testing.T) {
 		require.True(t, last.Equal(afterUploads.Add(time.Hour)), "last sync went backwards to %v", last)
 
 		// An empty answer deletes the window and nothing else.
-		res, err = s.ReplaceWindow(ctx, phone, window, nil, afterUploads.Add(2*time.Hour))
+		res, err = callhistory.ReplaceWindow(ctx, s, phone, window, nil, afterUploads.Add(2*time.Hour))
 		require.NoError(t, err)
 		require.Equal(t, callhistory.WriteResult{Deleted: 4}, res)
 		if diff := cmp.Diff(want([]callhistory.Call{outside}), stored(t, s, phone), ignoreRowID); diff != "" {
@@ -128,7 +137,7 @@ func TestWindowEdgesAndTimes(t *testing.T) {
 		before.StartedAt, after.StartedAt = w.From.Add(-time.Microsecond), w.To.Add(time.Microsecond)
 		atFrom.SyncedAt, atFrom.ModifiedAt = time.Time{}, time.Time{}
 
-		_, err := s.UpsertCalls(ctx, []callhistory.Call{atFrom, atTo, before, after}, time.Time{})
+		_, err := callhistory.UpsertCalls(ctx, s, []callhistory.Call{atFrom, atTo, before, after}, time.Time{})
 		require.NoError(t, err)
 		got := stored(t, s, phone)
 		if diff := cmp.Diff(want([]callhistory.Call{atFrom, atTo, before, after}), got, ignoreRowID); diff != "" {
@@ -139,7 +148,7 @@ func TestWindowEdgesAndTimes(t *testing.T) {
 		}
 		// A zero syncedAt deletes only the calls without an upload time:
 		// atFrom; atTo was uploaded after it.
-		res, err := s.ReplaceWindow(ctx, phone, w, nil, time.Time{})
+		res, err := callhistory.ReplaceWindow(ctx, s, phone, w, nil, time.Time{})
 		require.NoError(t, err)
 		require.Equal(t, callhistory.WriteResult{Deleted: 1}, res, "the call exactly at From is in the window")
 		if diff := cmp.Diff(want([]callhistory.Call{atTo, before, after}), stored(t, s, phone), ignoreRowID); diff != "" {
@@ -148,7 +157,7 @@ func TestWindowEdgesAndTimes(t *testing.T) {
 		last, err := s.LastSynced(ctx, phone)
 		require.NoError(t, err)
 		require.True(t, last.IsZero(), "a zero syncedAt records nothing")
-		res, err = s.ReplaceWindow(ctx, phone, w, nil, atTo.SyncedAt)
+		res, err = callhistory.ReplaceWindow(ctx, s, phone, w, nil, atTo.SyncedAt)
 		require.NoError(t, err)
 		require.Equal(t, callhistory.WriteResult{Deleted: 1}, res, "the call exactly at To is in the window")
 		if diff := cmp.Diff(want([]callhistory.Call{before, after}), stored(t, s, phone), ignoreRowID); diff != "" {
@@ -165,16 +174,16 @@ func TestUpsertCalls(t *testing.T) {
 		calls := append(makeCalls(p1, "x", 3), makeCalls(p2, "y", 2)...)
 		dup := calls[0]
 		dup.Note = "another copy"
-		_, err := s.UpsertCalls(ctx, append(calls, dup), base)
-		require.ErrorIs(t, err, ErrInvalid, "a repeated id")
-		res, err := s.UpsertCalls(ctx, calls, base)
+		_, err := callhistory.UpsertCalls(ctx, s, append(calls, dup), base)
+		require.ErrorContains(t, err, "repeats a CallyzerID", "a repeated id")
+		res, err := callhistory.UpsertCalls(ctx, s, calls, base)
 		require.NoError(t, err)
 		require.Equal(t, callhistory.WriteResult{Inserted: 5}, res)
 
 		calls[0] = dup
 		calls[1].DurationSeconds = 999
 		calls[2].RecordingURL = ""
-		res, err = s.UpsertCalls(ctx, calls[:3], base.Add(-time.Minute))
+		res, err = callhistory.UpsertCalls(ctx, s, calls[:3], base.Add(-time.Minute))
 		require.NoError(t, err)
 		require.Equal(t, callhistory.WriteResult{Updated: 2, Unchanged: 1}, res)
 
@@ -211,21 +220,22 @@ func TestInvalidArguments(t *testing.T) {
 			run  func() error
 		}{
 			{"another number", func() error {
-				_, err := s.ReplaceWindow(ctx, phone, window, []callhistory.Call{otherNumber}, base)
+				_, err := callhistory.ReplaceWindow(ctx, s, phone, window, []callhistory.Call{otherNumber}, base)
 				return err
 			}},
 			{"outside the window", func() error {
-				_, err := s.ReplaceWindow(ctx, phone, window, []callhistory.Call{outside}, base)
+				_, err := callhistory.ReplaceWindow(ctx, s, phone, window, []callhistory.Call{outside}, base)
 				return err
 			}},
-			{"no id", func() error { _, err := s.UpsertCalls(ctx, []callhistory.Call{noID}, base); return err }},
+			{"no id", func() error { _, err := callhistory.UpsertCalls(ctx, s, []callhistory.Call{noID}, base); return err }},
 			{"from after to", func() error {
-				_, err := s.ReplaceWindow(ctx, phone, callhistory.Window{From: window.To, To: window.From}, nil, base)
+				_, err := callhistory.ReplaceWindow(ctx, s, phone, callhistory.Window{From: window.To, To: window.From}, nil, base)
 				return err
 			}},
 		}
 		for _, tt := range tests {
-			require.ErrorIs(t, tt.run(), ErrInvalid, tt.name)
+			// The use case refuses them before the store sees them.
+			require.ErrorContains(t, tt.run(), "callhistory: ", tt.name)
 		}
 		require.Empty(t, stored(t, s, phone))
 	})
@@ -243,26 +253,27 @@ func TestFaultsLeaveStoreUnchanged(t *testing.T) {
 	boom := errors.New("injected")
 	points := []struct {
 		name  string
-		hooks func(fail func() error) *callhistory.StoreHooks
+		hooks func(fail func() error) *storagetest.Hooks
 	}{
-		{"after delete", func(f func() error) *callhistory.StoreHooks { return &callhistory.StoreHooks{AfterDelete: f} }},
-		{"first write", func(f func() error) *callhistory.StoreHooks {
-			return &callhistory.StoreHooks{BeforeWrite: func(k int) error { return onK(k, 1, f) }}
+		{"after delete", func(f func() error) *storagetest.Hooks { return &storagetest.Hooks{AfterDelete: f} }},
+		{"first write", func(f func() error) *storagetest.Hooks {
+			return &storagetest.Hooks{BeforeWrite: func(k int) error { return onK(k, 1, f) }}
 		}},
-		{"last write", func(f func() error) *callhistory.StoreHooks {
-			return &callhistory.StoreHooks{BeforeWrite: func(k int) error { return onK(k, stored0+kept, f) }}
+		{"last write", func(f func() error) *storagetest.Hooks {
+			return &storagetest.Hooks{BeforeWrite: func(k int) error { return onK(k, stored0+kept, f) }}
 		}},
-		{"before commit", func(f func() error) *callhistory.StoreHooks { return &callhistory.StoreHooks{BeforeCommit: f} }},
+		{"before commit", func(f func() error) *storagetest.Hooks { return &storagetest.Hooks{BeforeCommit: f} }},
 	}
 	for _, b := range backends {
 		t.Run(b.name, func(t *testing.T) {
 			t.Parallel()
 			db, _ := openFresh(t, b.name)
 			const phone = "+48601234567"
-			hooks := &callhistory.StoreHooks{}
-			s := newMigrated(t, db, b.dialect, WithHooks(hooks))
+			hooks := &storagetest.Hooks{}
+			s := newMigrated(t, db, b.dialect)
 			s.maxRows = perStatement
-			_, err := s.ReplaceWindow(t.Context(), phone, window, makeCalls(phone, "old", stored0), base)
+			hooked := storagetest.WithHooks(s, hooks)
+			_, err := callhistory.ReplaceWindow(t.Context(), s, phone, window, makeCalls(phone, "old", stored0), base)
 			require.NoError(t, err)
 			before := stored(t, s, phone)
 			next := append(makeCalls(phone, "new", stored0), makeCalls(phone, "old", kept)...)
@@ -283,10 +294,10 @@ func TestFaultsLeaveStoreUnchanged(t *testing.T) {
 							r := recover()
 							require.Equal(t, panics, r != nil, "%s: panic passed on", p.name)
 						}()
-						_, err := s.ReplaceWindow(t.Context(), phone, window, next, afterUploads)
+						_, err := callhistory.ReplaceWindow(t.Context(), hooked, phone, window, next, afterUploads)
 						require.ErrorIs(t, err, boom, p.name)
 					}()
-					*hooks = callhistory.StoreHooks{}
+					*hooks = storagetest.Hooks{}
 					if diff := cmp.Diff(before, stored(t, s, phone)); diff != "" {
 						t.Fatalf("%s (panic %v): store changed (-before +after):\n%s", p.name, panics, diff)
 					}
@@ -296,7 +307,7 @@ func TestFaultsLeaveStoreUnchanged(t *testing.T) {
 				}
 			}
 			// The store still works after the aborted writes.
-			res, err := s.ReplaceWindow(t.Context(), phone, window, next, afterUploads)
+			res, err := callhistory.ReplaceWindow(t.Context(), s, phone, window, next, afterUploads)
 			require.NoError(t, err)
 			require.Equal(t, callhistory.WriteResult{Inserted: stored0, Updated: kept, Deleted: stored0 - kept}, res)
 		})
@@ -315,7 +326,7 @@ func TestCancelledContext(t *testing.T) {
 	eachBackend(t, func(t *testing.T, s *Store) {
 		ctx, cancel := context.WithCancel(t.Context())
 		cancel()
-		_, err := s.ReplaceWindow(ctx, "+48601234567", window, makeCalls("+48601234567", "c", 3), base)
+		_, err := callhistory.ReplaceWindow(ctx, s, "+48601234567", window, makeCalls("+48601234567", "c", 3), base)
 		require.ErrorIs(t, err, context.Canceled)
 		_, err = s.Calls(ctx, "+48601234567", 0)
 		require.ErrorIs(t, err, context.Canceled)
@@ -323,14 +334,14 @@ func TestCancelledContext(t *testing.T) {
 	})
 }
 
-// TestWriteSparesRowsChangedByAnotherNumber: between a ReplaceWindow's read
-// and its statements, a writer of another number (which takes only that
-// number's lock) moves two of the window's calls to its number, each as a
-// newer copy. The delete names the number, so it leaves the moved call the
-// answer lacks alone; the upsert keeps a stored row newer than the incoming
-// one, so it does not pull the other call back with older data. Only the
-// server backends can interleave so: SQLite runs one writer at a time.
-func TestWriteSparesRowsChangedByAnotherNumber(t *testing.T) {
+// TestWriterOfAnotherNumberWaits: a writer of another number that moves
+// two calls of a refreshing window to its number, as newer copies, while
+// the refresh is between its read and its statements, must lock the
+// refresh's number too (the calls are stored under it), so it waits for
+// the refresh to commit and then moves both: the refresh neither deletes
+// the moved calls nor pulls one back with older data. Only the server
+// backends can interleave so: SQLite runs one writer at a time.
+func TestWriterOfAnotherNumberWaits(t *testing.T) {
 	t.Parallel()
 	for _, b := range backends {
 		if b.dialect == SQLite {
@@ -347,7 +358,7 @@ func TestWriteSparesRowsChangedByAnotherNumber(t *testing.T) {
 			ctx := t.Context()
 			const phoneA, phoneB = "+48601000111", "+48601000222"
 			gone, kept := makeCall(phoneA, "gone", 1), makeCall(phoneA, "kept", 2)
-			_, err = s.UpsertCalls(ctx, []callhistory.Call{gone, kept}, base)
+			_, err = callhistory.UpsertCalls(ctx, s, []callhistory.Call{gone, kept}, base)
 			require.NoError(t, err)
 
 			movedGone, movedKept := gone, kept
@@ -356,20 +367,29 @@ func TestWriteSparesRowsChangedByAnotherNumber(t *testing.T) {
 			answer := kept
 			answer.Note, answer.ModifiedAt = "newer than the read, older than the move", kept.ModifiedAt.Add(time.Minute)
 
-			var hookErr error
+			moved := make(chan error, 1)
 			calls := 0
 			s.afterReadForTest = func() {
-				if calls++; calls == 1 {
-					_, hookErr = other.UpsertCalls(ctx, []callhistory.Call{movedGone, movedKept}, base)
+				if calls++; calls != 1 {
+					return
+				}
+				go func() {
+					_, err := callhistory.UpsertCalls(ctx, other, []callhistory.Call{movedGone, movedKept}, base)
+					moved <- err
+				}()
+				// Give the mover time to read and reach phoneA's lock.
+				time.Sleep(100 * time.Millisecond)
+				select {
+				case err := <-moved:
+					t.Errorf("the writer of another number did not wait for the refresh: %v", err)
+				default:
 				}
 			}
-			res, err := s.ReplaceWindow(ctx, phoneA, window, []callhistory.Call{answer}, afterUploads)
-			require.NoError(t, hookErr)
+			res, err := callhistory.ReplaceWindow(ctx, s, phoneA, window, []callhistory.Call{answer}, afterUploads)
 			require.NoError(t, err)
-			require.Equal(t, 1, calls, "the write ran once")
-			// Counted from the rows as read: gone was not deleted; kept
-			// looked older when read.
-			require.Equal(t, callhistory.WriteResult{Updated: 1}, res)
+			require.Equal(t, 1, calls, "the refresh ran once")
+			require.Equal(t, callhistory.WriteResult{Updated: 1, Deleted: 1}, res)
+			require.NoError(t, <-moved)
 			require.Empty(t, stored(t, s, phoneA))
 			if diff := cmp.Diff(want([]callhistory.Call{movedGone, movedKept}), stored(t, s, phoneB), ignoreRowID); diff != "" {
 				t.Fatalf("the other number's calls (-want +got):\n%s", diff)

@@ -149,7 +149,7 @@ func TestMigrateFromVersion1(t *testing.T) {
 			require.Len(t, migrations, latestVersion)
 			require.NoError(t, old.migrate(ctx, migrations[:1]))
 			require.Equal(t, 1, schemaVersion(t, db, DefaultTablePrefix))
-			_, err = old.ReplaceWindow(ctx, phone, window, makeCalls(phone, "v1", 5), base)
+			_, err = callhistory.ReplaceWindow(ctx, old, phone, window, makeCalls(phone, "v1", 5), base)
 			require.NoError(t, err)
 			before := stored(t, old, phone)
 			_, err = old.SyncState(ctx, "default")

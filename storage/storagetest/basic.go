@@ -39,7 +39,7 @@ func (s *suite) roundTripTests() []subtest {
 			}
 			in := []callhistory.Call{full, sparse}
 			inCopy := slices.Clone(in)
-			res, err := st.ReplaceWindow(t.Context(), phoneA, window, in, s.syncAt(1).In(warsaw))
+			res, err := callhistory.ReplaceWindow(t.Context(), st, phoneA, window, in, s.syncAt(1).In(warsaw))
 			if err != nil {
 				t.Fatalf("ReplaceWindow: %v", err)
 			}
@@ -69,7 +69,7 @@ func (s *suite) roundTripTests() []subtest {
 			st := s.store(t)
 			in := s.calls(phoneA, "al", 3, 0)
 			want := slices.Clone(in)
-			if _, err := st.ReplaceWindow(t.Context(), phoneA, window, in, s.syncAt(1)); err != nil {
+			if _, err := callhistory.ReplaceWindow(t.Context(), st, phoneA, window, in, s.syncAt(1)); err != nil {
 				t.Fatalf("ReplaceWindow: %v", err)
 			}
 			in[0].Note, in[1].CallyzerID = "changed by the caller", "al-x"
@@ -78,7 +78,7 @@ func (s *suite) roundTripTests() []subtest {
 			requireCalls(t, st, phoneA, want)
 			up := []callhistory.Call{s.call(phoneB, "al-b", s.in(time.Hour))}
 			wantB := slices.Clone(up)
-			if _, err := st.UpsertCalls(t.Context(), up, s.syncAt(1)); err != nil {
+			if _, err := callhistory.UpsertCalls(t.Context(), st, up, s.syncAt(1)); err != nil {
 				t.Fatalf("UpsertCalls: %v", err)
 			}
 			up[0].Note = "changed by the caller"
@@ -432,7 +432,7 @@ func (s *suite) invalidReplaceTest(t *testing.T) {
 			s.replace(t, st, phoneA, s.calls(phoneA, "v", 5, 30*time.Minute), s.syncAt(1))
 			s.replace(t, st, phoneB, s.calls(phoneB, "b", 2, 0), s.syncAt(1))
 			before := Snapshot(t, st, allPhones...)
-			res, err := st.ReplaceWindow(t.Context(), tc.phone, tc.w, tc.calls, s.syncAt(2))
+			res, err := callhistory.ReplaceWindow(t.Context(), st, tc.phone, tc.w, tc.calls, s.syncAt(2))
 			if err == nil {
 				t.Fatalf("ReplaceWindow accepted invalid input (%s) and returned %+v", tc.name, res)
 			}
@@ -517,7 +517,7 @@ func (s *suite) upsertCallsTests() []subtest {
 					for i := range in[:2] {
 						in[i].Note = "zmieniona"
 					}
-					res, err := st.UpsertCalls(t.Context(), in, s.syncAt(2))
+					res, err := callhistory.UpsertCalls(t.Context(), st, in, s.syncAt(2))
 					if err == nil {
 						t.Fatalf("UpsertCalls accepted invalid input (%s) and returned %+v", tc.name, res)
 					}
@@ -621,10 +621,10 @@ func (s *suite) lastSyncedTests() []subtest {
 			s.replace(t, st, phoneA, nil, s.syncAt(1))
 			bad := s.calls(phoneA, "x", 2, 0)
 			bad[1].Phone = phoneB
-			if _, err := st.ReplaceWindow(t.Context(), phoneA, window, bad, s.syncAt(2)); err == nil {
+			if _, err := callhistory.ReplaceWindow(t.Context(), st, phoneA, window, bad, s.syncAt(2)); err == nil {
 				t.Fatal("ReplaceWindow accepted a call of another number")
 			}
-			if _, err := st.UpsertCalls(t.Context(), append(bad, bad[0]), s.syncAt(2)); err == nil {
+			if _, err := callhistory.UpsertCalls(t.Context(), st, append(bad, bad[0]), s.syncAt(2)); err == nil {
 				t.Fatal("UpsertCalls accepted a duplicate CallyzerID")
 			}
 			requireLastSynced(t, st, phoneA, s.syncAt(1))

@@ -68,7 +68,7 @@ func (s *suite) oneNumberTest(t *testing.T) {
 		wg.Go(func() {
 			for r := range rounds {
 				at := s.syncAt(r*w + g)
-				res, err := st.ReplaceWindow(t.Context(), phoneA, window, slices.Clone(answers[g]), at)
+				res, err := callhistory.ReplaceWindow(t.Context(), st, phoneA, window, slices.Clone(answers[g]), at)
 				if err != nil {
 					t.Errorf("writer %d, round %d: ReplaceWindow: %v", g, r, err)
 					return
@@ -147,10 +147,10 @@ func (s *suite) upsertAndReplaceTest(t *testing.T) {
 				who := fmt.Sprintf("writer %d, round %d", g, r)
 				var err error
 				if g < replacers {
-					_, err = st.ReplaceWindow(t.Context(), phoneA, window, slices.Clone(answers[g]), at)
+					_, err = callhistory.ReplaceWindow(t.Context(), st, phoneA, window, slices.Clone(answers[g]), at)
 				} else {
 					old := s.call(phoneA, fmt.Sprintf("o%02d-%03d", g, r), s.at(window.From.Add(-time.Duration(1+g*rounds+r)*time.Minute)))
-					_, err = st.UpsertCalls(t.Context(), append(slices.Clone(shared), old), at)
+					_, err = callhistory.UpsertCalls(t.Context(), st, append(slices.Clone(shared), old), at)
 					mu.Lock()
 					older = append(older, old)
 					mu.Unlock()
@@ -210,7 +210,7 @@ func (s *suite) differentNumbersTest(t *testing.T) {
 			}
 			for r := range rounds {
 				at := s.syncAt(r)
-				if _, err := st.ReplaceWindow(t.Context(), p, window, slices.Clone(answers[r%2]), at); err != nil {
+				if _, err := callhistory.ReplaceWindow(t.Context(), st, p, window, slices.Clone(answers[r%2]), at); err != nil {
 					t.Errorf("number %d, round %d: ReplaceWindow: %v", g, r, err)
 					return
 				}

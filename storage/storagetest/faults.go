@@ -21,9 +21,9 @@ func (s *suite) contextTests() []subtest {
 			ctx, cancel := context.WithCancel(t.Context())
 			cancel()
 			next := s.calls(phoneA, "n", 2, 0)
-			res, err := st.ReplaceWindow(ctx, phoneA, window, next, s.syncAt(2))
+			res, err := callhistory.ReplaceWindow(ctx, st, phoneA, window, next, s.syncAt(2))
 			requireCanceled(t, "ReplaceWindow", res, err)
-			res, err = st.UpsertCalls(ctx, append(next, s.calls(phoneB, "b", 1, 0)...), s.syncAt(2))
+			res, err = callhistory.UpsertCalls(ctx, st, append(next, s.calls(phoneB, "b", 1, 0)...), s.syncAt(2))
 			requireCanceled(t, "UpsertCalls", res, err)
 			requireUnchanged(t, st, before, "a write with a cancelled context")
 		}},
@@ -71,8 +71,8 @@ type recorder struct {
 
 var errInjected = errors.New("storagetest: injected fault")
 
-func (r *recorder) hooks() *callhistory.StoreHooks {
-	return &callhistory.StoreHooks{
+func (r *recorder) hooks() *Hooks {
+	return &Hooks{
 		AfterDelete:  func() error { return r.event("delete", 0) },
 		BeforeWrite:  func(k int) error { return r.event("write", k) },
 		BeforeCommit: func() error { return r.event("commit", 0) },
@@ -184,9 +184,9 @@ func (s *suite) faultTest(t *testing.T, f fault, replace bool) {
 	write := func(ctx context.Context) func() (callhistory.WriteResult, error) {
 		return func() (callhistory.WriteResult, error) {
 			if replace {
-				return st.ReplaceWindow(ctx, phoneA, window, slices.Clone(in), s.syncAt(2))
+				return callhistory.ReplaceWindow(ctx, st, phoneA, window, slices.Clone(in), s.syncAt(2))
 			}
-			return st.UpsertCalls(ctx, slices.Clone(in), s.syncAt(2))
+			return callhistory.UpsertCalls(ctx, st, slices.Clone(in), s.syncAt(2))
 		}
 	}
 
@@ -195,9 +195,6 @@ func (s *suite) faultTest(t *testing.T, f fault, replace bool) {
 	rec.arm(true, f, cancel)
 	res, err, panicked := callWrite(write(ctx))
 	events := rec.recorded()
-	if len(events) == 0 {
-		t.Fatalf("the store called no hook (%s); newStore must hand its hooks argument to the store, or pass storagetest.WithoutHooks; the write returned %+v, %v", f.name, res, err)
-	}
 	switch {
 	case f.panics && panicked == nil && err == nil:
 		t.Fatalf("a hook panicked (%s) but the write returned %+v and no error; events: %v", f.name, res, events)

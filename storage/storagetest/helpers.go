@@ -119,7 +119,7 @@ func plainCall(c callhistory.Call) callhistory.Call {
 
 func (s *suite) replace(t *testing.T, st callhistory.Store, phone string, calls []callhistory.Call, syncedAt time.Time) callhistory.WriteResult {
 	t.Helper()
-	res, err := st.ReplaceWindow(t.Context(), phone, window, slices.Clone(calls), syncedAt)
+	res, err := callhistory.ReplaceWindow(t.Context(), st, phone, window, slices.Clone(calls), syncedAt)
 	if err != nil {
 		t.Fatalf("ReplaceWindow(%s, %d calls): %v", phone, len(calls), err)
 	}
@@ -128,7 +128,7 @@ func (s *suite) replace(t *testing.T, st callhistory.Store, phone string, calls 
 
 func (s *suite) upsert(t *testing.T, st callhistory.Store, calls []callhistory.Call, syncedAt time.Time) callhistory.WriteResult {
 	t.Helper()
-	res, err := st.UpsertCalls(t.Context(), slices.Clone(calls), syncedAt)
+	res, err := callhistory.UpsertCalls(t.Context(), st, slices.Clone(calls), syncedAt)
 	if err != nil {
 		t.Fatalf("UpsertCalls(%d calls): %v", len(calls), err)
 	}

@@ -12,7 +12,6 @@ import (
 type Option func(*config)
 
 type config struct {
-	hooks     bool
 	writers   int
 	rounds    int
 	precision time.Duration
@@ -20,13 +19,8 @@ type config struct {
 }
 
 func defaultConfig() config {
-	return config{hooks: true, writers: 8, rounds: 10, precision: time.Microsecond}
+	return config{writers: 8, rounds: 10, precision: time.Microsecond}
 }
-
-// WithoutHooks tells Run that the store cannot take callhistory.StoreHooks.
-// newStore then always receives nil, and the fault-injection subtests skip,
-// saying so.
-func WithoutHooks() Option { return func(c *config) { c.hooks = false } }
 
 // WithConcurrency sets the concurrency subtests' size: writers goroutines,
 // each writing rounds times. Default: 8 writers, 10 rounds. Values below 2
@@ -52,16 +46,14 @@ func WithTimePrecision(d time.Duration) Option {
 // shared through one database).
 func Parallel() Option { return func(c *config) { c.parallel = true } }
 
-// NewStoreFunc returns a fresh, empty store for one subtest. hooks is nil
-// except in the fault-injection and concurrency subtests; a store must call
-// every non-nil hook at its point (see callhistory.StoreHooks). Release the
+// NewStoreFunc returns a fresh, empty store for one subtest. Release the
 // store's resources with t.Cleanup.
-type NewStoreFunc = func(t *testing.T, hooks *callhistory.StoreHooks) callhistory.Store
+type NewStoreFunc = func(t *testing.T) callhistory.Store
 
-// Run runs the conformance suite. newStore returns a fresh, empty store;
-// hooks is non-nil only in the fault-injection and concurrency subtests, and
-// the store must call them (see callhistory.StoreHooks). In the concurrency
-// subtests the hooks only yield the processor, to widen race windows.
+// Run runs the conformance suite. newStore returns a fresh, empty store for
+// each subtest. The fault-injection subtests wrap it with WithHooks; in the
+// concurrency subtests the hooks only yield the processor, to widen race
+// windows.
 //
 // The subtests are grouped as RoundTrip, ReplaceWindow, UpsertCalls, Calls,
 // LastSynced, Context, Faults, Concurrency and SyncState; select parts with
@@ -112,39 +104,27 @@ func (s *suite) group(t *testing.T, name string, tests []subtest) {
 	})
 }
 
-// store returns a fresh store without hooks.
+// store returns a fresh store.
 func (s *suite) store(t *testing.T) callhistory.Store {
 	t.Helper()
-	st := s.newStore(t, nil)
+	st := s.newStore(t)
 	if st == nil {
 		t.Fatal("storagetest: newStore returned a nil store")
 	}
 	return st
 }
 
-// hookedStore returns a fresh store with hooks, or skips t when the store
-// cannot take them.
-func (s *suite) hookedStore(t *testing.T, hooks *callhistory.StoreHooks) callhistory.Store {
+// hookedStore returns a fresh store with hooks.
+func (s *suite) hookedStore(t *testing.T, hooks *Hooks) callhistory.Store {
 	t.Helper()
-	if !s.cfg.hooks {
-		t.Skip("skipped: the store takes no callhistory.StoreHooks (storagetest.WithoutHooks), so fault injection is NOT covered for it")
-	}
-	st := s.newStore(t, hooks)
-	if st == nil {
-		t.Fatal("storagetest: newStore returned a nil store")
-	}
-	return st
+	return WithHooks(s.store(t), hooks)
 }
 
-// yieldingStore returns a fresh store whose hooks only yield the processor,
-// or a store without hooks when it cannot take them.
+// yieldingStore returns a fresh store whose hooks only yield the processor.
 func (s *suite) yieldingStore(t *testing.T) callhistory.Store {
 	t.Helper()
-	if !s.cfg.hooks {
-		return s.store(t)
-	}
 	yield := func() error { runtime.Gosched(); return nil }
-	return s.hookedStore(t, &callhistory.StoreHooks{
+	return s.hookedStore(t, &Hooks{
 		AfterDelete:  yield,
 		BeforeWrite:  func(int) error { return yield() },
 		BeforeCommit: yield,

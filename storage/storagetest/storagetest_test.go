@@ -2,13 +2,12 @@ package storagetest_test
 
 import (
 	"context"
-	"maps"
+	"errors"
 	"os"
 	"os/exec"
 	"runtime"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -24,8 +23,8 @@ func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m)
 }
 
-func newMemstore(t *testing.T, hooks *callhistory.StoreHooks) callhistory.Store {
-	return memstore.New(memstore.WithHooks(hooks))
+func newMemstore(t *testing.T) callhistory.Store {
+	return memstore.New()
 }
 
 // TestRunOptions runs the suite on memstore with the options a host would
@@ -37,13 +36,8 @@ func TestRunOptions(t *testing.T) {
 	t.Run("Defaults", func(t *testing.T) {
 		storagetest.Run(t, newMemstore)
 	})
-	t.Run("SecondPrecisionWithoutHooks", func(t *testing.T) {
-		storagetest.Run(t, func(t *testing.T, hooks *callhistory.StoreHooks) callhistory.Store {
-			if hooks != nil {
-				t.Fatal("WithoutHooks, yet newStore received hooks")
-			}
-			return memstore.New()
-		}, storagetest.WithoutHooks(), storagetest.WithTimePrecision(time.Second),
+	t.Run("SecondPrecision", func(t *testing.T) {
+		storagetest.Run(t, newMemstore, storagetest.WithTimePrecision(time.Second),
 			storagetest.WithConcurrency(3, 2), storagetest.Parallel())
 	})
 }
@@ -54,7 +48,7 @@ func TestSnapshotDiff(t *testing.T) {
 	day := time.Date(2026, 5, 4, 0, 0, 0, 0, time.UTC)
 	before := storagetest.Snapshot(t, st, "+48601000001")
 	require.Empty(t, before.Diff(storagetest.Snapshot(t, st, "+48601000001")))
-	_, err := st.UpsertCalls(t.Context(), []callhistory.Call{{CallyzerID: "c1", Phone: "+48601000001", StartedAt: day}}, day)
+	_, err := callhistory.UpsertCalls(t.Context(), st, []callhistory.Call{{CallyzerID: "c1", Phone: "+48601000001", StartedAt: day}}, day)
 	require.NoError(t, err)
 	diff := before.Diff(storagetest.Snapshot(t, st, "+48601000001"))
 	require.Contains(t, diff, "c1")
@@ -68,18 +62,18 @@ const mutantVar = "STORAGETEST_MUTANT"
 var mutants = map[string]struct {
 	run     string // the -test.run pattern of the part that catches it
 	failing string // a subtest that must fail
-	store   func(t *testing.T, hooks *callhistory.StoreHooks) callhistory.Store
+	store   func(t *testing.T) callhistory.Store
 }{
-	"LastSyncedGoesBackwards": {
+	"LastSyncedGoesBackwards": { // the stored date read back as never synced
 		run: "LastSynced", failing: "LastSynced/NeverBackwards",
-		store: func(t *testing.T, hooks *callhistory.StoreHooks) callhistory.Store {
-			return &lastSyncOverwrite{Store: memstore.New(memstore.WithHooks(hooks)), last: map[string]time.Time{}}
+		store: func(t *testing.T) callhistory.Store {
+			return txFilter{memstore.New(), func(tx callhistory.Tx) callhistory.Tx { return forgetsLastSync{tx} }}
 		},
 	},
 	"UnorderedCalls": {
 		run: "Calls", failing: "Calls/Order",
-		store: func(t *testing.T, hooks *callhistory.StoreHooks) callhistory.Store {
-			return readFilter{memstore.New(memstore.WithHooks(hooks)), func(c []callhistory.Call) []callhistory.Call {
+		store: func(t *testing.T) callhistory.Store {
+			return readFilter{memstore.New(), func(c []callhistory.Call) []callhistory.Call {
 				slices.Reverse(c)
 				return c
 			}}
@@ -87,8 +81,8 @@ var mutants = map[string]struct {
 	},
 	"NilForNoCalls": {
 		run: "RoundTrip", failing: "RoundTrip/EmptyStore",
-		store: func(t *testing.T, hooks *callhistory.StoreHooks) callhistory.Store {
-			return readFilter{memstore.New(memstore.WithHooks(hooks)), func(c []callhistory.Call) []callhistory.Call {
+		store: func(t *testing.T) callhistory.Store {
+			return readFilter{memstore.New(), func(c []callhistory.Call) []callhistory.Call {
 				if len(c) == 0 {
 					return nil
 				}
@@ -96,34 +90,38 @@ var mutants = map[string]struct {
 			}}
 		},
 	},
-	"IgnoresHooks": {
+	"NotAtomic": { // every write of a transaction committed at once
 		run: "Faults", failing: "Faults/ReplaceWindow/ErrorOnCommit",
-		store: func(t *testing.T, hooks *callhistory.StoreHooks) callhistory.Store {
-			return memstore.New()
+		store: func(t *testing.T) callhistory.Store {
+			return notAtomic{memstore.New()}
 		},
 	},
-	"HookAfterCommit": {
-		run: "Faults", failing: "Faults/ReplaceWindow/ErrorOnCommit",
-		store: func(t *testing.T, hooks *callhistory.StoreHooks) callhistory.Store {
-			return commitThenHook{memstore.New(), hooks}
+	"CommitsAfterCancel": { // the context is not checked before the commit
+		run: "Faults", failing: "Faults/ReplaceWindow/CancelBeforeCommit",
+		store: func(t *testing.T) callhistory.Store {
+			return ignoresCancel{memstore.New()}
 		},
 	},
-	"DeletesLateUploads": { // the old contract: a refresh deletes what a concurrent sync stored
+	"DeletesLateUploads": { // upload times read back as zero: a refresh deletes what a concurrent sync stored
 		run: "ReplaceWindow", failing: "ReplaceWindow/LateUploadsSurvive",
-		store: func(t *testing.T, hooks *callhistory.StoreHooks) callhistory.Store {
-			return deletesLateUploads{memstore.New(memstore.WithHooks(hooks))}
+		store: func(t *testing.T) callhistory.Store {
+			return txFilter{memstore.New(), func(tx callhistory.Tx) callhistory.Tx {
+				return readsCalls{tx, func(c *callhistory.Call) { c.SyncedAt = time.Time{} }}
+			}}
 		},
 	},
-	"LastWriterWins": { // the old contract: an older copy overwrites a newer one
+	"LastWriterWins": { // ModifiedAt read back as zero: an older copy overwrites a newer one
 		run: "UpsertCalls", failing: "UpsertCalls/OlderCopy/OneStepOlderIsIgnored",
-		store: func(t *testing.T, hooks *callhistory.StoreHooks) callhistory.Store {
-			return lastWriterWins{memstore.New(memstore.WithHooks(hooks))}
+		store: func(t *testing.T) callhistory.Store {
+			return txFilter{memstore.New(), func(tx callhistory.Tx) callhistory.Tx {
+				return readsCalls{tx, func(c *callhistory.Call) { c.ModifiedAt = time.Time{} }}
+			}}
 		},
 	},
-	"GlobalLockless": { // one writer's answer merged into another's: no lock at all, and a stale plan
+	"GlobalLockless": { // one writer's answer merged into another's: no lock at all
 		run: "Concurrency", failing: "Concurrency/OneNumber",
-		store: func(t *testing.T, hooks *callhistory.StoreHooks) callhistory.Store {
-			return &readThenWrite{Store: memstore.New(memstore.WithHooks(hooks))}
+		store: func(t *testing.T) callhistory.Store {
+			return lockless{memstore.New()}
 		},
 	},
 }
@@ -159,45 +157,6 @@ func TestSuiteCatchesBrokenStores(t *testing.T) {
 	}
 }
 
-// lastSyncOverwrite sets the last-sync date on every write, without the max
-// rule.
-type lastSyncOverwrite struct {
-	callhistory.Store
-	mu   sync.Mutex
-	last map[string]time.Time
-}
-
-func (s *lastSyncOverwrite) ReplaceWindow(ctx context.Context, phone string, w callhistory.Window, calls []callhistory.Call, at time.Time) (callhistory.WriteResult, error) {
-	res, err := s.Store.ReplaceWindow(ctx, phone, w, calls, at)
-	if err == nil {
-		s.mu.Lock()
-		s.last[phone] = at
-		s.mu.Unlock()
-	}
-	return res, err
-}
-
-func (s *lastSyncOverwrite) UpsertCalls(ctx context.Context, calls []callhistory.Call, at time.Time) (callhistory.WriteResult, error) {
-	res, err := s.Store.UpsertCalls(ctx, calls, at)
-	if err == nil {
-		s.mu.Lock()
-		for _, c := range calls {
-			s.last[c.Phone] = at
-		}
-		s.mu.Unlock()
-	}
-	return res, err
-}
-
-func (s *lastSyncOverwrite) LastSynced(ctx context.Context, phone string) (time.Time, error) {
-	if _, err := s.Store.LastSynced(ctx, phone); err != nil {
-		return time.Time{}, err
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.last[phone], nil
-}
-
 // readFilter changes what Calls returns.
 type readFilter struct {
 	callhistory.Store
@@ -209,136 +168,126 @@ func (s readFilter) Calls(ctx context.Context, phone string, limit int) ([]callh
 	return s.filter(c), err
 }
 
-// commitThenHook writes first and runs BeforeCommit afterwards: a hook's
-// error comes too late to undo anything.
-type commitThenHook struct {
+// txFilter hands Update's fn a changed Tx.
+type txFilter struct {
 	callhistory.Store
-	hooks *callhistory.StoreHooks
+	wrap func(callhistory.Tx) callhistory.Tx
 }
 
-func (s commitThenHook) ReplaceWindow(ctx context.Context, phone string, w callhistory.Window, calls []callhistory.Call, at time.Time) (callhistory.WriteResult, error) {
-	res, err := s.Store.ReplaceWindow(ctx, phone, w, calls, at)
-	if err == nil && s.hooks != nil {
-		if s.hooks.AfterDelete != nil {
-			err = s.hooks.AfterDelete()
-		}
-		for k := 1; err == nil && s.hooks.BeforeWrite != nil && k <= res.Inserted+res.Updated; k++ {
-			err = s.hooks.BeforeWrite(k)
-		}
-		if err == nil && s.hooks.BeforeCommit != nil {
-			err = s.hooks.BeforeCommit()
-		}
-	}
-	if err != nil {
-		return callhistory.WriteResult{}, err
-	}
-	return res, nil
+func (s txFilter) Update(ctx context.Context, phones []string, fn func(callhistory.Tx) error) error {
+	return s.Store.Update(ctx, phones, func(tx callhistory.Tx) error { return fn(s.wrap(tx)) })
 }
 
-// readThenWrite replaces a window by reading it, deleting what the answer
-// lacks with one write and upserting the answer with another, with no lock
-// between: the read-modify-write race of a store without serialisation.
-type readThenWrite struct {
-	callhistory.Store
+// forgetsLastSync reads no last-sync date inside a transaction.
+type forgetsLastSync struct{ callhistory.Tx }
+
+func (forgetsLastSync) LastSynced(context.Context, []string) (map[string]time.Time, error) {
+	return map[string]time.Time{}, nil
 }
 
-func (s *readThenWrite) ReplaceWindow(ctx context.Context, phone string, w callhistory.Window, calls []callhistory.Call, at time.Time) (callhistory.WriteResult, error) {
-	stored, err := s.Store.Calls(ctx, phone, 0)
-	if err != nil {
-		return callhistory.WriteResult{}, err
+// readsCalls changes every call a transaction reads.
+type readsCalls struct {
+	callhistory.Tx
+	change func(*callhistory.Call)
+}
+
+func (t readsCalls) CallsInWindow(ctx context.Context, phone string, w callhistory.Window) ([]callhistory.Call, error) {
+	calls, err := t.Tx.CallsInWindow(ctx, phone, w)
+	for i := range calls {
+		t.change(&calls[i])
 	}
-	keep := map[string]bool{}
-	for _, c := range calls {
-		keep[c.CallyzerID] = true
+	return calls, err
+}
+
+func (t readsCalls) CallsByID(ctx context.Context, ids []string) ([]callhistory.Call, error) {
+	calls, err := t.Tx.CallsByID(ctx, ids)
+	for i := range calls {
+		t.change(&calls[i])
 	}
-	var kept []callhistory.Call
-	for _, c := range stored {
-		if !w.Contains(c.StartedAt) || keep[c.CallyzerID] {
-			kept = append(kept, c)
+	return calls, err
+}
+
+// notAtomic commits each write of a transaction on its own, at once.
+type notAtomic struct{ callhistory.Store }
+
+func (s notAtomic) Update(ctx context.Context, phones []string, fn func(callhistory.Tx) error) error {
+	return fn(autoCommit{s: s.Store, phones: phones})
+}
+
+// autoCommit runs every read and every write in an Update of its own.
+type autoCommit struct {
+	s      callhistory.Store
+	phones []string
+}
+
+func (t autoCommit) CallsInWindow(ctx context.Context, phone string, w callhistory.Window) (out []callhistory.Call, err error) {
+	err = t.read(ctx, func(tx callhistory.Tx) (err error) { out, err = tx.CallsInWindow(ctx, phone, w); return err })
+	return out, err
+}
+
+func (t autoCommit) CallsByID(ctx context.Context, ids []string) (out []callhistory.Call, err error) {
+	err = t.read(ctx, func(tx callhistory.Tx) (err error) { out, err = tx.CallsByID(ctx, ids); return err })
+	return out, err
+}
+
+func (t autoCommit) LastSynced(ctx context.Context, phones []string) (out map[string]time.Time, err error) {
+	err = t.read(ctx, func(tx callhistory.Tx) (err error) { out, err = tx.LastSynced(ctx, phones); return err })
+	return out, err
+}
+
+func (t autoCommit) Delete(ctx context.Context, ids []int64) error {
+	return t.s.Update(ctx, t.phones, func(tx callhistory.Tx) error { return tx.Delete(ctx, ids) })
+}
+
+func (t autoCommit) Put(ctx context.Context, calls []callhistory.Call) error {
+	return t.s.Update(ctx, t.phones, func(tx callhistory.Tx) error { return tx.Put(ctx, calls) })
+}
+
+func (t autoCommit) SetLastSynced(ctx context.Context, dates map[string]time.Time) error {
+	return t.s.Update(ctx, t.phones, func(tx callhistory.Tx) error { return tx.SetLastSynced(ctx, dates) })
+}
+
+var errReadDone = errors.New("read done")
+
+// read runs f in an Update of its own that commits nothing.
+func (t autoCommit) read(ctx context.Context, f func(callhistory.Tx) error) error {
+	err := t.s.Update(ctx, t.phones, func(tx callhistory.Tx) error {
+		if err := f(tx); err != nil {
+			return err
 		}
+		return errReadDone
+	})
+	if errors.Is(err, errReadDone) {
+		return nil
 	}
-	// Yield between the read and the writes, as a network round trip would.
+	return err
+}
+
+// ignoresCancel commits although the context ended inside the write.
+type ignoresCancel struct{ callhistory.Store }
+
+func (s ignoresCancel) Update(ctx context.Context, phones []string, fn func(callhistory.Tx) error) error {
+	return s.Store.Update(context.WithoutCancel(ctx), phones, fn)
+}
+
+// lockless takes no lock: writers of one number run at once.
+type lockless struct{ callhistory.Store }
+
+func (s lockless) Update(ctx context.Context, _ []string, fn func(callhistory.Tx) error) error {
+	return s.Store.Update(ctx, nil, func(tx callhistory.Tx) error {
+		// Yield between the reads and the writes, as a round trip would.
+		return fn(yieldingTx{tx})
+	})
+}
+
+type yieldingTx struct{ callhistory.Tx }
+
+func (t yieldingTx) Delete(ctx context.Context, ids []int64) error {
 	runtime.Gosched()
-	if _, err := s.Store.ReplaceWindow(ctx, phone, w, callsWithin(kept, w), at); err != nil {
-		return callhistory.WriteResult{}, err
-	}
-	return s.Store.UpsertCalls(ctx, calls, at)
+	return t.Tx.Delete(ctx, ids)
 }
 
-func callsWithin(calls []callhistory.Call, w callhistory.Window) []callhistory.Call {
-	var out []callhistory.Call
-	for _, c := range calls {
-		if w.Contains(c.StartedAt) {
-			out = append(out, c)
-		}
-	}
-	return out
-}
-
-// deletesLateUploads deletes every call of the window its answer lacks,
-// however late it was uploaded: it first marks those calls as never
-// uploaded (a zero SyncedAt), which the store deletes whatever syncedAt is.
-type deletesLateUploads struct {
-	callhistory.Store
-}
-
-func (s deletesLateUploads) ReplaceWindow(ctx context.Context, phone string, w callhistory.Window, calls []callhistory.Call, at time.Time) (callhistory.WriteResult, error) {
-	stored, err := s.Store.Calls(ctx, phone, 0)
-	if err != nil {
-		return callhistory.WriteResult{}, err
-	}
-	inAnswer := map[string]bool{}
-	for _, c := range calls {
-		inAnswer[c.CallyzerID] = true
-	}
-	var late []callhistory.Call
-	for _, c := range callsWithin(stored, w) {
-		if !inAnswer[c.CallyzerID] && c.SyncedAt.After(at) {
-			c.SyncedAt = time.Time{}
-			late = append(late, c)
-		}
-	}
-	if _, err := s.Store.UpsertCalls(ctx, late, time.Time{}); err != nil {
-		return callhistory.WriteResult{}, err
-	}
-	return s.Store.ReplaceWindow(ctx, phone, w, calls, at)
-}
-
-// lastWriterWins lets an older copy overwrite a stored call of its number:
-// it first clears the stored call's ModifiedAt, which takes it out of the
-// older-copy rule.
-type lastWriterWins struct {
-	callhistory.Store
-}
-
-func (s lastWriterWins) UpsertCalls(ctx context.Context, calls []callhistory.Call, at time.Time) (callhistory.WriteResult, error) {
-	incoming := map[string]callhistory.Call{}
-	for _, c := range calls {
-		incoming[c.CallyzerID] = c
-	}
-	var cleared []callhistory.Call
-	for _, phone := range slices.Sorted(maps.Keys(phonesOf(calls))) {
-		stored, err := s.Store.Calls(ctx, phone, 0)
-		if err != nil {
-			return callhistory.WriteResult{}, err
-		}
-		for _, c := range stored {
-			if in, ok := incoming[c.CallyzerID]; ok && in.ModifiedAt.Before(c.ModifiedAt) {
-				c.ModifiedAt = time.Time{}
-				cleared = append(cleared, c)
-			}
-		}
-	}
-	if _, err := s.Store.UpsertCalls(ctx, cleared, time.Time{}); err != nil {
-		return callhistory.WriteResult{}, err
-	}
-	return s.Store.UpsertCalls(ctx, calls, at)
-}
-
-func phonesOf(calls []callhistory.Call) map[string]bool {
-	m := map[string]bool{}
-	for _, c := range calls {
-		m[c.Phone] = true
-	}
-	return m
+func (t yieldingTx) Put(ctx context.Context, calls []callhistory.Call) error {
+	runtime.Gosched()
+	return t.Tx.Put(ctx, calls)
 }

@@ -39,14 +39,14 @@ func RunSyncState(t *testing.T, newStore NewSyncStateStoreFunc, opts ...Option) 
 // when the store does not keep sync states.
 func (s *suite) syncStateGroup(t *testing.T) {
 	t.Helper()
-	if _, ok := s.newStore(t, nil).(callhistory.SyncStateStore); !ok {
+	if _, ok := s.newStore(t).(callhistory.SyncStateStore); !ok {
 		t.Run("SyncState", func(t *testing.T) {
 			t.Skip("skipped: the store does not implement callhistory.SyncStateStore")
 		})
 		return
 	}
 	s.group(t, "SyncState", s.syncStateTests(func(t *testing.T) callhistory.SyncStateStore {
-		return s.newStore(t, nil).(callhistory.SyncStateStore)
+		return s.newStore(t).(callhistory.SyncStateStore)
 	}))
 }
 

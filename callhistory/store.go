@@ -1,0 +1,421 @@
+package callhistory
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+)
+
+// Store keeps calls and each number's last-sync date. It persists what the
+// use cases decide (ReplaceWindow, UpsertCalls) and decides nothing itself.
+// Implementations: storage/memstore, storage/sqlstore; storage/storagetest
+// is the suite every implementation must pass.
+type Store interface {
+	// Update runs fn in one atomic write: the writes fn made are committed
+	// when fn returns nil and ctx is still live, and none is otherwise (a
+	// panic in fn propagates after the rollback). Update first takes the
+	// write lock of every number in phones, serialising writers of a
+	// number, across processes where the backend allows. A store may run
+	// fn again after a conflict it resolves by retrying (a deadlock, two
+	// writers inserting one CallyzerID); fn starts from scratch each time.
+	// Update returns fn's error, wrapped or not.
+	Update(ctx context.Context, phones []string, fn func(Tx) error) error
+
+	// Calls returns the stored calls of phone, newest first (StartedAt
+	// descending, then CallyzerID ascending), at most limit of them when
+	// limit > 0. No calls is an empty slice and a nil error.
+	Calls(ctx context.Context, phone string, limit int) ([]Call, error)
+
+	// LastSynced returns the last-sync date of phone, or the zero time when
+	// it has never been synced.
+	LastSynced(ctx context.Context, phone string) (time.Time, error)
+}
+
+// Tx is the write transaction of Store.Update, valid only inside its fn.
+// Reads see what is committed (fn reads before it writes); times come back
+// in UTC.
+type Tx interface {
+	// CallsInWindow returns the stored calls of phone that started in w.
+	CallsInWindow(ctx context.Context, phone string, w Window) ([]Call, error)
+	// CallsByID returns the stored calls with these CallyzerIDs, of any number.
+	CallsByID(ctx context.Context, ids []string) ([]Call, error)
+	// LastSynced returns the last-sync dates of phones that have one.
+	LastSynced(ctx context.Context, phones []string) (map[string]time.Time, error)
+	// Delete deletes the stored calls with these RowIDs.
+	Delete(ctx context.Context, rowIDs []int64) error
+	// Put writes calls: one with a zero RowID is inserted under a RowID the
+	// store assigns (never one used before); one with a RowID overwrites
+	// every field of that stored call.
+	Put(ctx context.Context, calls []Call) error
+	// SetLastSynced sets the last-sync date of each number in dates.
+	SetLastSynced(ctx context.Context, dates map[string]time.Time) error
+}
+
+// WriteResult counts what a write did.
+type WriteResult struct {
+	Inserted  int
+	Updated   int
+	Deleted   int
+	Unchanged int
+}
+
+// Window is a closed interval of call start times: From <= StartedAt <= To.
+type Window struct {
+	From, To time.Time
+}
+
+// Contains reports whether t lies in w, bounds included.
+func (w Window) Contains(t time.Time) bool {
+	return !t.Before(w.From) && !t.After(w.To)
+}
+
+// precision is the finest time a store keeps: what PostgreSQL and MariaDB
+// DATETIME(6) keep. Every time is truncated to it before it is compared or
+// written, so a store returns exactly what was planned.
+const precision = time.Microsecond
+
+// ReplaceWindow makes st hold, for phone and the start times in w, the
+// calls Callyzer answered to a fetch that began at syncedAt, in one atomic
+// write. Calls are written by CallyzerID as merge says (an empty
+// RecordingURL keeps the stored one; an older copy changes nothing). A
+// stored call of phone in w that the answer lacks is deleted when it was
+// uploaded (SyncedAt) no later than syncedAt, or has no upload time: a
+// later upload may come from a sync that committed after the fetch began.
+// A call the answer takes from another number moves to phone. The last-sync
+// date of phone becomes max(current, syncedAt). Every call must be of
+// phone, lie in w and have a CallyzerID of its own; on any error nothing
+// changes.
+func ReplaceWindow(ctx context.Context, st Store, phone string, w Window, calls []Call, syncedAt time.Time) (WriteResult, error) {
+	if phone == "" || w.From.After(w.To) {
+		return WriteResult{}, errors.New("callhistory: ReplaceWindow: empty phone, or a window that starts after it ends")
+	}
+	for i, c := range calls {
+		if c.Phone != phone || !w.Contains(c.StartedAt) {
+			return WriteResult{}, fmt.Errorf("callhistory: ReplaceWindow: call %d is of another number or outside the window", i)
+		}
+	}
+	in, err := canonicalCalls(calls)
+	if err != nil {
+		return WriteResult{}, fmt.Errorf("callhistory: ReplaceWindow: %w", err)
+	}
+	w = Window{From: canonicalTime(w.From), To: canonicalTime(w.To)}
+	syncedAt = canonicalTime(syncedAt)
+	return write(ctx, st, "replace window", []string{phone}, func(ctx context.Context, tx Tx) (*plan, error) {
+		inWindow, err := tx.CallsInWindow(ctx, phone, w)
+		if err != nil {
+			return nil, err
+		}
+		stored, err := readByID(ctx, tx, in, inWindow)
+		if err != nil {
+			return nil, err
+		}
+		return planReplace(phone, inWindow, stored, in, syncedAt), nil
+	})
+}
+
+// planReplace plans a window replacement: in is the answer, inWindow the
+// stored calls of phone in the window, stored the stored copies of in and
+// inWindow by CallyzerID.
+func planReplace(phone string, inWindow []Call, stored map[string]Call, in []Call, syncedAt time.Time) *plan {
+	p := planWrites(stored, in)
+	p.replaces = true
+	answer := make(map[string]bool, len(in))
+	for _, c := range in {
+		answer[c.CallyzerID] = true
+	}
+	for _, c := range inWindow {
+		// A call the answer lacks is gone from Callyzer, unless it was
+		// uploaded after the fetch began.
+		if !answer[c.CallyzerID] && !canonicalTime(c.SyncedAt).After(syncedAt) {
+			p.deletes = append(p.deletes, c)
+		}
+	}
+	p.synced(phone, syncedAt)
+	return p
+}
+
+// UpsertCalls writes calls by CallyzerID as merge says and deletes nothing
+// (the periodic sync), in one atomic write. The last-sync date of every
+// number in calls becomes max(current, syncedAt). Every call must have a
+// number and a CallyzerID of its own; on any error nothing changes.
+func UpsertCalls(ctx context.Context, st Store, calls []Call, syncedAt time.Time) (WriteResult, error) {
+	for i, c := range calls {
+		if c.Phone == "" {
+			return WriteResult{}, fmt.Errorf("callhistory: UpsertCalls: call %d has no number", i)
+		}
+	}
+	if len(calls) == 0 {
+		return WriteResult{}, nil
+	}
+	in, err := canonicalCalls(calls)
+	if err != nil {
+		return WriteResult{}, fmt.Errorf("callhistory: UpsertCalls: %w", err)
+	}
+	syncedAt = canonicalTime(syncedAt)
+	phones := make([]string, 0, len(in))
+	for _, c := range in {
+		phones = append(phones, c.Phone)
+	}
+	return write(ctx, st, "upsert calls", phones, func(ctx context.Context, tx Tx) (*plan, error) {
+		stored, err := readByID(ctx, tx, in, nil)
+		if err != nil {
+			return nil, err
+		}
+		p := planWrites(stored, in)
+		for _, c := range in {
+			p.synced(c.Phone, syncedAt)
+		}
+		return p, nil
+	})
+}
+
+// plan is one write worked out against the stored calls: what a Tx must
+// delete and put, and the counts it reports.
+type plan struct {
+	replaces   bool // a window replacement: it deletes, even nothing
+	deletes    []Call
+	puts       []Call
+	movedFrom  []string             // the numbers updated calls were stored under, when they move
+	lastSynced map[string]time.Time // the last-sync date each number should have at least
+	result     WriteResult
+}
+
+// synced asks for phone's last-sync date to be at least at.
+func (p *plan) synced(phone string, at time.Time) {
+	if at.IsZero() {
+		return
+	}
+	if p.lastSynced == nil {
+		p.lastSynced = map[string]time.Time{}
+	}
+	if at.After(p.lastSynced[phone]) {
+		p.lastSynced[phone] = at
+	}
+}
+
+// planWrites merges each incoming call with its stored copy, if any.
+func planWrites(stored map[string]Call, in []Call) *plan {
+	p := &plan{puts: make([]Call, 0, len(in))}
+	for _, c := range in {
+		prev, ok := stored[c.CallyzerID]
+		if !ok {
+			p.puts = append(p.puts, c)
+			p.result.Inserted++
+			continue
+		}
+		next, changed := merge(prev, c)
+		if !changed {
+			p.result.Unchanged++
+			continue
+		}
+		p.puts = append(p.puts, next)
+		p.result.Updated++
+		if prev.Phone != next.Phone {
+			p.movedFrom = append(p.movedFrom, prev.Phone)
+		}
+	}
+	return p
+}
+
+// merge returns what to store when in arrives for the stored call prev, and
+// whether that differs from prev in any field. An incoming call whose
+// ModifiedAt is before prev's (both non-zero) is an older copy, fetched
+// before prev was written: prev stays exactly as it is. Otherwise in
+// replaces prev under prev's RowID, keeping prev's recording when in has
+// none. Both calls must be canonical (see canonicalCall).
+func merge(prev, in Call) (next Call, changed bool) {
+	if !in.ModifiedAt.IsZero() && !prev.ModifiedAt.IsZero() && in.ModifiedAt.Before(prev.ModifiedAt) {
+		return prev, false
+	}
+	next = in
+	next.RowID = prev.RowID
+	if next.RecordingURL == "" {
+		next.RecordingURL = prev.RecordingURL
+	}
+	// Every field at once: a field added to Call cannot be left out.
+	return next, next != prev
+}
+
+// readByID returns the stored copies of the calls in, by CallyzerID: those
+// of known (already read) and, read from tx, the others.
+func readByID(ctx context.Context, tx Tx, in []Call, known []Call) (map[string]Call, error) {
+	stored := make(map[string]Call, len(in)+len(known))
+	for _, c := range known {
+		stored[c.CallyzerID] = canonicalCall(c)
+	}
+	var ids []string
+	for _, c := range in {
+		if _, ok := stored[c.CallyzerID]; !ok {
+			ids = append(ids, c.CallyzerID)
+		}
+	}
+	if len(ids) > 0 {
+		found, err := tx.CallsByID(ctx, ids)
+		if err != nil {
+			return nil, err
+		}
+		for _, c := range found {
+			stored[c.CallyzerID] = canonicalCall(c)
+		}
+	}
+	return stored, nil
+}
+
+// errMoreLocks asks write to take the locks of more numbers and try again:
+// the plan writes a call that is stored under a number it did not lock.
+type errMoreLocks struct{ phones []string }
+
+func (e *errMoreLocks) Error() string {
+	return fmt.Sprintf("callhistory: the write needs the locks of %d more numbers", len(e.phones))
+}
+
+// maxRelocks bounds how often write widens its locks: each round adds the
+// numbers the calls were stored under, which changes only when another
+// writer moves them meanwhile.
+const maxRelocks = 5
+
+// write runs one planned write: under the locks of phones it plans against
+// the stored calls and applies the plan. A plan that touches a call stored
+// under a number outside the locks runs again with that number locked too,
+// so that every number whose calls a write changes is locked.
+func write(ctx context.Context, st Store, op string, phones []string, planFn func(context.Context, Tx) (*plan, error)) (WriteResult, error) {
+	locked := sortedSet(phones)
+	for round := 0; ; round++ {
+		var res WriteResult
+		err := st.Update(ctx, locked, func(tx Tx) error {
+			p, err := planFn(ctx, tx)
+			if err != nil {
+				return err
+			}
+			if more := p.unlocked(locked); len(more) > 0 {
+				return &errMoreLocks{phones: more}
+			}
+			if err := p.apply(ctx, tx); err != nil {
+				return err
+			}
+			res = p.result
+			res.Deleted = len(p.deletes)
+			return nil
+		})
+		if more, ok := errors.AsType[*errMoreLocks](err); ok && round < maxRelocks {
+			locked = sortedSet(append(locked, more.phones...))
+			continue
+		}
+		if err != nil {
+			return WriteResult{}, fmt.Errorf("callhistory: %s: %w", op, err)
+		}
+		return res, nil
+	}
+}
+
+// unlocked returns the numbers whose calls p changes and that are not in
+// locked (sorted): the numbers of its deleted and written calls, and those
+// its moved calls leave.
+func (p *plan) unlocked(locked []string) []string {
+	var out []string
+	check := func(phone string) {
+		if _, found := slices.BinarySearch(locked, phone); !found && !slices.Contains(out, phone) {
+			out = append(out, phone)
+		}
+	}
+	for _, c := range p.deletes {
+		check(c.Phone)
+	}
+	for _, c := range p.puts {
+		check(c.Phone)
+	}
+	for _, phone := range p.movedFrom {
+		check(phone)
+	}
+	return out
+}
+
+// apply makes tx do what p says, then moves the last-sync dates.
+func (p *plan) apply(ctx context.Context, tx Tx) error {
+	if p.replaces || len(p.deletes) > 0 {
+		ids := make([]int64, len(p.deletes))
+		for i, c := range p.deletes {
+			ids[i] = c.RowID
+		}
+		if err := tx.Delete(ctx, ids); err != nil {
+			return err
+		}
+	}
+	if len(p.puts) > 0 {
+		if err := tx.Put(ctx, p.puts); err != nil {
+			return err
+		}
+	}
+	if len(p.lastSynced) == 0 {
+		return nil
+	}
+	phones := make([]string, 0, len(p.lastSynced))
+	for phone := range p.lastSynced {
+		phones = append(phones, phone)
+	}
+	slices.Sort(phones)
+	current, err := tx.LastSynced(ctx, phones)
+	if err != nil {
+		return err
+	}
+	later := make(map[string]time.Time, len(phones))
+	for _, phone := range phones {
+		// The last-sync date never goes back.
+		if at := p.lastSynced[phone]; at.After(current[phone]) {
+			later[phone] = at
+		}
+	}
+	if len(later) == 0 {
+		return nil
+	}
+	return tx.SetLastSynced(ctx, later)
+}
+
+// canonicalCalls returns copies of calls in the form stores keep and merge
+// compares (see canonicalCall), refusing a call without a CallyzerID and
+// a CallyzerID that appears twice: the caller de-duplicates, the store
+// does not guess which copy wins.
+func canonicalCalls(calls []Call) ([]Call, error) {
+	out := make([]Call, len(calls))
+	seen := make(map[string]bool, len(calls))
+	for i, c := range calls {
+		if c.CallyzerID == "" {
+			return nil, fmt.Errorf("call %d has no CallyzerID", i)
+		}
+		if seen[c.CallyzerID] {
+			return nil, fmt.Errorf("call %d repeats a CallyzerID", i)
+		}
+		seen[c.CallyzerID] = true
+		c = canonicalCall(c)
+		c.RowID = 0 // the store's
+		out[i] = c
+	}
+	return out, nil
+}
+
+// canonicalCall returns c with every time in UTC, truncated to precision,
+// without a monotonic reading, and a zero time kept zero: the form in which
+// == compares instants.
+func canonicalCall(c Call) Call {
+	c.StartedAt = canonicalTime(c.StartedAt)
+	c.SyncedAt = canonicalTime(c.SyncedAt)
+	c.ModifiedAt = canonicalTime(c.ModifiedAt)
+	return c
+}
+
+func canonicalTime(t time.Time) time.Time {
+	if t.IsZero() {
+		return time.Time{}
+	}
+	return t.UTC().Truncate(precision)
+}
+
+// sortedSet returns the distinct, non-empty values of s, sorted.
+func sortedSet(s []string) []string {
+	out := slices.Clone(s)
+	slices.Sort(out)
+	out = slices.Compact(out)
+	return slices.DeleteFunc(out, func(p string) bool { return p == "" })
+}
