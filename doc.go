@@ -20,7 +20,11 @@
 //   - examples/callhistoryhttp: the embeddable net/http handler (JSON API and
 //     the lead page's call-history section); examples/demo: the demo server
 //     (go run ./examples/demo); examples/riversync: the sync as a River
-//     periodic job; examples/loadtest: the load harness.
+//     periodic job; examples/loadtest: the load harness. These are a module
+//     of their own, github.com/leadcalls/leadcalls/examples, so that their
+//     dependencies (River, chromedp) stay out of the module graph of a host
+//     that imports the SDK; go.work joins the two modules, and
+//     go test ./... ./examples/... tests both from the repository root.
 //
 // Arrows point inward: storage and examples import callhistory; callhistory
 // imports callyzer and statusmap; those two import nothing of ours.

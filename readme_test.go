@@ -17,6 +17,8 @@ func TestREADMESnippetsMatchExamples(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The examples are a module of their own (examples/go.mod) but sit in
+	// this checkout, so the test reads them by path.
 	sources := []string{"examples/callhistoryhttp/example_test.go"}
 	region := regexp.MustCompile(`(?s)// --- README: ([^\n]*?) ---\n(.*?)\n\s*// --- end of README ---`)
 	found := 0

@@ -10,6 +10,7 @@ import (
 	"os/signal"
 	"strings"
 	"time"
+	_ "time/tzdata" // the client's and the fake's Europe/Warsaw on machines without a zone database
 )
 
 // config is the harness's settings; flags set it, defaults give the README's run.
