@@ -15,7 +15,6 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
-	_ "time/tzdata" // the account zone must load on machines without zoneinfo
 	"unicode"
 )
 

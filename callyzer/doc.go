@@ -32,8 +32,8 @@
 //
 // Numbers go out in Callyzer's "48-601234567" form and come back in E.164
 // ("+48601234567"). call_date and call_time are read as a wall clock in the
-// account's zone (WithLocation, default Europe/Warsaw; time/tzdata is
-// embedded). synced_at and modified_at are read the same way; a trailing
+// account's zone (WithLocation, default Europe/Warsaw; on a machine
+// without a zone database, import time/tzdata in the main package). synced_at and modified_at are read the same way; a trailing
 // zone abbreviation such as IST or CET is ignored (abbreviations are
 // ambiguous), while "UTC"/"GMT" and numeric offsets are honoured.
 //
