@@ -334,13 +334,11 @@ func (r *Refresher) window(now time.Time) Window {
 	return Window{From: from.UTC(), To: to.UTC()}
 }
 
-// fetch reads every page of the window for phone, validates it and maps
-// each call with FromCallyzer: every call must have an id, lie in w and
-// belong to phone once its client number is normalised (NormalizePhone,
-// DefaultRegion for a number Callyzer sends without a country code); it is
-// stored under phone. Calls repeated across pages (the list shifting during
-// paging) are kept once, the last copy winning. It returns the calls and
-// the HTTP requests the pages took.
+// fetch reads every page of the window for phone and maps its calls: every
+// call must have an id, lie in w and belong to phone once its client number
+// is normalised (Callyzer sends bare national digits for a number it has no
+// country code for); a call repeated across pages is kept once. It returns
+// the calls and the HTTP requests the pages took.
 func (r *Refresher) fetch(ctx context.Context, phone string, w Window) ([]Call, int, error) {
 	q := callyzer.HistoryQuery{
 		CallFrom:      w.From,
@@ -348,9 +346,22 @@ func (r *Refresher) fetch(ctx context.Context, phone string, w Window) ([]Call, 
 		ClientNumbers: []string{phone},
 		Priority:      callyzer.Interactive,
 	}
+	pm := pageMapper{mapper: r.cfg.Mapper, region: r.cfg.DefaultRegion, known: phone}
+	keep := func(c callyzer.Call, n string, err error) (bool, error) {
+		switch {
+		case err != nil:
+			// Not wrapped: the lead's number is fine, Callyzer's is not.
+			return false, fmt.Errorf("%w: call %q: its client number is not a valid phone number", ErrUpstream, c.ID)
+		case n != phone:
+			return false, fmt.Errorf("%w: call %q belongs to another number", ErrUpstream, c.ID)
+		case !w.Contains(c.StartedAt):
+			return false, fmt.Errorf("%w: call %q at %s lies outside the window %s..%s",
+				ErrUpstream, c.ID, c.StartedAt.UTC().Format(time.RFC3339), w.From.Format(time.RFC3339), w.To.Format(time.RFC3339))
+		}
+		return true, nil
+	}
 	var (
-		calls    []Call
-		index    map[string]int // CallyzerID -> position in calls
+		set      callSet
 		requests int
 	)
 	for page, err := range r.cfg.Source.HistoryPages(ctx, q) {
@@ -363,45 +374,15 @@ func (r *Refresher) fetch(ctx context.Context, phone string, w Window) ([]Call, 
 		if page == nil {
 			return nil, requests, fmt.Errorf("%w: the client yielded no page and no error", ErrUpstream)
 		}
-		if calls == nil && page.TotalRecords > 0 {
+		if set.index == nil {
 			// The first chunk's total is a fair first guess of the size.
-			n := min(page.TotalRecords, maxPrealloc)
-			calls, index = make([]Call, 0, n), make(map[string]int, n)
+			set = newCallSet(min(page.TotalRecords, maxPrealloc))
 		}
-		if index == nil {
-			index = map[string]int{}
-		}
-		for _, c := range page.Calls {
-			if c.ID == "" {
-				return nil, requests, fmt.Errorf("%w: a call without an id", ErrUpstream)
-			}
-			if c.ClientNumber != phone {
-				// Callyzer sends bare national digits when it has no
-				// country code for the number: compare in E.164.
-				n, err := NormalizePhone(c.ClientNumber, r.cfg.DefaultRegion)
-				switch {
-				case err != nil:
-					// Not wrapped: the lead's number is fine, Callyzer's is not.
-					return nil, requests, fmt.Errorf("%w: call %q: its client number is not a valid phone number", ErrUpstream, c.ID)
-				case n != phone:
-					return nil, requests, fmt.Errorf("%w: call %q belongs to another number", ErrUpstream, c.ID)
-				}
-				c.ClientNumber = phone
-			}
-			if !w.Contains(c.StartedAt) {
-				return nil, requests, fmt.Errorf("%w: call %q at %s lies outside the window %s..%s",
-					ErrUpstream, c.ID, c.StartedAt.UTC().Format(time.RFC3339), w.From.Format(time.RFC3339), w.To.Format(time.RFC3339))
-			}
-			mapped := FromCallyzer(r.cfg.Mapper, c)
-			if i, ok := index[c.ID]; ok {
-				calls[i] = mapped
-				continue
-			}
-			index[c.ID] = len(calls)
-			calls = append(calls, mapped)
+		if err := pm.add(&set, page, keep); err != nil {
+			return nil, requests, err
 		}
 	}
-	return calls, requests, nil
+	return set.calls, requests, nil
 }
 
 // maxPrealloc bounds what fetch allocates on the word of total_records.

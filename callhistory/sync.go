@@ -16,36 +16,10 @@ import (
 	"github.com/leadcalls/leadcalls/statusmap"
 )
 
-// SyncSource is what the periodic sync needs of Callyzer: every page of a
-// query, and one page of a query, so that a backfill can resume at the page
-// where it stopped. *callyzer.Client implements it.
-type SyncSource interface {
-	CallSource
-	// HistoryPage fetches page pageNo (1-based) of q, whose window spans at
-	// most the client's maximum window.
-	HistoryPage(ctx context.Context, q callyzer.HistoryQuery, pageNo int) (*callyzer.HistoryPage, error)
-}
-
-var _ SyncSource = (*callyzer.Client)(nil)
-
-// CallVariantSource is the optional interface of a SyncSource that reads
-// Callyzer API v2.2, where one page of history belongs to one (call_method,
-// call_mode) combination. When Source implements it, the backfill reads
-// every chunk once per variant it returns, in order, saving the variant
-// with the page. *callyzer.Client implements it. A SyncSource without it
-// is paged with a zero HistoryQuery.Variant (right for v2.1, and for v2.2
-// with one variant).
-type CallVariantSource interface {
-	// CallVariants returns the variants to sweep; none under v2.1.
-	CallVariants() []callyzer.CallVariant
-}
-
-var _ CallVariantSource = (*callyzer.Client)(nil)
-
 // SyncConfig configures a Syncer. Source and Store are required; every other
 // field has the default its comment names.
 type SyncConfig struct {
-	Source SyncSource // required: usually a *callyzer.Client
+	Source CallSource // required: usually a *callyzer.Client
 	Store  Store      // required: the same store the Refresher writes to
 
 	// State keeps the sync state between passes. Default: Store, when it
@@ -67,10 +41,6 @@ type SyncConfig struct {
 	// Backfill) reads: [start - BackfillMonths calendar months, start].
 	// Default: 6.
 	BackfillMonths int
-	// MaxWindow is the widest call-time chunk a backfill asks for; it must
-	// not exceed the client's (callyzer.WithMaxWindow). Whole seconds.
-	// Default: callyzer.DefaultMaxWindow (180 days).
-	MaxWindow time.Duration
 	// BatchSize caps the calls of one UpsertCalls; a page with more
 	// is written in several batches. Default: callyzer.MaxPageSize (100),
 	// i.e. one write per page.
@@ -93,10 +63,6 @@ const (
 	DefaultSyncBatchSize  = callyzer.MaxPageSize
 )
 
-// maxChunkPages stops a backfill chunk that never ends (a server whose
-// total_records keeps growing): no real chunk of 180 days comes near it.
-const maxChunkPages = 100_000
-
 // finalSaveTimeout bounds the state save at the end of a pass, which runs
 // even when the pass's context has ended.
 const finalSaveTimeout = 10 * time.Second
@@ -106,8 +72,7 @@ const finalSaveTimeout = 10 * time.Second
 // by upload time, with a call-time backfill on first run. Safe for
 // concurrent use; passes of one name never overlap (see SyncConfig.Lock).
 type Syncer struct {
-	cfg      SyncConfig
-	variants []callyzer.CallVariant // the backfill's sweep per chunk; one zero variant under v2.1
+	cfg SyncConfig
 }
 
 // NewSyncer checks cfg, fills in the defaults and returns a Syncer.
@@ -121,8 +86,6 @@ func NewSyncer(cfg SyncConfig) (*Syncer, error) {
 		return nil, fmt.Errorf("callhistory: SyncConfig.Overlap %v is negative", cfg.Overlap)
 	case cfg.BackfillMonths < 0:
 		return nil, fmt.Errorf("callhistory: SyncConfig.BackfillMonths %d is negative", cfg.BackfillMonths)
-	case cfg.MaxWindow < 0 || cfg.MaxWindow%time.Second != 0:
-		return nil, fmt.Errorf("callhistory: SyncConfig.MaxWindow %v is not a positive number of whole seconds", cfg.MaxWindow)
 	case cfg.BatchSize < 0:
 		return nil, fmt.Errorf("callhistory: SyncConfig.BatchSize %d is negative", cfg.BatchSize)
 	}
@@ -148,9 +111,6 @@ func NewSyncer(cfg SyncConfig) (*Syncer, error) {
 	if cfg.BackfillMonths == 0 {
 		cfg.BackfillMonths = DefaultBackfillMonths
 	}
-	if cfg.MaxWindow == 0 {
-		cfg.MaxWindow = callyzer.DefaultMaxWindow
-	}
 	if cfg.BatchSize == 0 {
 		cfg.BatchSize = DefaultSyncBatchSize
 	}
@@ -165,14 +125,7 @@ func NewSyncer(cfg SyncConfig) (*Syncer, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	s := &Syncer{cfg: cfg}
-	if vs, ok := cfg.Source.(CallVariantSource); ok {
-		s.variants = vs.CallVariants()
-	}
-	if len(s.variants) == 0 {
-		s.variants = []callyzer.CallVariant{{}}
-	}
-	return s, nil
+	return &Syncer{cfg: cfg}, nil
 }
 
 // State returns the saved sync state, for a UI.
@@ -361,154 +314,68 @@ func (r *run) advance(ctx context.Context, t time.Time) error {
 	return r.save(ctx)
 }
 
-// backfill reads the pending backfill from its saved chunk, variant and
-// page, saving the progress after every committed page.
+// backfill reads the pending backfill by call time, newest chunk first,
+// from its saved cursor, saving the cursor after every committed page.
 func (r *run) backfill(ctx context.Context) error {
 	bf := &r.state.Backfill
+	q := callyzer.HistoryQuery{CallFrom: bf.From, CallTo: bf.To, NewestFirst: true, After: bf.Cursor,
+		Priority: callyzer.Background}
 	counts := &r.report.Backfill
-	variants := r.s.variants
-	for !bf.Done {
-		if bf.ChunkTo.IsZero() {
-			r.startChunk(bf.To)
-		}
-		if bf.Variant < 0 || bf.Variant >= len(variants) {
-			// The source's variants changed since the progress was
-			// saved: read the chunk again from its first variant.
-			r.startChunk(bf.ChunkTo)
-		}
-		if bf.NextPage > maxChunkPages {
-			return fmt.Errorf("%w: backfill chunk %s..%s has more than %d pages", ErrUpstream,
-				bf.ChunkFrom.Format(time.RFC3339), bf.ChunkTo.Format(time.RFC3339), maxChunkPages)
-		}
-		q := callyzer.HistoryQuery{CallFrom: bf.ChunkFrom, CallTo: bf.ChunkTo, Priority: callyzer.Background,
-			Variant: variants[bf.Variant]}
-		page, err := r.s.cfg.Source.HistoryPage(ctx, q, bf.NextPage)
+	for page, err := range r.s.cfg.Source.HistoryPages(ctx, q) {
 		if err != nil {
 			counts.Requests += failedAttempts(err)
+			if errors.Is(err, callyzer.ErrShifted) {
+				// The chunk's pages shifted: the next pass reads it
+				// again from its first page.
+				bf.NextPage, bf.Seen, bf.Total = 1, 0, 0
+			}
 			return fetchError(err)
 		}
 		if page == nil {
-			return fmt.Errorf("%w: the client returned no page and no error", ErrUpstream)
+			return fmt.Errorf("%w: the client yielded no page and no error", ErrUpstream)
 		}
 		counts.Requests += page.Attempts
-		if err := r.checkChunkPage(page); err != nil {
-			return err
-		}
 		if err := r.commit(ctx, counts, page); err != nil {
 			return err
 		}
-		bf.Seen += len(page.Calls)
-		bf.Total = page.TotalRecords
-		switch {
-		case bf.Seen < bf.Total:
-			bf.NextPage++
-		case bf.Variant+1 < len(variants):
-			bf.Variant, bf.NextPage, bf.Seen, bf.Total = bf.Variant+1, 1, 0, 0
-		case bf.ChunkFrom.After(bf.From):
-			r.startChunk(bf.ChunkFrom.Add(-time.Second))
-		default:
-			bf.Done = true
-		}
+		bf.Cursor = page.Next
 		if err := r.save(ctx); err != nil {
 			return err
 		}
 	}
+	if !bf.Done {
+		bf.Cursor = callyzer.Cursor{Done: true}
+		return r.save(ctx)
+	}
 	return nil
 }
 
-// checkChunkPage applies to a backfill page, before anything of it is
-// committed, the checks callyzer's HistoryPages applies across the pages of
-// a chunk: its total_records must be the chunk's (BackfillProgress.Total,
-// from its first page), it may not be empty before the total is reached, nor
-// bring more rows than remain. Any of these means rows were added or removed
-// while paging, and one may have slipped between two pages: the pass fails
-// (ErrUpstream, callyzer.ErrIncompleteResponse) without committing the page.
-// After an empty page or too many rows the next pass asks for the same page
-// again; after a changed total it reads the chunk (and variant) again from
-// page 1, since the pages already read may have shifted.
-func (r *run) checkChunkPage(page *callyzer.HistoryPage) error {
-	bf := &r.state.Backfill
-	n, total := len(page.Calls), page.TotalRecords
-	if bf.NextPage > 1 && bf.Total == 0 {
-		// Progress saved before totals were kept (Total is set whenever
-		// NextPage > 1 now): this page's total is the best there is.
-		bf.Total = total
-	}
-	var problem string
-	restart := false
-	switch {
-	case bf.NextPage > 1 && total != bf.Total:
-		problem = fmt.Sprintf("total_records changed from %d to %d", bf.Total, total)
-		restart = true
-	case n == 0 && bf.Seen < total:
-		problem = fmt.Sprintf("empty page after %d of %d rows", bf.Seen, total)
-	case bf.Seen+n > total:
-		problem = fmt.Sprintf("%d rows after %d seen, more than total_records %d", n, bf.Seen, total)
-	default:
-		return nil
-	}
-	variant := ""
-	if v := r.s.variants[bf.Variant]; v != (callyzer.CallVariant{}) {
-		variant = fmt.Sprintf(" (%s/%s)", v.Method, v.Mode)
-	}
-	err := fmt.Errorf("%w: %w: backfill chunk %s..%s%s, page %d: %s", ErrUpstream, callyzer.ErrIncompleteResponse,
-		bf.ChunkFrom.Format(time.RFC3339), bf.ChunkTo.Format(time.RFC3339), variant, bf.NextPage, problem)
-	if restart {
-		bf.NextPage, bf.Seen, bf.Total = 1, 0, 0
-	}
-	return err
-}
-
-// startChunk makes the chunk ending at to (inclusive, at most MaxWindow
-// long, not before the backfill's From) the one to read, from its first
-// variant and page 1.
-func (r *run) startChunk(to time.Time) {
-	bf := &r.state.Backfill
-	from := to.Add(-r.s.cfg.MaxWindow)
-	if from.Before(bf.From) {
-		from = bf.From
-	}
-	bf.ChunkFrom, bf.ChunkTo = from, to
-	bf.Variant, bf.NextPage, bf.Seen, bf.Total = 0, 1, 0, 0
-}
-
 // commit maps a page's calls and upserts them in batches of BatchSize.
-// Calls repeated on the page are written once (the last copy wins). The
-// client number is normalised to E.164 (NormalizePhone, DefaultRegion for a
-// number without a country code), the key a lead's history is read by;
-// calls without a client number, or with one that does not normalise,
+// Calls without a client number, or with one that does not normalise,
 // cannot be stored under any lead and are skipped (the latter logged,
 // masked).
 func (r *run) commit(ctx context.Context, counts *SyncCounts, page *callyzer.HistoryPage) error {
 	counts.Pages++
 	counts.Seen += len(page.Calls)
-	calls := make([]Call, 0, len(page.Calls))
-	index := make(map[string]int, len(page.Calls))
-	for _, c := range page.Calls {
-		if c.ID == "" {
-			return fmt.Errorf("%w: a call without an id", ErrUpstream)
-		}
-		if c.ClientNumber == "" {
+	set := newCallSet(len(page.Calls))
+	pm := pageMapper{mapper: r.s.cfg.Mapper, region: r.s.cfg.DefaultRegion}
+	err := pm.add(&set, page, func(c callyzer.Call, _ string, err error) (bool, error) {
+		switch {
+		case c.ClientNumber == "":
 			counts.Skipped++
-			continue
-		}
-		phone, err := NormalizePhone(c.ClientNumber, r.s.cfg.DefaultRegion)
-		if err != nil {
+			return false, nil
+		case err != nil:
 			counts.Skipped++
 			r.s.cfg.Logger.WarnContext(ctx, "callhistory: sync skipped a call whose client number is not a valid phone number",
 				slog.String("sync", r.name), slog.String("call", c.ID), slog.String("number", maskNumber(c.ClientNumber)))
-			continue
+			return false, nil
 		}
-		c.ClientNumber = phone
-		call := FromCallyzer(r.s.cfg.Mapper, c)
-		if i, ok := index[c.ID]; ok {
-			calls[i] = call
-			continue
-		}
-		index[c.ID] = len(calls)
-		calls = append(calls, call)
+		return true, nil
+	})
+	if err != nil {
+		return err
 	}
-	for batch := range slicesChunk(calls, r.s.cfg.BatchSize) {
+	for batch := range slicesChunk(set.calls, r.s.cfg.BatchSize) {
 		wr, err := UpsertCalls(ctx, r.s.cfg.Store, batch, r.now)
 		if err != nil {
 			return callerOrStore(ctx, "upserting synced calls", err)

@@ -1,9 +1,10 @@
 package callhistory_test
 
 import (
-	"context"
+	"encoding/json"
 	"fmt"
-	"iter"
+	"net/http"
+	"net/http/httptest"
 	"log/slog"
 	"slices"
 	"sync"
@@ -19,31 +20,53 @@ import (
 	"github.com/leadcalls/leadcalls/storage/memstore"
 )
 
-// scriptedSource is a SyncSource whose incremental reads find nothing and
-// whose backfill pages come from pages: the newest chunk's page pageNo, or
-// nil for an empty page of total 0 (every older chunk is empty).
+// scriptedSource is a real client on a scripted Callyzer whose incremental
+// reads find nothing and whose backfill pages come from pages: the newest
+// chunk's page pageNo, or an empty page of total 0 (every older chunk is
+// empty). The client asks for 10 rows a page, so the scripted pages of 5
+// rows (and a bad one of 8) reach its checks across pages.
 type scriptedSource struct {
+	*callyzer.Client
 	mu    sync.Mutex
 	pages func(pageNo int) (calls []callyzer.Call, total int)
 	asked []int // the newest chunk's pages asked for, in order
 }
 
-func (s *scriptedSource) HistoryPages(_ context.Context, q callyzer.HistoryQuery) iter.Seq2[*callyzer.HistoryPage, error] {
-	return func(yield func(*callyzer.HistoryPage, error) bool) {
-		yield(&callyzer.HistoryPage{PageNo: 1, ChunkFrom: q.SyncedFrom, ChunkTo: q.SyncedTo, Attempts: 1}, nil)
-	}
-}
-
-func (s *scriptedSource) HistoryPage(_ context.Context, q callyzer.HistoryQuery, pageNo int) (*callyzer.HistoryPage, error) {
-	pg := &callyzer.HistoryPage{PageNo: pageNo, ChunkFrom: q.CallFrom, ChunkTo: q.CallTo, Attempts: 1}
-	if !q.CallTo.Equal(syncNow) {
-		return pg, nil
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.asked = append(s.asked, pageNo)
-	pg.Calls, pg.TotalRecords = s.pages(pageNo)
-	return pg, nil
+func newScriptedSource(t *testing.T) *scriptedSource {
+	s := &scriptedSource{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var q struct {
+			CallTo *int64 `json:"call_to"`
+			PageNo int    `json:"page_no"`
+		}
+		if err := json.NewDecoder(r.Body).Decode(&q); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		var calls []callyzer.Call
+		total := 0
+		if q.CallTo != nil && *q.CallTo == syncNow.Unix() {
+			s.mu.Lock()
+			s.asked = append(s.asked, q.PageNo)
+			calls, total = s.pages(q.PageNo)
+			s.mu.Unlock()
+		}
+		rows := make([]map[string]any, len(calls))
+		for i, c := range calls {
+			rows[i] = map[string]any{"id": c.ID, "client_number": c.ClientNumber, "call_type": string(c.Type),
+				"duration": c.Duration, "call_date": c.StartedAt.UTC().Format(time.DateOnly),
+				"call_time": c.StartedAt.UTC().Format(time.TimeOnly)}
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(map[string]any{"message": "Success", "total_records": total, "result": rows})
+	}))
+	t.Cleanup(srv.Close)
+	c, err := callyzer.NewClient("scripted-key", callyzer.WithBaseURL(srv.URL), callyzer.WithInterval(0),
+		callyzer.WithRetryDelays(0, 0), callyzer.WithMaxRetries(0), callyzer.WithPageSize(10),
+		callyzer.WithLocation(time.UTC), callyzer.WithLogger(slog.New(slog.DiscardHandler)))
+	require.NoError(t, err)
+	s.Client = c
+	return s
 }
 
 func (s *scriptedSource) set(pages func(int) ([]callyzer.Call, int)) {
@@ -75,10 +98,10 @@ func healthyPages(pageNo int) ([]callyzer.Call, int) {
 	return all[from:min(from+5, len(all))], len(all)
 }
 
-// TestSyncBackfillChecksEveryChunkPage: the backfill pages with
-// HistoryPage, so it applies HistoryPages' checks across the pages of a
-// chunk itself. A page that fails them is not committed, the pass fails,
-// and the next pass picks the chunk up where no row can have been missed.
+// TestSyncBackfillChecksEveryChunkPage: the client checks the pages of a
+// chunk against each other (from the saved cursor, when resuming). A page
+// that fails them is not committed, the pass fails, and the next pass picks
+// the chunk up where no row can have been missed.
 func TestSyncBackfillChecksEveryChunkPage(t *testing.T) {
 	t.Parallel()
 	extra := callyzer.Call{ID: "extra", ClientNumber: syncPhones[0], Type: callyzer.Incoming, StartedAt: syncNow.Add(-30 * time.Minute)}
@@ -138,7 +161,7 @@ func TestSyncBackfillChecksEveryChunkPage(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			src := &scriptedSource{}
+			src := newScriptedSource(t)
 			src.set(func(pageNo int) ([]callyzer.Call, int) {
 				if pageNo == tc.badPage {
 					return tc.bad()
@@ -209,14 +232,13 @@ func TestSyncBackfillChecksEveryChunkPage(t *testing.T) {
 // reads.
 func TestSyncBackfillResumesProgressSavedWithoutTotal(t *testing.T) {
 	t.Parallel()
-	src := &scriptedSource{}
+	src := newScriptedSource(t)
 	src.set(healthyPages)
 	store := memstore.New()
 	s, err := callhistory.NewSyncer(callhistory.SyncConfig{Source: src, Store: store,
 		Now: func() time.Time { return syncNow }, Logger: slog.New(slog.DiscardHandler)})
 	require.NoError(t, err)
-	bf := callhistory.BackfillProgress{From: syncNow.AddDate(0, -6, 0), To: syncNow,
-		ChunkFrom: syncNow.Add(-callyzer.DefaultMaxWindow), ChunkTo: syncNow, NextPage: 2, Seen: 5}
+	bf := callhistory.BackfillProgress{From: syncNow.AddDate(0, -6, 0), To: syncNow, Cursor: callyzer.Cursor{ChunkFrom: syncNow.Add(-callyzer.DefaultMaxWindow), ChunkTo: syncNow, NextPage: 2, Seen: 5}}
 	require.NoError(t, store.SaveSyncState(t.Context(), callhistory.DefaultSyncName,
 		callhistory.SyncState{Cursor: syncNow, Backfill: bf}))
 
@@ -268,7 +290,6 @@ func TestSyncV22SweepsEveryCallVariant(t *testing.T) {
 		server: callyzertest.Options{Version: callyzertest.V22, Calls: append(slices.Clone(phoneCalls), waCalls...)},
 		client: []callyzer.Option{callyzer.WithAPIVersion(callyzer.V22), callyzer.WithCallVariants(voice, whatsApp)},
 	})
-	require.Equal(t, []callyzer.CallVariant{voice, whatsApp}, env.src.CallVariants())
 
 	// Requests 1-2: the incremental read (one per variant); 3-4: the
 	// newest chunk's PhoneCall pages; 5-6 its WhatsApp pages. Page 2 of
@@ -278,9 +299,7 @@ func TestSyncV22SweepsEveryCallVariant(t *testing.T) {
 	require.ErrorIs(t, err, callhistory.ErrUpstream)
 	require.Equal(t, 12, rep.Backfill.Inserted, "both PhoneCall pages and the first WhatsApp page are committed")
 	st := env.state(t)
-	want := callhistory.BackfillProgress{From: syncNow.AddDate(0, -6, 0), To: syncNow,
-		ChunkFrom: syncNow.Add(-callyzer.DefaultMaxWindow), ChunkTo: syncNow,
-		Variant: 1, NextPage: 2, Seen: 5, Total: 6}
+	want := callhistory.BackfillProgress{From: syncNow.AddDate(0, -6, 0), To: syncNow, Cursor: callyzer.Cursor{ChunkFrom: syncNow.Add(-callyzer.DefaultMaxWindow), ChunkTo: syncNow, Variant: 1, NextPage: 2, Seen: 5, Total: 6}}
 	require.Empty(t, cmp.Diff(want, st.Backfill), "the progress points at the WhatsApp sweep's page 2")
 	variants := func(reqs []callyzertest.Request) []string {
 		var out []string
@@ -312,14 +331,13 @@ func TestSyncV22SweepsEveryCallVariant(t *testing.T) {
 // source no longer has reads the chunk again from its first variant.
 func TestSyncBackfillVariantsChangedSinceSaved(t *testing.T) {
 	t.Parallel()
-	src := &scriptedSource{}
+	src := newScriptedSource(t)
 	src.set(healthyPages)
 	store := memstore.New()
 	s, err := callhistory.NewSyncer(callhistory.SyncConfig{Source: src, Store: store,
 		Now: func() time.Time { return syncNow }, Logger: slog.New(slog.DiscardHandler)})
 	require.NoError(t, err)
-	bf := callhistory.BackfillProgress{From: syncNow.AddDate(0, -6, 0), To: syncNow,
-		ChunkFrom: syncNow.Add(-callyzer.DefaultMaxWindow), ChunkTo: syncNow, Variant: 1, NextPage: 2, Seen: 5, Total: 6}
+	bf := callhistory.BackfillProgress{From: syncNow.AddDate(0, -6, 0), To: syncNow, Cursor: callyzer.Cursor{ChunkFrom: syncNow.Add(-callyzer.DefaultMaxWindow), ChunkTo: syncNow, Variant: 1, NextPage: 2, Seen: 5, Total: 6}}
 	require.NoError(t, store.SaveSyncState(t.Context(), callhistory.DefaultSyncName,
 		callhistory.SyncState{Cursor: syncNow, Backfill: bf}))
 	rep, err := s.RunOnce(t.Context())
@@ -328,25 +346,6 @@ func TestSyncBackfillVariantsChangedSinceSaved(t *testing.T) {
 	require.Equal(t, 12, rep.Backfill.Inserted)
 }
 
-// TestCallVariantsIsACopy: the client's variants cannot be changed through
-// the accessor the Syncer reads.
-func TestCallVariantsIsACopy(t *testing.T) {
-	t.Parallel()
-	c, err := callyzer.NewClient("k", callyzer.WithAPIVersion(callyzer.V22))
-	require.NoError(t, err)
-	got := c.CallVariants()
-	require.Equal(t, []callyzer.CallVariant{{Method: callyzer.MethodPhoneCall, Mode: callyzer.ModeVoice}}, got)
-	got[0].Method = "changed"
-	require.Equal(t, callyzer.MethodPhoneCall, c.CallVariants()[0].Method)
-	c, err = callyzer.NewClient("k")
-	require.NoError(t, err)
-	require.Nil(t, c.CallVariants(), "none under v2.1")
-}
-
-// TestSyncNormalisesClientNumbers: Callyzer sends bare national digits
-// when it has no country code for a number; the sync stores the call under
-// the E.164 key a lead is read by, and skips (counting and logging it
-// masked) a number that does not normalise.
 func TestSyncNormalisesClientNumbers(t *testing.T) {
 	t.Parallel()
 	bare := syncCall("bare", 0, syncNow.Add(-5*time.Hour))
@@ -381,7 +380,7 @@ func TestSyncNormalisesClientNumbers(t *testing.T) {
 // number Callyzer sends without a country code.
 func TestSyncReadsBareNumbersInItsRegion(t *testing.T) {
 	t.Parallel()
-	src := &scriptedSource{}
+	src := newScriptedSource(t)
 	src.set(func(int) ([]callyzer.Call, int) {
 		return []callyzer.Call{{ID: "berlin", ClientNumber: "030123456", Type: callyzer.Incoming, StartedAt: syncNow.Add(-time.Hour)}}, 1
 	})

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"sync"
 	"time"
+
+	"github.com/leadcalls/leadcalls/callyzer"
 )
 
 // ErrPassInProgress is returned by Syncer.RunOnce and Syncer.Backfill when
@@ -58,30 +60,16 @@ type SyncState struct {
 // MaxSyncErrorLen caps SyncState.LastError, in bytes.
 const MaxSyncErrorLen = 1024
 
-// BackfillProgress is where a backfill stands. A backfill reads the
-// call-time window [From, To] in chunks of at most SyncConfig.MaxWindow,
-// newest chunk first, each once per call variant (API v2.2; see
-// CallVariantSource) and page by page; after every committed page it saves
-// the chunk, the variant and the next page, so an interrupted backfill
-// resumes at the page that was not committed.
+// BackfillProgress is where a backfill stands: it reads the call-time
+// window [From, To] newest chunk first, and saves the cursor of its last
+// committed page, so an interrupted backfill resumes at the page that was
+// not committed.
 type BackfillProgress struct {
 	From time.Time `json:"from,omitzero"` // the window's start, whole seconds, UTC
 	To   time.Time `json:"to,omitzero"`   // the window's end: when the backfill started
-	// ChunkFrom and ChunkTo bound the chunk being read (inclusive).
-	ChunkFrom time.Time `json:"chunk_from,omitzero"`
-	ChunkTo   time.Time `json:"chunk_to,omitzero"`
-	// Variant is the index, in the source's CallVariants, of the call
-	// variant of the chunk being read; 0 under API v2.1.
-	Variant int `json:"variant,omitempty"`
-	// NextPage is the chunk's (and variant's) next page to read, 1-based.
-	NextPage int `json:"next_page,omitempty"`
-	// Seen counts the rows of the chunk read on pages before NextPage.
-	Seen int `json:"seen,omitempty"`
-	// Total is the chunk's total_records as its first page reported it;
-	// every later page must report the same (set whenever NextPage > 1).
-	Total int `json:"total,omitempty"`
-	// Done is set once the oldest chunk has been read to its end.
-	Done bool `json:"done,omitempty"`
+	// Cursor is where the backfill goes on; Done once the oldest chunk is
+	// read to its end.
+	callyzer.Cursor
 }
 
 // Pending reports whether a backfill was started and has not finished.

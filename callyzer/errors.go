@@ -41,6 +41,11 @@ var (
 	// seen differ from "total_records", the total changed between pages, an
 	// empty page came before the total was reached, or the page cap was hit.
 	ErrIncompleteResponse = errors.New("callyzer: incomplete response")
+	// ErrShifted: a chunk's total_records changed between its pages (or
+	// since the cursor paging resumed from): rows were added or removed
+	// while paging, so the pages read may have shifted. Read the chunk again
+	// from its first page. Such errors also match ErrIncompleteResponse.
+	ErrShifted = errors.New("callyzer: incomplete response: rows shifted while paging")
 	// ErrUpstream: a 5xx answer, a transport failure (connection refused or
 	// reset, a 2xx body cut short) after the retries, or any other
 	// unexpected status.
@@ -116,6 +121,9 @@ func (e *Error) Unwrap() []error {
 		}
 		if e.kind == ErrResponseTooLarge {
 			errs = append(errs, ErrMalformedResponse)
+		}
+		if e.kind == ErrShifted {
+			errs = append(errs, ErrIncompleteResponse)
 		}
 	}
 	if e.cause != nil {

@@ -152,14 +152,23 @@ func nonNil(s []string) []string {
 }
 
 // chunks splits s into consecutive spans of at most maxSpan seconds
-// (to - from <= maxSpan), oldest first, covering s exactly without overlap.
-func chunks(s span, maxSpan int64) []span {
+// (to - from <= maxSpan), covering s exactly without overlap: oldest first,
+// each starting where the previous ended plus a second; or, newestFirst,
+// newest first, each ending a second before the previous began.
+func chunks(s span, maxSpan int64, newestFirst bool) []span {
 	var out []span
-	for from := s.from; ; {
-		to := s.to
-		if to-from > maxSpan {
-			to = from + maxSpan
+	if newestFirst {
+		for to := s.to; ; {
+			from := max(to-maxSpan, s.from)
+			out = append(out, span{from, to})
+			if from == s.from {
+				return out
+			}
+			to = from - 1
 		}
+	}
+	for from := s.from; ; {
+		to := min(from+maxSpan, s.to)
 		out = append(out, span{from, to})
 		if to == s.to {
 			return out
@@ -170,59 +179,32 @@ func chunks(s span, maxSpan int64) []span {
 
 func (c *Client) maxSpan() int64 { return int64(c.cfg.maxWindow / time.Second) }
 
-// HistoryPage fetches page pageNo (1-based) of q. q's window (the call
-// window, or the synced window when only that is set) must span at most the
-// maximum window (WithMaxWindow); use HistoryPages for wider ones. Under API
-// v2.2, q.Variant must name the combination unless exactly one is
-// configured. The page is checked on its own (envelope, ids, types, no more
-// rows than the page size or than total_records); the checks across pages
-// are HistoryPages'.
-func (c *Client) HistoryPage(ctx context.Context, q HistoryQuery, pageNo int) (*HistoryPage, error) {
-	p, err := c.planHistory(q)
-	if err != nil {
-		return nil, err
-	}
-	if pageNo < 1 {
-		return nil, invalidQuery("page number %d, want >= 1", pageNo)
-	}
-	if p.primary.to-p.primary.from > c.maxSpan() {
-		return nil, invalidQuery("the window spans more than %s; use HistoryPages", c.cfg.maxWindow)
-	}
-	if len(p.variants) != 1 {
-		return nil, invalidQuery("name one call variant (HistoryQuery.Variant) for a single page under v2.2")
-	}
-	return c.fetchHistoryPage(ctx, p, p.primary, p.variants[0], pageNo)
-}
-
 // HistoryPages yields every page of q: the window (the call window, or the
 // synced window when only that is set) is split into chunks of at most the
 // maximum window, with whole-second inclusive bounds that do not overlap and
-// cover exactly [from, to] (from rounded up, to rounded down), oldest first;
-// under API v2.2 each chunk is swept once per call variant; and each chunk
-// (and variant) is paged to its end.
+// cover exactly [from, to] (from rounded up, to rounded down), oldest first
+// unless q.NewestFirst; under API v2.2 each chunk is swept once per call
+// variant; and each chunk (and variant) is paged to its end. Each page's
+// Next is where paging goes on after it: a caller that saves it with what
+// it committed resumes there with q.After.
 //
-// The rows of a chunk must add up to its total_records: a total that changes
-// between pages, a page with more rows than remain, an empty page before the
-// total is reached, or more than WithMaxPages pages ends the sequence with
-// an error wrapping ErrIncompleteResponse. A row that appears on two pages
-// (the pages shifted while paging) counts towards the total and is yielded
-// twice: the consumer de-duplicates by Call.ID. Pages are yielded as they
-// arrive, so a consumer must not act on them until the sequence has ended
-// without an error.
+// The rows of a chunk must add up to its total_records: a page with more
+// rows than remain, an empty page before the total is reached, or more than
+// WithMaxPages pages ends the sequence with an error wrapping
+// ErrIncompleteResponse; a total that changed between pages (since the
+// cursor, when resuming), with ErrShifted, which matches it too: the pages
+// read may have shifted, so read the chunk again from its first page. A row
+// that appears on two pages is yielded twice: the consumer de-duplicates by
+// Call.ID. Pages are yielded as they arrive, so a consumer must not take
+// them as complete until the sequence has ended without an error.
 //
 // When both windows are set, the call window is chunked and the synced
-// window is sent unchanged with every request, so the synced window must
-// span at most the maximum window: a wider one is refused with
-// ErrInvalidQuery before anything is sent. ChunkFrom and ChunkTo of a page
-// are the chunk's bounds, in UTC.
+// window is sent unchanged with every request, so it must span at most the
+// maximum window. On failure the sequence yields one (nil, err) and stops;
+// it never yields a nil page with a nil error.
 //
-// On failure the sequence yields one (nil, err) and stops. It never yields a
-// nil page with a nil error.
-//
-// When the Client's pacer is a SequencePacer (LocalPacer is), the iteration's
-// requests form one pacer Sequence, opened before the first request and
-// ended when the iteration ends, however it ends: an Interactive iteration
-// keeps the slot between its pages, and goes before those begun after it.
+// The iteration's requests form one pacer sequence (see Pacer): an
+// Interactive iteration keeps the slot between its pages.
 func (c *Client) HistoryPages(ctx context.Context, q HistoryQuery) iter.Seq2[*HistoryPage, error] {
 	return func(yield func(*HistoryPage, error) bool) {
 		p, err := c.planHistory(q)
@@ -230,34 +212,103 @@ func (c *Client) HistoryPages(ctx context.Context, q HistoryQuery) iter.Seq2[*Hi
 			yield(nil, err)
 			return
 		}
+		at, err := c.start(p, q)
+		if err != nil {
+			yield(nil, err)
+			return
+		}
+		if len(at.chunks) == 0 {
+			return // the cursor says every page was read
+		}
 		// One sequence for the whole iteration, ended however it ends.
 		if p.seq = c.begin(p.priority); p.seq != nil {
 			defer p.seq.End()
 		}
-		for _, chunk := range chunks(p.primary, c.maxSpan()) {
-			for _, v := range p.variants {
-				if !c.pageChunk(ctx, p, chunk, v, yield) {
+		for i := range at.chunks {
+			for v := at.variant; v < len(p.variants); v++ {
+				if !c.pageChunk(ctx, p, at, i, v, yield) {
 					return
 				}
+				at.variant, at.page, at.seen, at.total = 0, 1, 0, -1
 			}
 		}
 	}
 }
 
-// pageChunk pages one chunk (and variant) to its end; false means stop.
-func (c *Client) pageChunk(ctx context.Context, p *historyPlan, chunk span, v CallVariant, yield func(*HistoryPage, error) bool) bool {
-	seen, total := 0, -1
-	for pageNo := 1; ; pageNo++ {
-		incomplete := func(format string, args ...any) bool {
+// position is where an iteration starts: the chunks still to read, the
+// first of them from variant, page, with seen rows of total already read
+// (total -1: not known yet).
+type position struct {
+	chunks                     []span
+	variant, page, seen, total int
+}
+
+// start returns where q's iteration starts: the first chunk, or q.After.
+func (c *Client) start(p *historyPlan, q HistoryQuery) (position, error) {
+	cur := q.After
+	if cur == (Cursor{}) {
+		return position{chunks: chunks(p.primary, c.maxSpan(), q.NewestFirst), page: 1, total: -1}, nil
+	}
+	if cur.Done {
+		return position{}, nil
+	}
+	from, to := cur.ChunkFrom.Unix(), cur.ChunkTo.Unix()
+	switch {
+	case cur.ChunkFrom.Nanosecond() != 0 || cur.ChunkTo.Nanosecond() != 0 || from > to:
+		return position{}, invalidQuery("the cursor's chunk is not whole seconds, or starts after it ends")
+	case from < p.primary.from || to > p.primary.to || to-from > c.maxSpan():
+		return position{}, invalidQuery("the cursor's chunk lies outside the query's window or is too wide")
+	case cur.NextPage < 0 || cur.Seen < 0 || cur.Total < 0:
+		return position{}, invalidQuery("the cursor's page, rows seen or total is negative")
+	}
+	at := position{chunks: []span{{from, to}}, variant: cur.Variant, page: max(cur.NextPage, 1), seen: cur.Seen, total: cur.Total}
+	if at.page == 1 || at.total == 0 {
+		at.seen, at.total = 0, -1 // nothing of the chunk read yet, or a cursor saved without its total
+		if at.page > 1 {
+			at.seen = cur.Seen
+		}
+	}
+	if at.variant < 0 || at.variant >= len(p.variants) {
+		// The variants changed since the cursor was saved: read the
+		// chunk again from its first variant.
+		at.variant, at.page, at.seen, at.total = 0, 1, 0, -1
+	}
+	// Then the rest of the window, in the query's order.
+	switch {
+	case q.NewestFirst && from > p.primary.from:
+		at.chunks = append(at.chunks, chunks(span{p.primary.from, from - 1}, c.maxSpan(), true)...)
+	case !q.NewestFirst && to < p.primary.to:
+		at.chunks = append(at.chunks, chunks(span{to + 1, p.primary.to}, c.maxSpan(), false)...)
+	}
+	return at, nil
+}
+
+// pageChunk pages chunk i of at (variant v) to its end; false means stop.
+func (c *Client) pageChunk(ctx context.Context, p *historyPlan, at position, i, v int, yield func(*HistoryPage, error) bool) bool {
+	chunk := at.chunks[i]
+	seen, total, first := 0, -1, 1
+	if v == at.variant {
+		seen, total, first = at.seen, at.total, at.page
+	}
+	// after is the cursor once this chunk and variant are read.
+	after := Cursor{Done: true}
+	switch {
+	case v+1 < len(p.variants):
+		after = chunk.cursor(v+1, 1, 0, 0)
+	case i+1 < len(at.chunks):
+		after = at.chunks[i+1].cursor(0, 1, 0, 0)
+	}
+	for pageNo := first; ; pageNo++ {
+		fail := func(kind error, format string, args ...any) bool {
 			from, to := chunk.times()
-			yield(nil, &Error{Endpoint: historyEndpoint, PageNo: pageNo, StatusCode: http.StatusOK, kind: ErrIncompleteResponse,
+			yield(nil, &Error{Endpoint: historyEndpoint, PageNo: pageNo, StatusCode: http.StatusOK, kind: kind,
 				Message: fmt.Sprintf(format, args...) + fmt.Sprintf(" (chunk %s..%s)", from.Format(time.RFC3339), to.Format(time.RFC3339))})
 			return false
 		}
 		if pageNo > c.cfg.maxPages {
-			return incomplete("more than %d pages, %d of %d rows seen", c.cfg.maxPages, seen, total)
+			return fail(ErrIncompleteResponse, "more than %d pages, %d of %d rows seen", c.cfg.maxPages, seen, total)
 		}
-		pg, err := c.fetchHistoryPage(ctx, p, chunk, v, pageNo)
+		pg, err := c.fetchHistoryPage(ctx, p, chunk, p.variants[v], pageNo)
 		if err != nil {
 			yield(nil, err)
 			return false
@@ -265,14 +316,18 @@ func (c *Client) pageChunk(ctx context.Context, p *historyPlan, chunk span, v Ca
 		n := len(pg.Calls)
 		switch {
 		case total >= 0 && pg.TotalRecords != total:
-			return incomplete("total_records changed from %d to %d", total, pg.TotalRecords)
+			return fail(ErrShifted, "total_records changed from %d to %d", total, pg.TotalRecords)
 		case n == 0 && seen < pg.TotalRecords:
-			return incomplete("empty page after %d of %d rows", seen, pg.TotalRecords)
+			return fail(ErrIncompleteResponse, "empty page after %d of %d rows", seen, pg.TotalRecords)
 		case seen+n > pg.TotalRecords:
-			return incomplete("%d rows after %d seen, more than total_records %d", n, seen, pg.TotalRecords)
+			return fail(ErrIncompleteResponse, "%d rows after %d seen, more than total_records %d", n, seen, pg.TotalRecords)
 		}
 		total = pg.TotalRecords
 		seen += n
+		pg.Next = after
+		if seen < total {
+			pg.Next = chunk.cursor(v, pageNo+1, seen, total)
+		}
 		if !yield(pg, nil) {
 			return false
 		}
@@ -280,6 +335,12 @@ func (c *Client) pageChunk(ctx context.Context, p *historyPlan, chunk span, v Ca
 			return true
 		}
 	}
+}
+
+// cursor returns the Cursor of page of s and variant v.
+func (s span) cursor(v, page, seen, total int) Cursor {
+	from, to := s.times()
+	return Cursor{ChunkFrom: from, ChunkTo: to, Variant: v, NextPage: page, Seen: seen, Total: total}
 }
 
 // History yields every call of q, page by page, as HistoryPages fetches

@@ -89,13 +89,15 @@ func TestChunks(t *testing.T) {
 		{span{5, 40}, 10, []span{{5, 15}, {16, 26}, {27, 37}, {38, 40}}},
 	}
 	for _, tc := range tests {
-		require.Equal(t, tc.want, chunks(tc.s, tc.maxSpan))
+		require.Equal(t, tc.want, chunks(tc.s, tc.maxSpan, false))
 	}
+	// Newest first: each chunk ends a second before the previous began.
+	require.Equal(t, []span{{30, 40}, {19, 29}, {8, 18}, {5, 7}}, chunks(span{5, 40}, 10, true))
 	// Property: contiguous, no overlap, each within the limit, exact cover.
 	for from := int64(0); from < 50; from += 7 {
 		for to := from; to < from+200; to += 13 {
 			for _, m := range []int64{1, 3, 50} {
-				cs := chunks(span{from, to}, m)
+				cs := chunks(span{from, to}, m, false)
 				require.Equal(t, from, cs[0].from)
 				require.Equal(t, to, cs[len(cs)-1].to)
 				for i, c := range cs {
@@ -103,6 +105,16 @@ func TestChunks(t *testing.T) {
 					require.LessOrEqual(t, c.from, c.to)
 					if i > 0 {
 						require.Equal(t, cs[i-1].to+1, c.from)
+					}
+				}
+				rev := chunks(span{from, to}, m, true)
+				require.Equal(t, to, rev[0].to)
+				require.Equal(t, from, rev[len(rev)-1].from)
+				for i, c := range rev {
+					require.LessOrEqual(t, c.to-c.from, m)
+					require.LessOrEqual(t, c.from, c.to)
+					if i > 0 {
+						require.Equal(t, rev[i-1].from-1, c.to)
 					}
 				}
 			}

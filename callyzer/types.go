@@ -69,6 +69,27 @@ type HistoryQuery struct {
 	// call_mode) combination; zero means every configured one
 	// (WithCallVariants). Must be zero under v2.1.
 	Variant CallVariant
+
+	// NewestFirst reads the chunks of the window newest first (the pages
+	// of a chunk stay in Callyzer's order).
+	NewestFirst bool
+	// After resumes paging at a Cursor that a page of the same query
+	// returned (HistoryPage.Next); the zero Cursor is the start.
+	After Cursor
+}
+
+// Cursor is a position in the pages of a HistoryQuery: the chunk, call
+// variant and page to read next, and what the chunk's pages before it
+// reported. It marshals to JSON, so a caller can save it with what it
+// committed and resume there later (HistoryQuery.After).
+type Cursor struct {
+	ChunkFrom time.Time `json:"chunk_from,omitzero"` // the chunk's bounds, whole seconds, UTC
+	ChunkTo   time.Time `json:"chunk_to,omitzero"`
+	Variant   int       `json:"variant,omitempty"`   // the call variant's index (API v2.2)
+	NextPage  int       `json:"next_page,omitempty"` // 1-based
+	Seen      int       `json:"seen,omitempty"`      // rows of the chunk on the pages before NextPage
+	Total     int       `json:"total,omitempty"`     // the chunk's total_records, once known
+	Done      bool      `json:"done,omitempty"`      // every page has been read
 }
 
 // HistoryPage is one decoded page of /call-log/history.
@@ -81,6 +102,7 @@ type HistoryPage struct {
 	Attempts     int // HTTP requests this page took, retries included
 
 	Variant CallVariant // v2.2: the call_method/call_mode of the page; zero under v2.1
+	Next    Cursor      // where paging goes on after this page
 }
 
 // Pacer hands out the request slot of one API key: at most one request in

@@ -281,7 +281,7 @@ func TestClientWindowRule(t *testing.T) {
 
 	wide := newClient(t, srv, callyzer.WithMaxWindow(190*24*time.Hour))
 	srv.ResetRequests()
-	_, err := wide.HistoryPage(t.Context(), callyzer.HistoryQuery{CallFrom: now.AddDate(0, 0, -185), CallTo: now}, 1)
+	_, err := firstPage(t.Context(), wide, callyzer.HistoryQuery{CallFrom: now.AddDate(0, 0, -185), CallTo: now}, 1)
 	require.ErrorIs(t, err, callyzer.ErrBadRequest)
 	require.Len(t, srv.Requests(), 1, "a plain 400 is not retried")
 	require.Contains(t, err.Error(), "180 days")
@@ -308,7 +308,7 @@ func TestClientVersion22(t *testing.T) {
 	}, got)
 
 	old := newClient(t, srv) // a v2.1 client sends no call_method
-	_, err := old.HistoryPage(t.Context(), q, 1)
+	_, err := firstPage(t.Context(), old, q, 1)
 	require.ErrorIs(t, err, callyzer.ErrBadRequest)
 }
 
@@ -326,7 +326,7 @@ func TestClientOneRequestInFlight(t *testing.T) {
 	errs := make(chan error, 6)
 	for range 6 {
 		wg.Go(func() {
-			_, err := c.HistoryPage(t.Context(), callyzer.HistoryQuery{CallFrom: now.AddDate(0, 0, -1), CallTo: now}, 1)
+			_, err := firstPage(t.Context(), c, callyzer.HistoryQuery{CallFrom: now.AddDate(0, 0, -1), CallTo: now}, 1)
 			errs <- err
 		})
 	}
@@ -412,7 +412,7 @@ func TestClientEmployees(t *testing.T) {
 func TestClientRequestBody(t *testing.T) {
 	t.Parallel()
 	srv := callyzertest.NewServer(t, callyzertest.Options{Calls: seedCalls(3)})
-	_, err := newClient(t, srv).HistoryPage(t.Context(), callyzer.HistoryQuery{
+	_, err := firstPage(t.Context(), newClient(t, srv), callyzer.HistoryQuery{
 		CallFrom: now.Add(-time.Hour), CallTo: now,
 		ClientNumbers: []string{"+48601234567"}, EmployeeNumbers: []string{"+48511222333"},
 		CallTypes: []callyzer.CallType{callyzer.Missed},

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"sync"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/leadcalls/leadcalls/callyzer"
 	"github.com/leadcalls/leadcalls/callyzer/callyzertest"
 )
 
@@ -147,4 +149,13 @@ func idOf(i int) string {
 		i /= 10
 	}
 	return string(b)
+}
+
+// firstPage returns the first page of q, or the error that came before it:
+// exactly one request when q's window is one chunk.
+func firstPage(ctx context.Context, c *callyzer.Client, q callyzer.HistoryQuery, _ int) (*callyzer.HistoryPage, error) {
+	for pg, err := range c.HistoryPages(ctx, q) {
+		return pg, err
+	}
+	return nil, errors.New("no page")
 }

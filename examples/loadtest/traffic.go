@@ -525,7 +525,7 @@ func (e *env) refresher(ctx context.Context, api *fakeAPI) (*callhistory.Refresh
 }
 
 // syncer is our Syncer on client and st.
-func (e *env) syncer(client callhistory.SyncSource, st callhistory.Store) (*callhistory.Syncer, error) {
+func (e *env) syncer(client callhistory.CallSource, st callhistory.Store) (*callhistory.Syncer, error) {
 	return callhistory.NewSyncer(callhistory.SyncConfig{
 		Source: client, Store: st, State: syncState(st),
 		Now: func() time.Time { return e.now }, Logger: quiet,

@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/leadcalls/leadcalls/callhistory"
+	"github.com/leadcalls/leadcalls/callyzer"
 	"github.com/leadcalls/leadcalls/internal/testdb"
 )
 
@@ -27,10 +28,7 @@ func fullState(i int) callhistory.SyncState {
 		LastError:           "zapis nie powiódł się: żółć 🚀",
 		ConsecutiveFailures: i,
 		Cursor:              at.Add(-2 * time.Hour),
-		Backfill: callhistory.BackfillProgress{
-			From: at.AddDate(0, -6, 0), To: at, ChunkFrom: at.AddDate(0, -1, 0), ChunkTo: at,
-			NextPage: 3 + i, Seen: 200 + i,
-		},
+		Backfill:            callhistory.BackfillProgress{From: at.AddDate(0, -6, 0), To: at, Cursor: callyzer.Cursor{ChunkFrom: at.AddDate(0, -1, 0), ChunkTo: at, NextPage: 3 + i, Seen: 200 + i}},
 		LastReport: callhistory.SyncReport{
 			SyncCounts:  callhistory.SyncCounts{Pages: 2, Requests: 3, Seen: 150, Inserted: 100, Updated: 20, Unchanged: 30},
 			Incremental: callhistory.SyncCounts{Pages: 1, Requests: 1, Seen: 50, Inserted: 50},

@@ -11,6 +11,7 @@ import (
 	gocmp "github.com/google/go-cmp/cmp"
 
 	"github.com/leadcalls/leadcalls/callhistory"
+	"github.com/leadcalls/leadcalls/callyzer"
 )
 
 // NewSyncStateStoreFunc returns a fresh, empty sync-state store for one
@@ -69,17 +70,7 @@ func (s *suite) fullSyncState(i int) callhistory.SyncState {
 		LastError:           "błąd zapisu: żółć 🚀 (" + strings.Repeat("x", i) + ")",
 		ConsecutiveFailures: 3 + i,
 		Cursor:              at(-2 * time.Hour),
-		Backfill: callhistory.BackfillProgress{
-			From:      at(-183 * 24 * time.Hour),
-			To:        at(-3 * time.Hour),
-			ChunkFrom: at(-100 * 24 * time.Hour),
-			ChunkTo:   at(-4 * time.Hour),
-			Variant:   2 + i,
-			NextPage:  17 + i,
-			Seen:      1600 + i,
-			Total:     1700 + i,
-			Done:      true,
-		},
+		Backfill:            callhistory.BackfillProgress{From: at(-183 * 24 * time.Hour), To: at(-3 * time.Hour), Cursor: callyzer.Cursor{ChunkFrom: at(-100 * 24 * time.Hour), ChunkTo: at(-4 * time.Hour), Variant: 2 + i, NextPage: 17 + i, Seen: 1600 + i, Total: 1700 + i, Done: true}},
 		LastReport: callhistory.SyncReport{
 			SyncCounts:  counts(10 + i),
 			Incremental: counts(20 + i),
