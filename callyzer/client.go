@@ -17,6 +17,8 @@ import (
 	"time"
 	_ "time/tzdata" // the account zone must load on machines without zoneinfo
 	"unicode"
+
+	"github.com/leadcalls/leadcalls/internal/phone"
 )
 
 // Client calls the Callyzer API for one API key. It is safe for concurrent
@@ -438,7 +440,7 @@ func (c *Client) errorMessage(body []byte) string {
 		return r
 	}, strings.ToValidUTF8(text, "?"))
 	text = strings.Join(strings.Fields(text), " ")
-	text = maskDigitRuns(c.cfg.key.redact(text))
+	text = phone.MaskText(c.cfg.key.redact(text))
 	if len(text) > 200 {
 		text = strings.ToValidUTF8(text[:200], "") + "…"
 	}
@@ -453,5 +455,5 @@ func (c *Client) sanitize(err error) error {
 	if err == nil {
 		return nil
 	}
-	return newSanitizedError(maskDigitRuns(c.cfg.key.redact(err.Error())), err)
+	return newSanitizedError(phone.MaskText(c.cfg.key.redact(err.Error())), err)
 }
