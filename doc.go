@@ -21,7 +21,10 @@
 //     the lead page's call-history section); examples/demo: the demo server
 //     (go run ./examples/demo); examples/riversync: the sync as a River
 //     periodic job; examples/loadtest: the load harness.
+//   - internal/phone: phone numbers read, split, converted to Callyzer's
+//     forms and masked, one set of rules for every package.
 //
 // Arrows point inward: storage and examples import callhistory; callhistory
-// imports callyzer and statusmap; those two import nothing of ours.
+// imports callyzer and statusmap; those two import nothing of ours but
+// internal/phone.
 package leadcalls

@@ -256,7 +256,7 @@ func (r *Refresher) admit(ctx context.Context, actor *Actor, leadID string) (Lea
 	if found == nil {
 		return Lead{}, "", fmt.Errorf("%w: %q", ErrLeadNotFound, leadID)
 	}
-	phone, err := NormalizePhone(lead.Phone, r.cfg.DefaultRegion)
+	phone, err := normalizePhone(lead.Phone, r.cfg.DefaultRegion)
 	if err != nil {
 		return Lead{}, "", err
 	}
@@ -283,7 +283,7 @@ func (r *Refresher) refreshNumber(ctx context.Context, phone string) (out *refre
 			// error level, numbers masked, not into the error text a user
 			// may see.
 			r.cfg.Logger.ErrorContext(ctx, "callhistory: panic in refresh",
-				slog.String("phone", MaskPhone(phone)), slog.String("panic", redactError(fmt.Sprint(p))))
+				slog.String("phone", maskPhone(phone)), slog.String("panic", maskText(fmt.Sprint(p))))
 			out, err = nil, fmt.Errorf("%w: panic while refreshing", ErrInternal)
 		}
 	}()
@@ -336,7 +336,7 @@ func (r *Refresher) window(now time.Time) Window {
 
 // fetch reads every page of the window for phone, validates it and maps
 // each call with FromCallyzer: every call must have an id, lie in w and
-// belong to phone once its client number is normalised (NormalizePhone,
+// belong to phone once its client number is normalised (normalizePhone,
 // DefaultRegion for a number Callyzer sends without a country code); it is
 // stored under phone. Calls repeated across pages (the list shifting during
 // paging) are kept once, the last copy winning. It returns the calls and
@@ -378,7 +378,7 @@ func (r *Refresher) fetch(ctx context.Context, phone string, w Window) ([]Call, 
 			if c.ClientNumber != phone {
 				// Callyzer sends bare national digits when it has no
 				// country code for the number: compare in E.164.
-				n, err := NormalizePhone(c.ClientNumber, r.cfg.DefaultRegion)
+				n, err := normalizePhone(c.ClientNumber, r.cfg.DefaultRegion)
 				switch {
 				case err != nil:
 					// Not wrapped: the lead's number is fine, Callyzer's is not.
@@ -474,7 +474,7 @@ func (r *Refresher) logOutcome(ctx context.Context, op string, actor *Actor, lea
 		attrs = append(attrs, slog.String("actor", actor.ID))
 	}
 	if phone != "" {
-		attrs = append(attrs, slog.String("phone", MaskPhone(phone)))
+		attrs = append(attrs, slog.String("phone", maskPhone(phone)))
 	}
 	if rep != nil {
 		attrs = append(attrs,
@@ -492,7 +492,7 @@ func (r *Refresher) logOutcome(ctx context.Context, op string, actor *Actor, lea
 	msg := "callhistory: " + op + " done"
 	if err != nil {
 		// A store's or a host's error may quote a number.
-		attrs = append(attrs, slog.String("error", redactError(err.Error())))
+		attrs = append(attrs, slog.String("error", maskText(err.Error())))
 		msg = "callhistory: " + op + " failed"
 		switch {
 		case errors.Is(err, ErrForbidden), errors.Is(err, ErrLeadNotFound), errors.Is(err, ErrInvalidPhone):

@@ -7,8 +7,6 @@ import (
 	"iter"
 	"log/slog"
 	"math/rand/v2"
-	"regexp"
-	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -76,8 +74,7 @@ type SyncConfig struct {
 	// i.e. one write per page.
 	BatchSize int
 	// DefaultRegion reads the client numbers Callyzer sends without a
-	// country code (NormalizePhone); use the Refresher's
-	// Config.DefaultRegion. Default: "PL".
+	// country code; use the Refresher's Config.DefaultRegion. Default: "PL".
 	DefaultRegion string
 	// Now returns the current time. Default: time.Now.
 	Now func() time.Time
@@ -267,7 +264,7 @@ func (s *Syncer) pass(ctx context.Context, newBackfill bool) (*SyncReport, error
 	defer func() {
 		if err := release(); err != nil {
 			s.cfg.Logger.WarnContext(ctx, "callhistory: releasing the sync pass lock failed",
-				slog.String("sync", s.cfg.Name), slog.String("error", redactError(err.Error())))
+				slog.String("sync", s.cfg.Name), slog.String("error", maskText(err.Error())))
 		}
 	}()
 
@@ -289,7 +286,7 @@ func (r *run) do(ctx context.Context, newBackfill bool) (err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			r.s.cfg.Logger.ErrorContext(ctx, "callhistory: panic in sync pass",
-				slog.String("sync", r.name), slog.String("panic", redactError(fmt.Sprint(p))))
+				slog.String("sync", r.name), slog.String("panic", maskText(fmt.Sprint(p))))
 			err = fmt.Errorf("%w: panic in the sync pass", ErrInternal)
 		}
 	}()
@@ -474,7 +471,7 @@ func (r *run) startChunk(to time.Time) {
 
 // commit maps a page's calls and upserts them in batches of BatchSize.
 // Calls repeated on the page are written once (the last copy wins). The
-// client number is normalised to E.164 (NormalizePhone, DefaultRegion for a
+// client number is normalised to E.164 (normalizePhone, DefaultRegion for a
 // number without a country code), the key a lead's history is read by;
 // calls without a client number, or with one that does not normalise,
 // cannot be stored under any lead and are skipped (the latter logged,
@@ -492,11 +489,11 @@ func (r *run) commit(ctx context.Context, counts *SyncCounts, page *callyzer.His
 			counts.Skipped++
 			continue
 		}
-		phone, err := NormalizePhone(c.ClientNumber, r.s.cfg.DefaultRegion)
+		phone, err := normalizePhone(c.ClientNumber, r.s.cfg.DefaultRegion)
 		if err != nil {
 			counts.Skipped++
 			r.s.cfg.Logger.WarnContext(ctx, "callhistory: sync skipped a call whose client number is not a valid phone number",
-				slog.String("sync", r.name), slog.String("call", c.ID), slog.String("number", maskNumber(c.ClientNumber)))
+				slog.String("sync", r.name), slog.String("call", c.ID), slog.String("number", maskPhone(c.ClientNumber)))
 			continue
 		}
 		c.ClientNumber = phone
@@ -563,10 +560,10 @@ func (r *run) finish(ctx context.Context, start time.Time, err error) (*SyncRepo
 	case errors.Is(err, context.Canceled) && ctx.Err() != nil:
 		// Stopped by its caller (shutdown): not a failure of the sync.
 		st.Status = SyncIdle
-		st.LastError = truncateError("interrupted: " + redactError(err.Error()))
+		st.LastError = truncateError("interrupted: " + maskText(err.Error()))
 	default:
 		st.Status = failureStatus(err)
-		st.LastError = truncateError(redactError(err.Error()))
+		st.LastError = truncateError(maskText(err.Error()))
 		st.ConsecutiveFailures++
 	}
 	rep.Status = st.Status
@@ -580,7 +577,7 @@ func (r *run) finish(ctx context.Context, start time.Time, err error) (*SyncRepo
 			err = serr
 		} else {
 			r.s.cfg.Logger.WarnContext(ctx, "callhistory: saving the sync state failed",
-				slog.String("sync", r.name), slog.String("error", redactError(serr.Error())))
+				slog.String("sync", r.name), slog.String("error", maskText(serr.Error())))
 		}
 	}
 	out := *rep
@@ -607,48 +604,6 @@ func failedAttempts(err error) int {
 		return cerr.Attempts
 	}
 	return 0
-}
-
-// digitRun is a run of digits long enough to be a phone number: seven or
-// more, optionally after a "+", with single spaces between. Hyphens do not
-// join runs, so dates ("2026-05-25") stay readable.
-var digitRun = regexp.MustCompile(`\+?\d(?: ?\d){6,}`)
-
-// redactError masks every phone-number-like run of digits in an error
-// text: the Callyzer client already masks what it reports, but a store's
-// or a plug-in's error may quote a number.
-func redactError(s string) string {
-	return digitRun.ReplaceAllStringFunc(s, func(m string) string {
-		digits := strings.Map(func(r rune) rune {
-			if r >= '0' && r <= '9' {
-				return r
-			}
-			return -1
-		}, m)
-		if masked := MaskPhone("+" + digits); masked != "***" && strings.HasPrefix(m, "+") {
-			return masked
-		}
-		return "***" + digits[len(digits)-3:]
-	})
-}
-
-// maskNumber masks a client number as Callyzer sent it, for a log line:
-// like MaskPhone when it is a number in E.164 form, else only its last
-// three digits.
-func maskNumber(raw string) string {
-	if m := MaskPhone(raw); m != "***" {
-		return m
-	}
-	digits := strings.Map(func(r rune) rune {
-		if r >= '0' && r <= '9' {
-			return r
-		}
-		return -1
-	}, raw)
-	if len(digits) <= 3 {
-		return "***"
-	}
-	return "***" + digits[len(digits)-3:]
 }
 
 // truncateError cuts s to MaxSyncErrorLen bytes on a rune boundary.
@@ -686,10 +641,10 @@ func (s *Syncer) logPass(ctx context.Context, rep *SyncReport, err error) {
 		// The host stopped the pass (shutdown): not a failure, and the
 		// state says so (idle, "interrupted").
 		msg = "callhistory: sync pass interrupted"
-		attrs = append(attrs, slog.String("error", redactError(err.Error())))
+		attrs = append(attrs, slog.String("error", maskText(err.Error())))
 	case err != nil:
 		level, msg = slog.LevelWarn, "callhistory: sync pass failed"
-		attrs = append(attrs, slog.String("error", redactError(err.Error())))
+		attrs = append(attrs, slog.String("error", maskText(err.Error())))
 	}
 	s.cfg.Logger.LogAttrs(ctx, level, msg, attrs...)
 }
