@@ -2,19 +2,22 @@ package phone
 
 import "strings"
 
+// The one masking rule: a mask shows at most the last shown digits of a
+// number (an E.164 number also its country code and first shown national
+// digits), and only while at least minHidden other digits stay hidden.
 const (
 	hidden    = "***"
-	shown     = 3 // a mask shows at most the last shown digits...
-	minHidden = 3 // ...and at least minHidden digits stay hidden
+	shown     = 3
+	minHidden = 3
 )
 
-// Mask hides a number for a log line or an error text. A number in E.164
-// form keeps its country code, the last three digits of its national number
-// when at least three others stay hidden, and its first three too when
-// three stay hidden between them: "+48601234567" is "+48 601 *** 567",
-// "+4930123456" "+49 *** 456", "+3531234" "+353 ***". Anything else becomes
-// "***" followed by its last three digits when it has six or more digits:
-// "601 234 567" is "***567", "12345" and "secret" are "***".
+// Mask hides a number for a log line or an error text. It shows at most the
+// last three digits, and only while at least three other digits stay
+// hidden. A number in E.164 form (as Split reads it) also keeps its country
+// code, and its first three national digits when three stay hidden between
+// them: "+48601234567" is "+48 601 *** 567", "+4930123456" "+49 *** 456",
+// "+3531234" "+353 ***". Anything else is "***" and its last three digits:
+// "601 234 567" is "***567"; "12345" and "secret" are "***".
 func Mask(s string) string {
 	if cc, national, ok := Split(s); ok {
 		n := len(national)
