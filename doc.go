@@ -25,7 +25,10 @@
 //     dependencies (River, chromedp) stay out of the module graph of a host
 //     that imports the SDK; go.work joins the two modules, and
 //     go test ./... ./examples/... tests both from the repository root.
+//   - internal/phone: phone numbers read, split, converted to Callyzer's
+//     forms and masked, one set of rules for every package.
 //
 // Arrows point inward: storage and examples import callhistory; callhistory
-// imports callyzer and statusmap; those two import nothing of ours.
+// imports callyzer and statusmap; those two import nothing of ours but
+// internal/phone.
 package leadcalls

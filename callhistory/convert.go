@@ -11,8 +11,8 @@ import (
 // mapped with m: the one mapping that the on-demand refresh and the periodic
 // sync share, so both write the same value, with the same identity
 // (CallyzerID), for the same call. Phone is c.ClientNumber as given: both
-// use cases first normalise it to E.164 with NormalizePhone (Callyzer sends
-// bare national digits for a number it has no country code for). Times are
+// use cases first normalise it to E.164 (Callyzer sends bare national digits
+// for a number it has no country code for). Times are
 // stored in UTC; RowID is left to the store.
 func FromCallyzer(m *statusmap.Mapper, c callyzer.Call) Call {
 	st := m.Map(string(c.Type), c.Duration)

@@ -23,15 +23,15 @@
 // Refresh follows the spec's steps in order. It loads the lead from Leads,
 // then asks the Authorizer (a denial makes no request to Callyzer and no
 // write), checks that the lead exists and that its number is valid
-// (NormalizePhone: libphonenumber rules, Config.DefaultRegion for national
-// numbers, no extensions, E.164 result). It then fetches the window
+// (libphonenumber's rules, Config.DefaultRegion for national numbers, no
+// letters, no extensions, E.164 result). It then fetches the window
 // [now - Config.HistoryMonths calendar months, now], in whole seconds, as an
 // Interactive request, reading and validating every page before anything is
 // written: a call of another number, outside the window or without an id
 // fails the refresh; a call repeated on two pages is kept once. Client
-// numbers are compared in E.164 (NormalizePhone with Config.DefaultRegion,
-// since Callyzer sends bare national digits for a number it has no country
-// code for); one that does not normalise fails the refresh too. Each call
+// numbers are compared in E.164 (read with Config.DefaultRegion, since
+// Callyzer sends bare national digits for a number it has no country code
+// for); one that does not normalise fails the refresh too. Each call
 // is mapped with FromCallyzer (the mapping the periodic sync shares) and the
 // window is replaced in one atomic ReplaceWindow; the stored list and
 // last-sync date are read back into the Result.
@@ -54,10 +54,12 @@
 // permission, lead and phone checks, and no request to Callyzer.
 //
 // Each refresh (and each failed History) logs one line to Config.Logger with
-// the lead id, the actor id, the number masked by MaskPhone ("+48 601 *** 567")
-// and the Report's counts; never the API key. Numbers in an error's text
-// (a store's or a host's errors may quote one) and in a recovered panic's
-// value are masked too.
+// the lead id, the actor id, the number masked ("+48 601 *** 567"; a mask
+// shows at most the last three digits, besides the country code and the
+// first three national digits, and hides at least three) and the Report's
+// counts; never the API key. Numbers in an error's text (a store's or a
+// host's errors may quote one) and in a recovered panic's value are masked
+// too, dates left readable.
 //
 // # The periodic sync
 //
@@ -75,7 +77,7 @@
 // pass. It commits each page with UpsertCalls, using the same
 // FromCallyzer mapping and Callyzer id as Refresh, so a call fetched by both
 // is one row; a sync never deletes and never erases a recording URL. Client
-// numbers are normalised to E.164 first (NormalizePhone with
+// numbers are normalised to E.164 first (as a lead's number, with
 // SyncConfig.DefaultRegion), so a call is stored under the key its lead is
 // read by; a call whose number does not normalise is skipped, counted
 // (SyncCounts.Skipped) and logged masked. The cursor moves only past
@@ -156,9 +158,7 @@
 // call variants, client numbers without a country code, failures classified
 // in the state, the pass lock, a sync racing a refresh on one number, and an
 // interactive refresh overtaking a 200-page backfill, checked by the order
-// of requests at the fake rather than by the clock. FuzzNormalizePhone
-// checks that a valid output is E.164, that no input with a letter is
-// accepted, and that normalising the output again is a no-op. BenchmarkRefresh
+// of requests at the fake rather than by the clock. BenchmarkRefresh
 // measures a refresh of 1,000 calls over HTTP and from pre-decoded pages.
 // TestMain checks for leaked goroutines (go.uber.org/goleak).
 package callhistory

@@ -46,7 +46,7 @@ func (pm pageMapper) phone(raw string) (string, error) {
 	if raw != "" && raw == pm.known {
 		return raw, nil
 	}
-	return NormalizePhone(raw, pm.region)
+	return normalizePhone(raw, pm.region)
 }
 
 // callSet collects calls by CallyzerID: a call repeated on two pages (the

@@ -256,7 +256,7 @@ func (r *Refresher) admit(ctx context.Context, actor *Actor, leadID string) (Lea
 	if found == nil {
 		return Lead{}, "", fmt.Errorf("%w: %q", ErrLeadNotFound, leadID)
 	}
-	phone, err := NormalizePhone(lead.Phone, r.cfg.DefaultRegion)
+	phone, err := normalizePhone(lead.Phone, r.cfg.DefaultRegion)
 	if err != nil {
 		return Lead{}, "", err
 	}
@@ -283,7 +283,7 @@ func (r *Refresher) refreshNumber(ctx context.Context, phone string) (out *refre
 			// error level, numbers masked, not into the error text a user
 			// may see.
 			r.cfg.Logger.ErrorContext(ctx, "callhistory: panic in refresh",
-				slog.String("phone", MaskPhone(phone)), slog.String("panic", redactError(fmt.Sprint(p))))
+				slog.String("phone", maskPhone(phone)), slog.String("panic", maskText(fmt.Sprint(p))))
 			out, err = nil, fmt.Errorf("%w: panic while refreshing", ErrInternal)
 		}
 	}()
@@ -455,7 +455,7 @@ func (r *Refresher) logOutcome(ctx context.Context, op string, actor *Actor, lea
 		attrs = append(attrs, slog.String("actor", actor.ID))
 	}
 	if phone != "" {
-		attrs = append(attrs, slog.String("phone", MaskPhone(phone)))
+		attrs = append(attrs, slog.String("phone", maskPhone(phone)))
 	}
 	if rep != nil {
 		attrs = append(attrs,
@@ -473,7 +473,7 @@ func (r *Refresher) logOutcome(ctx context.Context, op string, actor *Actor, lea
 	msg := "callhistory: " + op + " done"
 	if err != nil {
 		// A store's or a host's error may quote a number.
-		attrs = append(attrs, slog.String("error", redactError(err.Error())))
+		attrs = append(attrs, slog.String("error", maskText(err.Error())))
 		msg = "callhistory: " + op + " failed"
 		switch {
 		case errors.Is(err, ErrForbidden), errors.Is(err, ErrLeadNotFound), errors.Is(err, ErrInvalidPhone):

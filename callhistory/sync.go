@@ -7,8 +7,6 @@ import (
 	"iter"
 	"log/slog"
 	"math/rand/v2"
-	"regexp"
-	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -46,8 +44,7 @@ type SyncConfig struct {
 	// i.e. one write per page.
 	BatchSize int
 	// DefaultRegion reads the client numbers Callyzer sends without a
-	// country code (NormalizePhone); use the Refresher's
-	// Config.DefaultRegion. Default: "PL".
+	// country code; use the Refresher's Config.DefaultRegion. Default: "PL".
 	DefaultRegion string
 	// Now returns the current time. Default: time.Now.
 	Now func() time.Time
@@ -220,7 +217,7 @@ func (s *Syncer) pass(ctx context.Context, newBackfill bool) (*SyncReport, error
 	defer func() {
 		if err := release(); err != nil {
 			s.cfg.Logger.WarnContext(ctx, "callhistory: releasing the sync pass lock failed",
-				slog.String("sync", s.cfg.Name), slog.String("error", redactError(err.Error())))
+				slog.String("sync", s.cfg.Name), slog.String("error", maskText(err.Error())))
 		}
 	}()
 
@@ -242,7 +239,7 @@ func (r *run) do(ctx context.Context, newBackfill bool) (err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			r.s.cfg.Logger.ErrorContext(ctx, "callhistory: panic in sync pass",
-				slog.String("sync", r.name), slog.String("panic", redactError(fmt.Sprint(p))))
+				slog.String("sync", r.name), slog.String("panic", maskText(fmt.Sprint(p))))
 			err = fmt.Errorf("%w: panic in the sync pass", ErrInternal)
 		}
 	}()
@@ -367,7 +364,7 @@ func (r *run) commit(ctx context.Context, counts *SyncCounts, page *callyzer.His
 		case err != nil:
 			counts.Skipped++
 			r.s.cfg.Logger.WarnContext(ctx, "callhistory: sync skipped a call whose client number is not a valid phone number",
-				slog.String("sync", r.name), slog.String("call", c.ID), slog.String("number", maskNumber(c.ClientNumber)))
+				slog.String("sync", r.name), slog.String("call", c.ID), slog.String("number", maskPhone(c.ClientNumber)))
 			return false, nil
 		}
 		return true, nil
@@ -430,10 +427,10 @@ func (r *run) finish(ctx context.Context, start time.Time, err error) (*SyncRepo
 	case errors.Is(err, context.Canceled) && ctx.Err() != nil:
 		// Stopped by its caller (shutdown): not a failure of the sync.
 		st.Status = SyncIdle
-		st.LastError = truncateError("interrupted: " + redactError(err.Error()))
+		st.LastError = truncateError("interrupted: " + maskText(err.Error()))
 	default:
 		st.Status = failureStatus(err)
-		st.LastError = truncateError(redactError(err.Error()))
+		st.LastError = truncateError(maskText(err.Error()))
 		st.ConsecutiveFailures++
 	}
 	rep.Status = st.Status
@@ -447,7 +444,7 @@ func (r *run) finish(ctx context.Context, start time.Time, err error) (*SyncRepo
 			err = serr
 		} else {
 			r.s.cfg.Logger.WarnContext(ctx, "callhistory: saving the sync state failed",
-				slog.String("sync", r.name), slog.String("error", redactError(serr.Error())))
+				slog.String("sync", r.name), slog.String("error", maskText(serr.Error())))
 		}
 	}
 	out := *rep
@@ -474,48 +471,6 @@ func failedAttempts(err error) int {
 		return cerr.Attempts
 	}
 	return 0
-}
-
-// digitRun is a run of digits long enough to be a phone number: seven or
-// more, optionally after a "+", with single spaces between. Hyphens do not
-// join runs, so dates ("2026-05-25") stay readable.
-var digitRun = regexp.MustCompile(`\+?\d(?: ?\d){6,}`)
-
-// redactError masks every phone-number-like run of digits in an error
-// text: the Callyzer client already masks what it reports, but a store's
-// or a plug-in's error may quote a number.
-func redactError(s string) string {
-	return digitRun.ReplaceAllStringFunc(s, func(m string) string {
-		digits := strings.Map(func(r rune) rune {
-			if r >= '0' && r <= '9' {
-				return r
-			}
-			return -1
-		}, m)
-		if masked := MaskPhone("+" + digits); masked != "***" && strings.HasPrefix(m, "+") {
-			return masked
-		}
-		return "***" + digits[len(digits)-3:]
-	})
-}
-
-// maskNumber masks a client number as Callyzer sent it, for a log line:
-// like MaskPhone when it is a number in E.164 form, else only its last
-// three digits.
-func maskNumber(raw string) string {
-	if m := MaskPhone(raw); m != "***" {
-		return m
-	}
-	digits := strings.Map(func(r rune) rune {
-		if r >= '0' && r <= '9' {
-			return r
-		}
-		return -1
-	}, raw)
-	if len(digits) <= 3 {
-		return "***"
-	}
-	return "***" + digits[len(digits)-3:]
 }
 
 // truncateError cuts s to MaxSyncErrorLen bytes on a rune boundary.
@@ -553,10 +508,10 @@ func (s *Syncer) logPass(ctx context.Context, rep *SyncReport, err error) {
 		// The host stopped the pass (shutdown): not a failure, and the
 		// state says so (idle, "interrupted").
 		msg = "callhistory: sync pass interrupted"
-		attrs = append(attrs, slog.String("error", redactError(err.Error())))
+		attrs = append(attrs, slog.String("error", maskText(err.Error())))
 	case err != nil:
 		level, msg = slog.LevelWarn, "callhistory: sync pass failed"
-		attrs = append(attrs, slog.String("error", redactError(err.Error())))
+		attrs = append(attrs, slog.String("error", maskText(err.Error())))
 	}
 	s.cfg.Logger.LogAttrs(ctx, level, msg, attrs...)
 }

@@ -16,6 +16,8 @@ import (
 	"sync/atomic"
 	"time"
 	"unicode"
+
+	"github.com/leadcalls/leadcalls/internal/phone"
 )
 
 // Client calls the Callyzer API for one API key. It is safe for concurrent
@@ -437,7 +439,7 @@ func (c *Client) errorMessage(body []byte) string {
 		return r
 	}, strings.ToValidUTF8(text, "?"))
 	text = strings.Join(strings.Fields(text), " ")
-	text = maskDigitRuns(c.cfg.key.redact(text))
+	text = phone.MaskText(c.cfg.key.redact(text))
 	if len(text) > 200 {
 		text = strings.ToValidUTF8(text[:200], "") + "…"
 	}
@@ -452,5 +454,5 @@ func (c *Client) sanitize(err error) error {
 	if err == nil {
 		return nil
 	}
-	return newSanitizedError(maskDigitRuns(c.cfg.key.redact(err.Error())), err)
+	return newSanitizedError(phone.MaskText(c.cfg.key.redact(err.Error())), err)
 }

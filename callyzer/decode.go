@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/leadcalls/leadcalls/internal/phone"
 )
 
 // text is a JSON string, number or null, as a string (null is "").
@@ -213,10 +215,10 @@ func (w *wireCall) toCall(c *Call, loc *time.Location) error {
 	*c = Call{
 		ID:             strings.TrimSpace(string(*w.ID)),
 		ClientName:     string(w.ClientName),
-		ClientNumber:   fromCCNumber(string(w.ClientCountryCode), string(w.ClientNumber)),
+		ClientNumber:   phone.FromCallyzer(string(w.ClientCountryCode), string(w.ClientNumber)),
 		EmployeeName:   string(w.EmpName),
 		EmployeeCode:   string(w.EmpCode),
-		EmployeeNumber: fromCCNumber(string(w.EmpCountryCode), string(w.EmpNumber)),
+		EmployeeNumber: phone.FromCallyzer(string(w.EmpCountryCode), string(w.EmpNumber)),
 		EmployeeTags:   w.EmpTags,
 		Type:           CallType(w.CallType),
 		Duration:       int(*w.Duration),
@@ -323,8 +325,10 @@ func parseOffset(s string) (int, bool) {
 	if len(d) == 2 {
 		d += "00"
 	}
-	if digitsOnly(d) != d {
-		return 0, false
+	for i := 0; i < len(d); i++ {
+		if d[i] < '0' || d[i] > '9' {
+			return 0, false
+		}
 	}
 	h, _ := strconv.Atoi(d[:2])
 	m, _ := strconv.Atoi(d[2:])

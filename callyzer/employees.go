@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/leadcalls/leadcalls/internal/phone"
 )
 
 const employeesEndpoint = "/employee/get"
@@ -102,7 +104,7 @@ func (c *Client) Employees(ctx context.Context, q EmployeesQuery) ([]Employee, e
 			err = fmt.Errorf("%d rows on a page of %d", len(rows), c.cfg.pageSize)
 		}
 		if err != nil {
-			e := fail(ErrMalformedResponse, "%s", maskDigitRuns(c.cfg.key.redact(err.Error()))).(*Error)
+			e := fail(ErrMalformedResponse, "%s", phone.MaskText(c.cfg.key.redact(err.Error()))).(*Error)
 			e.Attempts = attempts
 			return nil, e
 		}
@@ -134,7 +136,7 @@ func (w *wireEmployee) toEmployee(loc *time.Location) (Employee, error) {
 	e := Employee{
 		Name:                string(w.EmpName),
 		Code:                string(w.EmpCode),
-		Number:              fromCCNumber(string(w.EmpCountryCode), string(w.EmpNumber)),
+		Number:              phone.FromCallyzer(string(w.EmpCountryCode), string(w.EmpNumber)),
 		Tags:                w.EmpTags,
 		CallRecordingActive: bool(w.IsCallRecordingActive),
 	}

@@ -8,6 +8,8 @@ import (
 	"log/slog"
 	"net/http"
 	"time"
+
+	"github.com/leadcalls/leadcalls/internal/phone"
 )
 
 const historyEndpoint = "/call-log/history"
@@ -132,16 +134,26 @@ func (c *Client) planHistory(q HistoryQuery) (*historyPlan, error) {
 	return p, nil
 }
 
+// ccNumbers turns E.164 numbers into Callyzer's "48-601234567" form.
 func ccNumbers(e164 []string) ([]string, error) {
 	out := make([]string, 0, len(e164))
 	for _, n := range e164 {
-		cc, err := toCCNumber(n)
-		if err != nil {
-			return nil, err
+		cc, ok := phone.ToCallyzer(n)
+		if !ok {
+			return nil, invalidQuery("number %s is not in E.164 form (+ country code, digits)", phone.Mask(n))
 		}
 		out = append(out, cc)
 	}
 	return out, nil
+}
+
+// maskPhones masks numbers for a log line.
+func maskPhones(numbers []string) []string {
+	out := make([]string, len(numbers))
+	for i, n := range numbers {
+		out[i] = phone.Mask(n)
+	}
+	return out
 }
 
 func nonNil(s []string) []string {
@@ -404,7 +416,7 @@ func (c *Client) fetchHistoryPage(ctx context.Context, p *historyPlan, chunk spa
 	}
 	if err != nil {
 		return nil, &Error{Endpoint: historyEndpoint, PageNo: pageNo, StatusCode: http.StatusOK, Attempts: attempts,
-			kind: ErrMalformedResponse, Message: maskDigitRuns(c.cfg.key.redact(err.Error()))}
+			kind: ErrMalformedResponse, Message: phone.MaskText(c.cfg.key.redact(err.Error()))}
 	}
 	if len(dec.calls) > dec.total {
 		return nil, &Error{Endpoint: historyEndpoint, PageNo: pageNo, StatusCode: http.StatusOK, Attempts: attempts,

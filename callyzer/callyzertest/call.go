@@ -2,10 +2,9 @@ package callyzertest
 
 import (
 	"fmt"
-	"strconv"
 	"time"
 
-	"github.com/nyaruka/phonenumbers"
+	"github.com/leadcalls/leadcalls/internal/phone"
 )
 
 // The call types Callyzer documents. Call.CallType may hold any other string;
@@ -97,31 +96,14 @@ var DefaultEmployee = Employee{
 	CallRecordingActive: true,
 }
 
-// SplitE164 splits an E.164 number ("+48601234567") into Callyzer's
-// country code ("48") and national number ("601234567"). It fails on a
-// number that is not E.164 or not valid.
-func SplitE164(e164 string) (countryCode, national string, err error) {
-	if len(e164) < 2 || e164[0] != '+' {
-		return "", "", fmt.Errorf("callyzertest: %q is not E.164", e164)
-	}
-	n, err := phonenumbers.Parse(e164, "")
-	if err != nil {
-		return "", "", fmt.Errorf("callyzertest: %q: %w", e164, err)
-	}
-	if !phonenumbers.IsValidNumber(n) {
-		return "", "", fmt.Errorf("callyzertest: %q is not a valid number", e164)
-	}
-	return strconv.Itoa(int(n.GetCountryCode())), phonenumbers.GetNationalSignificantNumber(n), nil
-}
-
 // NewCall returns an answered outgoing call of 60 s from DefaultEmployee to
 // clientE164, started at startedAt and synced two minutes later; change the
 // fields you need. It panics when clientE164 is not a valid E.164 number, so
 // use it with literals in tests.
 func NewCall(id, clientE164 string, startedAt time.Time) Call {
-	cc, nat, err := SplitE164(clientE164)
-	if err != nil {
-		panic(err)
+	cc, nat, ok := phone.Split(clientE164)
+	if e164, err := phone.Normalize(clientE164, ""); !ok || err != nil || e164 != clientE164 {
+		panic(fmt.Sprintf("callyzertest: NewCall: %q is not a valid number in E.164 form", clientE164))
 	}
 	c := Call{
 		ID:                id,

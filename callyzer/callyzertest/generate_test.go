@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/leadcalls/leadcalls/callyzer/callyzertest"
+	"github.com/leadcalls/leadcalls/internal/phone"
 )
 
 func TestGenerateDeterministic(t *testing.T) {
@@ -56,8 +57,8 @@ func TestGenerateRealistic(t *testing.T) {
 	}
 	leadCalls := map[string]int{}
 	for _, l := range ds.Leads {
-		cc, nat, err := callyzertest.SplitE164(l.Phone)
-		require.NoError(t, err)
+		cc, nat, ok := phone.Split(l.Phone)
+		require.True(t, ok, l.Phone)
 		checkMobile(cc, nat)
 		require.Len(t, strings.Fields(l.Name), 2)
 		leadCalls[nat] = 0

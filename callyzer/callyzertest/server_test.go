@@ -401,20 +401,16 @@ func TestLatency(t *testing.T) {
 
 func TestCallHelpers(t *testing.T) {
 	t.Parallel()
-	cc, nat, err := callyzertest.SplitE164("+48601234567")
-	require.NoError(t, err)
-	require.Equal(t, []string{"48", "601234567"}, []string{cc, nat})
-	cc, nat, err = callyzertest.SplitE164("+4915112345678")
-	require.NoError(t, err)
-	require.Equal(t, []string{"49", "15112345678"}, []string{cc, nat})
-	for _, bad := range []string{"", "601234567", "+48123", "48-601234567"} {
-		_, _, err := callyzertest.SplitE164(bad)
-		require.Error(t, err, bad)
-	}
 	c := callyzertest.NewCall("x", "+48601234567", now)
+	require.Equal(t, []string{"48", "601234567"}, []string{c.ClientCountryCode, c.ClientNumber})
+	c = callyzertest.NewCall("x", "+4915112345678", now)
+	require.Equal(t, []string{"49", "15112345678"}, []string{c.ClientCountryCode, c.ClientNumber})
+	for _, bad := range []string{"", "601234567", "+48123", "48-601234567", "+48 601 234 567", "+48000000000"} {
+		require.Panics(t, func() { callyzertest.NewCall("x", bad, now) }, bad)
+	}
+	c = callyzertest.NewCall("x", "+48601234567", now)
 	require.Equal(t, "+48601234567", c.ClientE164())
 	require.Equal(t, callyzertest.DefaultEmployee.E164(), c.EmpE164())
-	require.Panics(t, func() { callyzertest.NewCall("x", "601234567", now) })
 }
 
 func TestDataAccessors(t *testing.T) {

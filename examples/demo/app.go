@@ -11,6 +11,7 @@ import (
 	_ "time/tzdata" // Europe/Warsaw on machines without a zone database
 
 	"github.com/leadcalls/leadcalls/callhistory"
+	"github.com/leadcalls/leadcalls/internal/phone"
 )
 
 //go:embed templates/*.html
@@ -168,7 +169,7 @@ func syncLine(st callhistory.SyncState, now time.Time) string {
 // does ("+48 667 019 382"); a number that does not parse is shown as
 // written.
 func displayPhone(raw string) string {
-	e164, err := callhistory.NormalizePhone(raw, callhistory.DefaultRegion)
+	e164, err := phone.Normalize(raw, callhistory.DefaultRegion)
 	if err != nil {
 		return raw
 	}

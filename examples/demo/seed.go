@@ -10,6 +10,7 @@ import (
 
 	"github.com/leadcalls/leadcalls/callhistory"
 	"github.com/leadcalls/leadcalls/callyzer/callyzertest"
+	"github.com/leadcalls/leadcalls/internal/phone"
 )
 
 // Seed is the demo's CRM: who may sign in, and the leads. The -seed flag
@@ -124,14 +125,11 @@ func simulatedCalls(ds callyzertest.Dataset, seed *Seed) ([]callyzertest.Call, e
 	type target struct{ cc, national, name string }
 	var targets []target
 	for _, l := range seed.Leads {
-		e164, err := callhistory.NormalizePhone(l.Phone, "PL")
+		e164, err := phone.Normalize(l.Phone, "PL")
 		if err != nil {
 			continue // an invalid number has no calls
 		}
-		cc, nat, err := callyzertest.SplitE164(e164)
-		if err != nil {
-			continue
-		}
+		cc, nat, _ := phone.Split(e164) // a normalised number splits
 		targets = append(targets, target{cc, nat, l.Name})
 	}
 	if len(targets) == 0 {

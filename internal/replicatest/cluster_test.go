@@ -22,6 +22,7 @@ import (
 	"github.com/leadcalls/leadcalls/callhistory"
 	"github.com/leadcalls/leadcalls/callyzer"
 	"github.com/leadcalls/leadcalls/callyzer/callyzertest"
+	"github.com/leadcalls/leadcalls/internal/phone"
 	"github.com/leadcalls/leadcalls/internal/testdb"
 	"github.com/leadcalls/leadcalls/storage/pgcoord"
 	"github.com/leadcalls/leadcalls/storage/sqlstore"
@@ -574,12 +575,12 @@ func arrivals(reqs []callyzertest.Request, t0 time.Time) string {
 	return b.String()
 }
 
-// clientNumber is phone as the client sends it in client_numbers.
-func clientNumber(t *testing.T, phone string) string {
+// clientNumber is e164 as the client sends it in client_numbers.
+func clientNumber(t *testing.T, e164 string) string {
 	t.Helper()
-	cc, national, err := callyzertest.SplitE164(phone)
-	require.NoError(t, err)
-	return cc + "-" + national
+	n, ok := phone.ToCallyzer(e164)
+	require.True(t, ok, e164)
+	return n
 }
 
 // isRefresh reports whether r is a lead refresh's request (it filters by
