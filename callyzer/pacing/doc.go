@@ -7,7 +7,8 @@
 // # Rules
 //
 // These hold for every Pacer here: Local within a process, and
-// pgpacing.Pacer across the processes sharing a PostgreSQL database.
+// pgpacing.Pacer across the processes sharing a PostgreSQL database (both
+// take every decision with the same function).
 //
 //   - At most one request holds the slot. Starts are at least the interval
 //     apart, counted from the later of the grant and the moment the

@@ -117,15 +117,11 @@ type Decision struct {
 	At time.Time
 }
 
-// Decide applies the rules to claim c at now, given the slot and the other
-// live claims (c's own may be among them; lapsed ones are ignored):
-//
-//   - One request holds the slot at a time, and starts are spaced as Start,
-//     Release and Hold recorded.
-//   - A claim goes after every claim that Compare puts before it, which
-//     keeps the slot for an Interactive reservation until it lapses.
-//   - A claim whose deadline comes before a Hold ends is refused at once:
-//     waiting could only end in a timeout.
+// Decide applies the rules of package pacing to claim c at now, given the
+// slot and the other claims (lapsed ones, and c's own, count for nothing):
+// c is refused if Refuse says so; it starts if the slot is free, the next
+// start has come and no claim that Compare puts before it stands;
+// otherwise it waits.
 func Decide(s Slot, c Claim, others []Claim, now time.Time) Decision {
 	if Refuse(s, c.Deadline) {
 		return Decision{Refused: true}
