@@ -11,6 +11,7 @@ import (
 	"golang.org/x/sync/singleflight"
 
 	"github.com/leadcalls/leadcalls/callyzer"
+	"github.com/leadcalls/leadcalls/callyzer/pacing"
 	"github.com/leadcalls/leadcalls/statusmap"
 )
 
@@ -346,7 +347,7 @@ func (r *Refresher) fetch(ctx context.Context, phone string, w Window) ([]Call, 
 		CallFrom:      w.From,
 		CallTo:        w.To,
 		ClientNumbers: []string{phone},
-		Priority:      callyzer.Interactive,
+		Priority:      pacing.Interactive,
 	}
 	var (
 		calls    []Call

@@ -13,6 +13,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/leadcalls/leadcalls/callyzer"
+	"github.com/leadcalls/leadcalls/callyzer/pacing"
 	"github.com/leadcalls/leadcalls/statusmap"
 )
 
@@ -326,7 +327,7 @@ func (r *run) incremental(ctx context.Context) error {
 		// The cursor is ahead of our clock: nothing can be new.
 		return nil
 	}
-	q := callyzer.HistoryQuery{SyncedFrom: from, SyncedTo: to, Priority: callyzer.Background}
+	q := callyzer.HistoryQuery{SyncedFrom: from, SyncedTo: to, Priority: pacing.Background}
 	counts := &r.report.Incremental
 	var chunkTo time.Time // the chunk whose pages are being committed
 	for page, err := range r.s.cfg.Source.HistoryPages(ctx, q) {
@@ -380,7 +381,7 @@ func (r *run) backfill(ctx context.Context) error {
 			return fmt.Errorf("%w: backfill chunk %s..%s has more than %d pages", ErrUpstream,
 				bf.ChunkFrom.Format(time.RFC3339), bf.ChunkTo.Format(time.RFC3339), maxChunkPages)
 		}
-		q := callyzer.HistoryQuery{CallFrom: bf.ChunkFrom, CallTo: bf.ChunkTo, Priority: callyzer.Background,
+		q := callyzer.HistoryQuery{CallFrom: bf.ChunkFrom, CallTo: bf.ChunkTo, Priority: pacing.Background,
 			Variant: variants[bf.Variant]}
 		page, err := r.s.cfg.Source.HistoryPage(ctx, q, bf.NextPage)
 		if err != nil {

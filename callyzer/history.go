@@ -8,6 +8,8 @@ import (
 	"log/slog"
 	"net/http"
 	"time"
+
+	"github.com/leadcalls/leadcalls/callyzer/pacing"
 )
 
 const historyEndpoint = "/call-log/history"
@@ -29,8 +31,8 @@ type historyPlan struct {
 	types        []string
 	tags         []string
 	variants     []CallVariant // one zero variant under v2.1
-	priority     Priority
-	seq          Sequence // the pacer sequence of a HistoryPages iteration; nil for one page
+	priority     pacing.Priority
+	seq          pacing.Sequence // the pacer sequence of the iteration, or of the single page
 	maskedFilter []slog.Attr
 }
 
@@ -191,6 +193,8 @@ func (c *Client) HistoryPage(ctx context.Context, q HistoryQuery, pageNo int) (*
 	if len(p.variants) != 1 {
 		return nil, invalidQuery("name one call variant (HistoryQuery.Variant) for a single page under v2.2")
 	}
+	p.seq = c.pacer.Begin(p.priority)
+	defer p.seq.End()
 	return c.fetchHistoryPage(ctx, p, p.primary, p.variants[0], pageNo)
 }
 
@@ -219,10 +223,10 @@ func (c *Client) HistoryPage(ctx context.Context, q HistoryQuery, pageNo int) (*
 // On failure the sequence yields one (nil, err) and stops. It never yields a
 // nil page with a nil error.
 //
-// When the Client's pacer is a SequencePacer (LocalPacer is), the iteration's
-// requests form one pacer Sequence, opened before the first request and
-// ended when the iteration ends, however it ends: an Interactive iteration
-// keeps the slot between its pages, and goes before those begun after it.
+// The iteration's requests form one pacer sequence (see package pacing),
+// begun before the first request and ended when the iteration ends,
+// however it ends: an Interactive iteration keeps the slot between its
+// pages, and goes before those begun after it.
 func (c *Client) HistoryPages(ctx context.Context, q HistoryQuery) iter.Seq2[*HistoryPage, error] {
 	return func(yield func(*HistoryPage, error) bool) {
 		p, err := c.planHistory(q)
@@ -231,9 +235,8 @@ func (c *Client) HistoryPages(ctx context.Context, q HistoryQuery) iter.Seq2[*Hi
 			return
 		}
 		// One sequence for the whole iteration, ended however it ends.
-		if p.seq = c.begin(p.priority); p.seq != nil {
-			defer p.seq.End()
-		}
+		p.seq = c.pacer.Begin(p.priority)
+		defer p.seq.End()
 		for _, chunk := range chunks(p.primary, c.maxSpan()) {
 			for _, v := range p.variants {
 				if !c.pageChunk(ctx, p, chunk, v, yield) {
