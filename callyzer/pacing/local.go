@@ -174,28 +174,32 @@ func (p *Local) releaser(w *waiter) func(time.Time) {
 func (p *Local) dispatchLocked() {
 	now := time.Now()
 	p.reserved = slices.DeleteFunc(p.reserved, func(r rule.Claim) bool { return !r.Until.After(now) })
-	if len(p.queue) == 0 {
-		if p.timer != nil {
-			p.timer.Stop()
+	for len(p.queue) > 0 {
+		w := p.queue[0]
+		d := rule.Decide(p.slot, w.claim, p.reserved, now)
+		switch {
+		case d.Refused: // Hold refuses waiters as it comes; this is for safety
+			p.queue = p.queue[1:]
+			w.held = p.slot.Held
+			close(w.ready)
+			continue
+		case d.Start:
+			p.queue = p.queue[1:]
+			p.slot.Start(now)
+			w.granted = true
+			close(w.ready)
+		case !d.At.IsZero():
+			if p.timer == nil {
+				p.timer = time.AfterFunc(d.At.Sub(now), p.wake)
+			} else {
+				p.timer.Reset(d.At.Sub(now))
+			}
 		}
-		return
+		return // otherwise the holder's release dispatches again
 	}
-	w := p.queue[0]
-	d := rule.Decide(p.slot, w.claim, p.reserved, now)
-	switch {
-	case d.Start:
-		p.queue = p.queue[1:]
-		p.slot.Start(now)
-		w.granted = true
-		close(w.ready)
-	case !d.At.IsZero():
-		if p.timer == nil {
-			p.timer = time.AfterFunc(d.At.Sub(now), p.wake)
-		} else {
-			p.timer.Reset(d.At.Sub(now))
-		}
+	if p.timer != nil {
+		p.timer.Stop()
 	}
-	// Otherwise the holder's release dispatches again.
 }
 
 func (p *Local) wake() {
