@@ -5,7 +5,11 @@
 // The packages, from the outside in:
 //
 //   - callyzer: the HTTP client of the Callyzer API (paging, window
-//     chunking, retries, pacing of the one-request-per-two-seconds budget).
+//     chunking, retries); every request goes through a pacing.Pacer.
+//   - callyzer/pacing: the pacing rules of the one-request-per-two-seconds
+//     budget, stated once, and the in-process pacer;
+//     callyzer/pacing/pgpacing: the same rules across replicas, through
+//     PostgreSQL.
 //   - callyzer/callyzertest: an in-process fake Callyzer server for tests,
 //     with seeded data and injectable faults.
 //   - statusmap: maps a Callyzer call to a CRM status; pure data.
@@ -15,8 +19,8 @@
 //   - storage/memstore, storage/sqlstore: Store implementations (memory;
 //     SQLite, PostgreSQL, MariaDB on database/sql).
 //   - storage/storagetest: the conformance suite every Store passes.
-//   - storage/pgcoord: PostgreSQL coordination for several replicas: the
-//     sync's pass lock and a Callyzer pacer shared by every replica.
+//   - storage/pgcoord: the sync's pass lock on PostgreSQL, so that one
+//     replica at a time runs a pass.
 //   - examples/callhistoryhttp: the embeddable net/http handler (JSON API and
 //     the lead page's call-history section); examples/demo: the demo server
 //     (go run ./examples/demo); examples/riversync: the sync as a River
@@ -30,5 +34,5 @@
 //
 // Arrows point inward: storage and examples import callhistory; callhistory
 // imports callyzer and statusmap; those two import nothing of ours but
-// internal/phone.
+// internal/phone and callyzer/pacing.
 package leadcalls

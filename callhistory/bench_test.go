@@ -11,6 +11,7 @@ import (
 	"github.com/leadcalls/leadcalls/callhistory"
 	"github.com/leadcalls/leadcalls/callyzer"
 	"github.com/leadcalls/leadcalls/callyzer/callyzertest"
+	"github.com/leadcalls/leadcalls/callyzer/pacing"
 	"github.com/leadcalls/leadcalls/storage/memstore"
 )
 
@@ -52,7 +53,7 @@ func BenchmarkRefresh(b *testing.B) {
 		b.Fatal(err)
 	}
 	var pages pagesSource
-	q := callyzer.HistoryQuery{CallFrom: itWindow().From, CallTo: itWindow().To, ClientNumbers: []string{leadPhone}, Priority: callyzer.Interactive}
+	q := callyzer.HistoryQuery{CallFrom: itWindow().From, CallTo: itWindow().To, ClientNumbers: []string{leadPhone}, Priority: pacing.Interactive}
 	for p, err := range client.HistoryPages(b.Context(), q) {
 		if err != nil {
 			b.Fatal(err)

@@ -92,8 +92,8 @@
 // fails the pass (ErrUpstream wrapping callyzer.ErrIncompleteResponse,
 // status failed_other) without committing the page; the next pass asks for
 // that page again, or, after a changed total, reads the chunk again from
-// page 1. Sync requests are callyzer.Background, so an interactive refresh
-// waits for at most the one request in flight.
+// page 1. Sync requests are pacing.Background, so an interactive refresh
+// waits for at most the one request in flight (see callyzer/pacing).
 //
 // Syncer.State gives a UI the status (idle, running, failed_unauthorized,
 // failed_rate_limited, failed_other), last success, last error (masked),
@@ -103,7 +103,7 @@
 // Syncer a shared Lock, e.g. a PassLockFunc calling storage/pgcoord.TryLock;
 // a replica that finds the lock held gets ErrPassInProgress and does
 // nothing. Share the request budget across replicas with
-// callyzer.WithPacer and a storage/pgcoord pacer.
+// callyzer.WithPacer and a callyzer/pacing/pgpacing pacer.
 //
 // # Errors
 //

@@ -11,6 +11,7 @@ import (
 	"golang.org/x/sync/singleflight"
 
 	"github.com/leadcalls/leadcalls/callyzer"
+	"github.com/leadcalls/leadcalls/callyzer/pacing"
 	"github.com/leadcalls/leadcalls/statusmap"
 )
 
@@ -344,7 +345,7 @@ func (r *Refresher) fetch(ctx context.Context, phone string, w Window) ([]Call, 
 		CallFrom:      w.From,
 		CallTo:        w.To,
 		ClientNumbers: []string{phone},
-		Priority:      callyzer.Interactive,
+		Priority:      pacing.Interactive,
 	}
 	pm := pageMapper{mapper: r.cfg.Mapper, region: r.cfg.DefaultRegion, known: phone}
 	keep := func(c callyzer.Call, n string, err error) (bool, error) {

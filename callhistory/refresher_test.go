@@ -17,6 +17,7 @@ import (
 
 	"github.com/leadcalls/leadcalls/callhistory"
 	"github.com/leadcalls/leadcalls/callyzer"
+	"github.com/leadcalls/leadcalls/callyzer/pacing"
 	"github.com/leadcalls/leadcalls/statusmap"
 )
 
@@ -122,7 +123,7 @@ func TestRefreshFollowsTheSpecOrder(t *testing.T) {
 	}
 	wantQuery := callyzer.HistoryQuery{
 		CallFrom: window.From, CallTo: window.To,
-		ClientNumbers: []string{leadPhone}, Priority: callyzer.Interactive,
+		ClientNumbers: []string{leadPhone}, Priority: pacing.Interactive,
 	}
 	if diff := cmp.Diff([]callyzer.HistoryQuery{wantQuery}, u.source.queryList()); diff != "" {
 		t.Errorf("query (-want +got):\n%s", diff)

@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/leadcalls/leadcalls/callyzer"
+	"github.com/leadcalls/leadcalls/callyzer/pacing"
 	"github.com/leadcalls/leadcalls/statusmap"
 )
 
@@ -276,7 +277,7 @@ func (r *run) incremental(ctx context.Context) error {
 		// The cursor is ahead of our clock: nothing can be new.
 		return nil
 	}
-	q := callyzer.HistoryQuery{SyncedFrom: from, SyncedTo: to, Priority: callyzer.Background}
+	q := callyzer.HistoryQuery{SyncedFrom: from, SyncedTo: to, Priority: pacing.Background}
 	counts := &r.report.Incremental
 	var chunkTo time.Time // the chunk whose pages are being committed
 	for page, err := range r.s.cfg.Source.HistoryPages(ctx, q) {
@@ -316,7 +317,7 @@ func (r *run) advance(ctx context.Context, t time.Time) error {
 func (r *run) backfill(ctx context.Context) error {
 	bf := &r.state.Backfill
 	q := callyzer.HistoryQuery{CallFrom: bf.From, CallTo: bf.To, NewestFirst: true, After: bf.Cursor,
-		Priority: callyzer.Background}
+		Priority: pacing.Background}
 	counts := &r.report.Backfill
 	for page, err := range r.s.cfg.Source.HistoryPages(ctx, q) {
 		if err != nil {

@@ -3,9 +3,9 @@ package callhistory_test
 import (
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"log/slog"
 	"slices"
 	"sync"
 	"testing"

@@ -19,6 +19,7 @@ import (
 	"github.com/leadcalls/leadcalls/callhistory"
 	"github.com/leadcalls/leadcalls/callyzer"
 	"github.com/leadcalls/leadcalls/callyzer/callyzertest"
+	"github.com/leadcalls/leadcalls/callyzer/pacing"
 	"github.com/leadcalls/leadcalls/storage/memstore"
 	"github.com/leadcalls/leadcalls/storage/storagetest"
 )
@@ -84,10 +85,10 @@ func (s *recordingSource) HistoryPages(ctx context.Context, q callyzer.HistoryQu
 	return s.Client.HistoryPages(ctx, q)
 }
 
-func (s *recordingSource) priorities() []callyzer.Priority {
+func (s *recordingSource) priorities() []pacing.Priority {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var out []callyzer.Priority
+	var out []pacing.Priority
 	for _, q := range s.queries {
 		out = append(out, q.Priority)
 	}
@@ -267,7 +268,7 @@ func TestSyncFirstRunBackfillsThenPicksUpLateUploads(t *testing.T) {
 	require.True(t, st.LastSuccess.Equal(syncNow))
 	require.Empty(t, cmp.Diff(*rep, st.LastReport))
 	for _, p := range env.src.priorities() {
-		require.Equal(t, callyzer.Background, p, "the sync's requests are Background")
+		require.Equal(t, pacing.Background, p, "the sync's requests are Background")
 	}
 
 	// A call made three days ago reaches Callyzer only now.
@@ -755,28 +756,29 @@ func TestSyncAndRefreshRacingOnOneNumber(t *testing.T) {
 	}
 }
 
-// markingPacer is the key's LocalPacer; it calls mark when an Interactive
-// sequence (a refresh) first asks for the slot, before it queues.
+// markingPacer is the key's pacing.Local; it calls mark when an
+// Interactive sequence (a refresh) first asks for the slot, before it
+// queues.
 type markingPacer struct {
-	*callyzer.LocalPacer
+	*pacing.Local
 	mark func()
 }
 
-func (p *markingPacer) Begin(prio callyzer.Priority) callyzer.Sequence {
-	seq := p.LocalPacer.Begin(prio)
-	if prio != callyzer.Interactive {
+func (p *markingPacer) Begin(prio pacing.Priority) pacing.Sequence {
+	seq := p.Local.Begin(prio)
+	if prio != pacing.Interactive {
 		return seq
 	}
 	return &markingSequence{Sequence: seq, mark: p.mark}
 }
 
 type markingSequence struct {
-	callyzer.Sequence
+	pacing.Sequence
 	once sync.Once
 	mark func()
 }
 
-func (s *markingSequence) Acquire(ctx context.Context) (func(), error) {
+func (s *markingSequence) Acquire(ctx context.Context) (func(time.Time), error) {
 	s.once.Do(s.mark)
 	return s.Sequence.Acquire(ctx)
 }
@@ -786,7 +788,7 @@ func (s *markingSequence) Acquire(ctx context.Context) (func(), error) {
 // waits for at most the one sync request holding the Callyzer slot while a
 // 200-page backfill keeps the queue full. At the moment the refresh asks
 // for the slot, at most one sync request can hold it without having reached
-// the fake yet; after that, LocalPacer serves the refresh before any
+// the fake yet; after that, the pacer serves the refresh before any
 // waiting Background request. So at most one sync request may reach the
 // fake between that moment and the refresh's own request, however slow the
 // machine. The waits are logged, not bounded.
@@ -807,8 +809,8 @@ func TestSyncBackgroundYieldsToAnInteractiveRefresh(t *testing.T) {
 	var queuedAt atomic.Int64 // the fake's request count when the refresh asked for the slot
 	// The key's one slot, shared by both clients.
 	pacer := &markingPacer{
-		LocalPacer: callyzer.NewPacer(interval),
-		mark:       func() { queuedAt.Store(int64(srv.RequestCount())) },
+		Local: pacing.New(interval),
+		mark:  func() { queuedAt.Store(int64(srv.RequestCount())) },
 	}
 	newClient := func(opts ...callyzer.Option) *callyzer.Client {
 		c, err := callyzer.NewClient(srv.APIKey(), append([]callyzer.Option{callyzer.WithBaseURL(srv.URL),

@@ -17,20 +17,21 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/leadcalls/leadcalls/callyzer/pacing"
 	"github.com/leadcalls/leadcalls/internal/phone"
 )
 
 // Client calls the Callyzer API for one API key. It is safe for concurrent
-// use; every request goes through the key's Pacer.
+// use; every request goes through the key's pacer.
 type Client struct {
 	cfg   config
 	hc    *http.Client
-	pacer Pacer
+	pacer pacing.Pacer
 }
 
 // NewClient returns a Client for apiKey, configured by opts. See the With*
 // options for the defaults. Unless WithPacer is given, Clients of the same
-// key and host in one process share one LocalPacer, so the key's budget
+// key and host in one process share one pacing.Local, so the key's budget
 // (one request in flight, one start per interval) holds across them; when
 // they ask for different intervals (WithInterval), the shared pacer keeps
 // the largest.
@@ -124,16 +125,6 @@ func (c *Client) MarshalJSON() ([]byte, error) {
 	return json.Marshal(map[string]string{"base": c.cfg.baseURL, "version": string(c.cfg.version), "key": redacted})
 }
 
-// begin opens a sequence of requests on the pacer, when it knows
-// sequences (SequencePacer), so that it can keep the slot between the
-// pages of one iteration. The caller must End a non-nil Sequence.
-func (c *Client) begin(prio Priority) Sequence {
-	if sp, ok := c.pacer.(SequencePacer); ok {
-		return sp.Begin(prio)
-	}
-	return nil
-}
-
 // request is one logical API request; do sends it, with retries.
 type request struct {
 	method   string
@@ -141,9 +132,9 @@ type request struct {
 	query    url.Values // nil for none
 	body     []byte
 	pageNo   int
-	priority Priority
-	seq      Sequence    // the pacer sequence it belongs to; nil: a plain Acquire
-	logAttrs []slog.Attr // already masked
+	priority pacing.Priority
+	seq      pacing.Sequence // the pacer sequence it belongs to
+	logAttrs []slog.Attr     // already masked
 }
 
 // outcome is what one HTTP attempt produced.
@@ -240,18 +231,12 @@ func (c *Client) ctxError(r *request, attempts int, err error) *Error {
 // attempt makes one HTTP request: it waits for the pacer's slot, sends,
 // reads the body through the size cap and only then frees the slot.
 func (c *Client) attempt(ctx context.Context, r *request, n int) outcome {
-	var release func()
-	var err error
-	if r.seq != nil {
-		release, err = r.seq.Acquire(ctx)
-	} else {
-		release, err = c.pacer.Acquire(ctx, r.priority)
-	}
+	release, err := r.seq.Acquire(ctx)
 	if err != nil {
 		if ctx.Err() != nil {
 			return outcome{err: c.ctxError(r, n, ctx.Err())}
 		}
-		if held, ok := errors.AsType[*HeldError](err); ok {
+		if held, ok := errors.AsType[*pacing.HeldError](err); ok {
 			return outcome{err: &Error{Endpoint: r.endpoint, PageNo: r.pageNo, Attempts: n, kind: ErrRateLimited,
 				Message: "held back by an earlier 429 past the deadline", RetryAfter: time.Until(held.Until), cause: err}}
 		}
@@ -259,16 +244,14 @@ func (c *Client) attempt(ctx context.Context, r *request, n int) outcome {
 			Message: "pacer refused the request", cause: c.sanitize(err)}}
 	}
 	// The interval counts from when the request went out (after a dial, a
-	// TLS handshake), not from the grant: tell a SentPacer, while the slot
-	// is still held.
+	// TLS handshake), not from the grant: release says when that was.
 	var wrote atomic.Pointer[time.Time]
 	defer func() {
-		if sp, ok := c.pacer.(SentPacer); ok {
-			if at := wrote.Load(); at != nil {
-				sp.Sent(*at)
-			}
+		var sent time.Time // zero: never written
+		if at := wrote.Load(); at != nil {
+			sent = *at
 		}
-		release()
+		release(sent)
 	}()
 
 	actx, cancel := context.WithTimeout(ctx, c.cfg.attemptTimeout)
@@ -332,8 +315,8 @@ func (c *Client) logAttempt(ctx context.Context, r *request, n, status int, took
 	c.cfg.logger.LogAttrs(ctx, slog.LevelDebug, "callyzer request", attrs...)
 }
 
-func priorityName(p Priority) string {
-	if p == Interactive {
+func priorityName(p pacing.Priority) string {
+	if p == pacing.Interactive {
 		return "interactive"
 	}
 	return "background"
@@ -405,9 +388,7 @@ func (c *Client) statusOutcome(r *request, resp *http.Response, body []byte, rea
 		out.retryAfter, out.hasRA = parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
 		if out.hasRA {
 			e.RetryAfter = out.retryAfter
-			if hp, ok := c.pacer.(HoldPacer); ok {
-				hp.Hold(time.Now().Add(min(out.retryAfter, c.cfg.maxRetryAfter)))
-			}
+			c.pacer.Hold(time.Now().Add(min(out.retryAfter, c.cfg.maxRetryAfter)))
 		}
 	case code == http.StatusNotImplemented:
 		e.kind = ErrUpstream

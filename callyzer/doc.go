@@ -10,7 +10,7 @@
 //		CallFrom:      time.Now().AddDate(0, -6, 0),
 //		CallTo:        time.Now(),
 //		ClientNumbers: []string{"+48601234567"},
-//		Priority:      callyzer.Interactive,
+//		Priority:      pacing.Interactive,
 //	}
 //	var calls []callyzer.Call
 //	for page, err := range c.HistoryPages(ctx, q) {
@@ -40,56 +40,28 @@
 // # Pacing
 //
 // Callyzer allows one request per two seconds per key and answers parallel
-// requests with 429. Every request therefore takes a slot from a Pacer: one
-// request in flight, starts at least WithInterval apart (default 2s), and at
-// every free slot a waiting Interactive request goes before waiting
-// Background ones. A request holds its slot until its body is read; retries
-// wait outside it. The interval counts from the later of the grant and the
-// moment the request was written to the connection (net/http/httptrace's
-// WroteRequest), for a pacer that implements SentPacer, as LocalPacer does:
-// a request that first dials (and negotiates TLS) goes out late, and the
-// next one, on the open connection, must still arrive the interval after
-// it. The gap stays the interval, not the interval plus the request's
-// duration.
+// requests with 429. Every request therefore takes the slot of a
+// pacing.Pacer, by the rules stated in package pacing; the Client keeps
+// its side of them: the pages of one HistoryPages iteration (or one
+// Employees call, or a single HistoryPage) form one sequence of
+// HistoryQuery.Priority, begun before the first request and ended however
+// the iteration ends; a request holds its slot until its body is read,
+// and its release reports when it was written (net/http/httptrace's
+// WroteRequest); retries wait outside the slot; a 429's Retry-After
+// (capped by WithMaxRetryAfter) holds the pacer.
 //
-// Clients of the same key and host in one process share one LocalPacer by
-// default, whatever their intervals; when these differ, the pacer keeps
-// the largest (the key is kept only as a salted hash). WithPacer supplies
-// another pacer, such as one coordinating several replicas. A 429's
-// Retry-After holds back the next slot for every caller of a pacer that
-// implements HoldPacer, as LocalPacer does.
-//
-// A user's refresh is several pages, and its next page is asked for only
-// once the last one is decoded. So that the refresh waits for at most the
-// one request already in flight, and not behind a background request at
-// every page, the pages of one HistoryPages iteration (or one Employees
-// call) form a Sequence of a pacer that implements SequencePacer, as
-// LocalPacer does; the Client begins it before the first request and ends
-// it when the iteration ends, however it ends. LocalPacer's rule:
-//
-//   - While an Interactive sequence is open and between its pages, for at
-//     most a grace period of min(interval, 1s) after each release, the slot
-//     is kept for it: no Background waiter, and no Interactive waiter of a
-//     sequence begun later, gets it. An abandoned sequence thus holds the
-//     others back by the grace at most.
-//   - Interactive waiters are served in the order their sequences began,
-//     then in the order their requests came; a plain Acquire counts as a
-//     sequence begun when it is called. Of many refreshes at once, the first
-//     finishes after its own pages instead of all finishing near the end.
-//   - Background waiters are served first come, first served, whenever no
-//     Interactive waiter or kept slot stands before them: they wait only
-//     while interactive work is active.
-//
-// HoldPacer, SequencePacer and SentPacer are each optional: a pacer with
-// Acquire alone is used request by request, with priorities only.
-// storage/pgcoord's cross-replica pacer implements all three, with the same
-// rules applied across every replica that shares its database.
+// Clients of the same key and host in one process share one pacing.Local
+// by default (starts at least WithInterval apart, default 2s), whatever
+// their intervals; when these differ, the pacer keeps the largest (the key
+// is kept only as a salted hash). WithPacer supplies another, such as a
+// pgpacing.Pacer shared by replicas.
 //
 // # Errors
 //
 // Every failure of a request is an *Error (StatusCode, Message, RetryAfter,
 // Attempts, ...) whose kind is tested with errors.Is: ErrUnauthorized (401,
-// 403), ErrRateLimited (429), ErrTimeout (also matches
+// 403), ErrRateLimited (429, or a pacer's hold past the caller's deadline,
+// with the rest of the hold as RetryAfter), ErrTimeout (also matches
 // context.DeadlineExceeded), ErrMalformedResponse (a 200 that is not what
 // the contract promises: a missing or null result, a data envelope, a row
 // without id, a field of the wrong type; ErrResponseTooLarge for a 2xx body
@@ -127,21 +99,8 @@
 // server) with WithBaseURL, or hand it a transport with WithHTTPClient
 // (httpmock.NewMockTransport works; never the global httpmock.Activate).
 // Use WithInterval(0) and WithRetryDelays(0, 0) so tests never wait, and
-// WithPacer(NewPacer(0)) to keep parallel tests on one host apart. Inside a
-// testing/synctest bubble, give the client a pacer made in the bubble and an
-// in-memory transport: the process-wide pacer and real sockets do not belong
-// to the bubble.
-//
-// This package's own tests decode the fixtures in testdata/ (the API
-// document's example page, v2.2 rows, zone suffixes, malformed envelopes),
-// drive every transport fault through httpmock, check pacing and the
-// sequence rule (a refresh waits for at most the request in flight; ten
-// refreshes finish in the order they began; an abandoned sequence holds
-// nobody back past the grace; every iteration ends its sequence) in
-// synctest bubbles without sleeping (the interval counts from the send when
-// a request dials first), replay a canary key through every error path and
-// every link of its error chain,
-// and run the fuzz targets FuzzDecodeHistory and FuzzParseRetryAfter on
-// their seed corpora (go test -fuzz=FuzzDecodeHistory to explore further).
-// BenchmarkDecodeAndMapPage decodes a 100-row page and maps every status.
+// WithPacer(pacing.New(0)) to keep parallel tests on one host apart. Inside
+// a testing/synctest bubble, give the client a pacer made in the bubble and
+// an in-memory transport: the process-wide pacer and real sockets do not
+// belong to the bubble.
 package callyzer

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/leadcalls/leadcalls/callyzer/pacing"
 	"github.com/leadcalls/leadcalls/internal/phone"
 )
 
@@ -32,7 +33,7 @@ type Employee struct {
 type EmployeesQuery struct {
 	EmployeeNumbers []string // E.164; sent in Callyzer's "48-601234567" form
 	Tags            []string
-	Priority        Priority // Background unless set
+	Priority        pacing.Priority // pacing.Background unless set
 }
 
 type wireEmployee struct {
@@ -61,7 +62,7 @@ type employeesBody struct {
 // total, an empty page before the total or more than WithMaxPages pages is
 // ErrIncompleteResponse. The request is a GET with a JSON body; paging goes
 // in the body or the query string (WithEmployeePaging). Its pages form one
-// pacer Sequence, as HistoryPages' do.
+// pacer sequence, as HistoryPages' do.
 func (c *Client) Employees(ctx context.Context, q EmployeesQuery) ([]Employee, error) {
 	numbers, err := ccNumbers(q.EmployeeNumbers)
 	if err != nil {
@@ -71,10 +72,8 @@ func (c *Client) Employees(ctx context.Context, q EmployeesQuery) ([]Employee, e
 	if len(q.EmployeeNumbers) > 0 {
 		attrs = append(attrs, slog.Any("emp_numbers", maskPhones(q.EmployeeNumbers)))
 	}
-	seq := c.begin(q.Priority)
-	if seq != nil {
-		defer seq.End()
-	}
+	seq := c.pacer.Begin(q.Priority)
+	defer seq.End()
 	out := []Employee{}
 	seen, total := 0, -1
 	for pageNo := 1; ; pageNo++ {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/leadcalls/leadcalls/callyzer"
+	"github.com/leadcalls/leadcalls/callyzer/pacing"
 )
 
 func ExampleClient_History() {
@@ -34,7 +35,7 @@ func ExampleClient_History() {
 		CallFrom:      time.Date(2026, 11, 1, 0, 0, 0, 0, warsaw),
 		CallTo:        time.Date(2026, 11, 30, 23, 59, 59, 0, warsaw),
 		ClientNumbers: []string{"+48601234567"},
-		Priority:      callyzer.Interactive,
+		Priority:      pacing.Interactive,
 	}
 	seen := map[string]bool{} // a call may arrive on two pages
 	for call, err := range c.History(context.Background(), q) {

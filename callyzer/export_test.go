@@ -19,5 +19,7 @@ func (c *Client) HistoryPage(ctx context.Context, q HistoryQuery, pageNo int) (*
 	if len(p.variants) != 1 {
 		return nil, invalidQuery("name one call variant (HistoryQuery.Variant) for a single page under v2.2")
 	}
+	p.seq = c.pacer.Begin(p.priority)
+	defer p.seq.End()
 	return c.fetchHistoryPage(ctx, p, p.primary, p.variants[0], pageNo)
 }

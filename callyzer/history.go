@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/leadcalls/leadcalls/callyzer/pacing"
 	"github.com/leadcalls/leadcalls/internal/phone"
 )
 
@@ -31,8 +32,8 @@ type historyPlan struct {
 	types        []string
 	tags         []string
 	variants     []CallVariant // one zero variant under v2.1
-	priority     Priority
-	seq          Sequence // the pacer sequence of a HistoryPages iteration; nil for one page
+	priority     pacing.Priority
+	seq          pacing.Sequence // the pacer sequence of the iteration, or of the single page
 	maskedFilter []slog.Attr
 }
 
@@ -215,8 +216,9 @@ func (c *Client) maxSpan() int64 { return int64(c.cfg.maxWindow / time.Second) }
 // maximum window. On failure the sequence yields one (nil, err) and stops;
 // it never yields a nil page with a nil error.
 //
-// The iteration's requests form one pacer sequence (see Pacer): an
-// Interactive iteration keeps the slot between its pages.
+// The iteration's requests form one pacer sequence (see package pacing):
+// an Interactive iteration keeps the slot between its pages, and goes
+// before those begun after it.
 func (c *Client) HistoryPages(ctx context.Context, q HistoryQuery) iter.Seq2[*HistoryPage, error] {
 	return func(yield func(*HistoryPage, error) bool) {
 		p, err := c.planHistory(q)
@@ -233,9 +235,8 @@ func (c *Client) HistoryPages(ctx context.Context, q HistoryQuery) iter.Seq2[*Hi
 			return // the cursor says every page was read
 		}
 		// One sequence for the whole iteration, ended however it ends.
-		if p.seq = c.begin(p.priority); p.seq != nil {
-			defer p.seq.End()
-		}
+		p.seq = c.pacer.Begin(p.priority)
+		defer p.seq.End()
 		for i := range at.chunks {
 			for v := at.variant; v < len(p.variants); v++ {
 				if !c.pageChunk(ctx, p, at, i, v, yield) {

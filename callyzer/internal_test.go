@@ -1,12 +1,16 @@
 package callyzer
 
 import (
+	"crypto/rand"
 	"net/http"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/stretchr/testify/require"
+
+	"github.com/leadcalls/leadcalls/callyzer/pacing"
 )
 
 func TestDecideRetry(t *testing.T) {
@@ -189,27 +193,49 @@ func TestDefaultHTTPClient(t *testing.T) {
 }
 
 // TestSharedPacerByKeyAndHost: Clients of one key and host share a pacer
-// whatever intervals they ask for, and the pacer keeps the largest.
+// whatever intervals they ask for, and the pacer keeps the largest (and
+// its grace, min(interval, 1s)). In a bubble, under a key of its own, so
+// that the pacer belongs to the bubble.
 func TestSharedPacerByKeyAndHost(t *testing.T) {
 	t.Parallel()
-	const key = "shared-interval-key"
-	base := WithBaseURL("https://shared-interval.test/api/v2.1")
-	fast, err := NewClient(key, base, WithInterval(100*time.Millisecond))
-	require.NoError(t, err)
-	slow, err := NewClient(key, base, WithInterval(3*time.Second))
-	require.NoError(t, err)
-	faster, err := NewClient(key, base, WithInterval(0))
-	require.NoError(t, err)
-	require.Same(t, fast.pacer, slow.pacer, "one key and host: one pacer, one request in flight")
-	require.Same(t, fast.pacer, faster.pacer)
-	p := fast.pacer.(*LocalPacer)
-	p.mu.Lock()
-	interval, grace := p.interval, p.grace
-	p.mu.Unlock()
-	require.Equal(t, 3*time.Second, interval, "the largest interval asked for holds")
-	require.Equal(t, maxGrace, grace)
+	synctest.Test(t, func(t *testing.T) {
+		key := "shared-interval-key-" + rand.Text()
+		base := WithBaseURL("https://shared-interval.test/api/v2.1")
+		fast, err := NewClient(key, base, WithInterval(100*time.Millisecond))
+		require.NoError(t, err)
+		slow, err := NewClient(key, base, WithInterval(3*time.Second))
+		require.NoError(t, err)
+		faster, err := NewClient(key, base, WithInterval(0))
+		require.NoError(t, err)
+		require.Same(t, fast.pacer, slow.pacer, "one key and host: one pacer, one request in flight")
+		require.Same(t, fast.pacer, faster.pacer)
 
-	other, err := NewClient(key, WithBaseURL("https://other-host.test/api/v2.1"), WithInterval(3*time.Second))
+		acquire := func(c *Client, prio pacing.Priority) (pacing.Sequence, func(time.Time)) {
+			seq := c.pacer.Begin(prio)
+			release, err := seq.Acquire(t.Context())
+			require.NoError(t, err)
+			return seq, release
+		}
+		start := time.Now()
+		seq, release := acquire(faster, pacing.Background)
+		release(time.Time{})
+		seq.End()
+		seq, release = acquire(fast, pacing.Interactive)
+		require.Equal(t, 3*time.Second, time.Since(start), "the largest interval asked for holds")
+
+		time.Sleep(4 * time.Second) // past the interval: only the grace keeps the slot
+		release(time.Time{})
+		released := time.Now()
+		bg, bgRelease := acquire(faster, pacing.Background)
+		require.Equal(t, time.Second, time.Since(released), "the grace of the largest interval, 1s at most")
+		bgRelease(time.Time{})
+		bg.End()
+		seq.End()
+	})
+
+	other, err := NewClient("shared-interval-key", WithBaseURL("https://other-host.test/api/v2.1"), WithInterval(3*time.Second))
 	require.NoError(t, err)
-	require.NotSame(t, fast.pacer, other.pacer, "another host is another budget")
+	same, err := NewClient("shared-interval-key", WithBaseURL("https://shared-interval.test/api/v2.1"), WithInterval(3*time.Second))
+	require.NoError(t, err)
+	require.NotSame(t, same.pacer, other.pacer, "another host is another budget")
 }

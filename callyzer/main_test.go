@@ -18,7 +18,20 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/leadcalls/leadcalls/callyzer"
+	"github.com/leadcalls/leadcalls/callyzer/pacing"
 )
+
+// This package's tests decode the fixtures in testdata/ (the API
+// document's example page, v2.2 rows, zone suffixes, malformed envelopes),
+// drive every transport fault through httpmock, check the Client's side of
+// pacing (one slot per request, held until the body is read, released with
+// the send time; a 429 holds the pacer; every iteration ends its sequence)
+// in synctest bubbles without sleeping, replay a canary key through every
+// error path and every link of its error chain, and run the fuzz targets
+// FuzzDecodeHistory and FuzzParseRetryAfter on their seed corpora (go test
+// -fuzz=FuzzDecodeHistory to explore further). BenchmarkDecodeAndMapPage
+// decodes a 100-row page and maps every status. The pacing rules
+// themselves are tested in callyzer/pacing.
 
 func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m)
@@ -47,7 +60,7 @@ func quickOptions() []callyzer.Option {
 	return []callyzer.Option{
 		callyzer.WithInterval(0),
 		callyzer.WithRetryDelays(0, 0),
-		callyzer.WithPacer(callyzer.NewPacer(0)),
+		callyzer.WithPacer(pacing.New(0)),
 		callyzer.WithLogger(slog.New(slog.DiscardHandler)),
 	}
 }
@@ -159,7 +172,7 @@ func historyQuery() callyzer.HistoryQuery {
 	return callyzer.HistoryQuery{
 		CallFrom: windowFrom, CallTo: windowTo,
 		ClientNumbers: []string{"+48601234567"},
-		Priority:      callyzer.Interactive,
+		Priority:      pacing.Interactive,
 	}
 }
 

@@ -8,6 +8,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/leadcalls/leadcalls/callyzer/pacing"
 )
 
 // APIVersion selects the Callyzer API version.
@@ -81,7 +83,7 @@ type config struct {
 	maxWindow      time.Duration
 	loc            *time.Location
 	logger         *slog.Logger
-	pacer          Pacer
+	pacer          pacing.Pacer
 	interval       time.Duration
 	retryBase      time.Duration
 	retryMax       time.Duration
@@ -229,9 +231,10 @@ func WithLogger(l *slog.Logger) Option {
 	}
 }
 
-// WithPacer sets the pacer that hands out request slots. Default: the
-// process-wide LocalPacer of this API key and host (see NewClient).
-func WithPacer(p Pacer) Option {
+// WithPacer sets the pacer that hands out request slots, such as a
+// pgpacing.Pacer shared by replicas. Default: the process-wide pacing.Local
+// of this API key and host (see NewClient).
+func WithPacer(p pacing.Pacer) Option {
 	return func(c *config) error {
 		if p == nil {
 			return errors.New("callyzer: WithPacer: nil pacer")

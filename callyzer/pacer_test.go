@@ -14,159 +14,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/leadcalls/leadcalls/callyzer"
+	"github.com/leadcalls/leadcalls/callyzer/pacing"
 )
-
-func TestPacerOneInFlightAndInterval(t *testing.T) {
-	t.Parallel()
-	for _, hold := range []time.Duration{500 * time.Millisecond, 3 * time.Second} {
-		synctest.Test(t, func(t *testing.T) {
-			p := callyzer.NewPacer(2 * time.Second)
-			var (
-				mu              sync.Mutex
-				inFlight, worst int
-				starts          []time.Time
-				wg              sync.WaitGroup
-			)
-			for i := range 6 {
-				prio := callyzer.Priority(i % 2)
-				wg.Go(func() {
-					release, err := p.Acquire(t.Context(), prio)
-					if err != nil {
-						t.Error(err)
-						return
-					}
-					mu.Lock()
-					inFlight++
-					worst = max(worst, inFlight)
-					starts = append(starts, time.Now())
-					mu.Unlock()
-					time.Sleep(hold) // the request and reading its body
-					mu.Lock()
-					inFlight--
-					mu.Unlock()
-					release()
-				})
-			}
-			wg.Wait()
-			require.Equal(t, 1, worst, "one request in flight")
-			require.Len(t, starts, 6)
-			for i := 1; i < len(starts); i++ {
-				gap := starts[i].Sub(starts[i-1])
-				require.GreaterOrEqual(t, gap, max(2*time.Second, hold), "start %d", i)
-			}
-		})
-	}
-}
-
-// queue starts a goroutine that acquires p with prio and sends its name on
-// granted once it holds the slot; it releases when told on its own channel.
-type queued struct {
-	release chan struct{}
-}
-
-func enqueue(t *testing.T, p callyzer.Pacer, name string, prio callyzer.Priority, granted chan<- string) queued {
-	q := queued{release: make(chan struct{})}
-	go func() {
-		rel, err := p.Acquire(t.Context(), prio)
-		if err != nil {
-			t.Error(err)
-			return
-		}
-		granted <- name
-		<-q.release
-		rel()
-	}()
-	synctest.Wait() // it is now waiting (or holding), in this order
-	return q
-}
-
-func TestPacerInteractiveFirstAtEverySlot(t *testing.T) {
-	t.Parallel()
-	synctest.Test(t, func(t *testing.T) {
-		p := callyzer.NewPacer(2 * time.Second)
-		granted := make(chan string, 10)
-		holder := enqueue(t, p, "holder", callyzer.Background, granted)
-		require.Equal(t, "holder", <-granted)
-		b1 := enqueue(t, p, "b1", callyzer.Background, granted)
-		b2 := enqueue(t, p, "b2", callyzer.Background, granted)
-		i1 := enqueue(t, p, "i1", callyzer.Interactive, granted)
-
-		close(holder.release)
-		require.Equal(t, "i1", <-granted, "interactive goes before earlier background waiters")
-		// A new interactive caller arrives while i1 holds the slot.
-		i2 := enqueue(t, p, "i2", callyzer.Interactive, granted)
-		close(i1.release)
-		require.Equal(t, "i2", <-granted, "and again at the next slot")
-		close(i2.release)
-		require.Equal(t, "b1", <-granted, "background callers keep their order")
-		close(b1.release)
-		require.Equal(t, "b2", <-granted)
-		close(b2.release)
-		synctest.Wait()
-		require.Empty(t, granted)
-	})
-}
-
-func TestPacerCancelWhileWaiting(t *testing.T) {
-	t.Parallel()
-	synctest.Test(t, func(t *testing.T) {
-		p := callyzer.NewPacer(2 * time.Second)
-		granted := make(chan string, 10)
-		holder := enqueue(t, p, "holder", callyzer.Interactive, granted)
-		require.Equal(t, "holder", <-granted)
-
-		ctx, cancel := context.WithCancel(t.Context())
-		errc := make(chan error, 1)
-		go func() {
-			rel, err := p.Acquire(ctx, callyzer.Interactive)
-			if rel != nil {
-				t.Error("a cancelled Acquire returned a release func")
-			}
-			errc <- err
-		}()
-		synctest.Wait()
-		later := enqueue(t, p, "later", callyzer.Background, granted)
-		cancel()
-		require.ErrorIs(t, <-errc, context.Canceled)
-
-		// The cancelled waiter released nothing: the holder still holds the slot.
-		synctest.Wait()
-		require.Empty(t, granted)
-		time.Sleep(time.Minute)
-		require.Empty(t, granted)
-
-		close(holder.release)
-		require.Equal(t, "later", <-granted, "the next waiter gets the slot once it is freed")
-		close(later.release)
-
-		// A deadline while waiting for the interval is the same.
-		dctx, dcancel := context.WithTimeout(t.Context(), time.Second)
-		defer dcancel()
-		_, err := p.Acquire(dctx, callyzer.Background)
-		require.ErrorIs(t, err, context.DeadlineExceeded)
-		// Nothing is left waiting: the next slot comes at the interval.
-		start := time.Now()
-		rel, err := p.Acquire(t.Context(), callyzer.Background)
-		require.NoError(t, err)
-		rel()
-		rel() // a second call does nothing
-		require.Less(t, time.Since(start), 2*time.Second)
-	})
-}
-
-func TestPacerHold(t *testing.T) {
-	t.Parallel()
-	synctest.Test(t, func(t *testing.T) {
-		p := callyzer.NewPacer(0)
-		start := time.Now()
-		p.Hold(start.Add(10 * time.Second))
-		p.Hold(start.Add(time.Second)) // earlier: no change
-		rel, err := p.Acquire(t.Context(), callyzer.Interactive)
-		require.NoError(t, err)
-		rel()
-		require.Equal(t, 10*time.Second, time.Since(start))
-	})
-}
 
 // fakeAPI is an in-memory Callyzer for synctest bubbles: it takes latency
 // per request and records when each started and how many overlapped.
@@ -215,7 +64,7 @@ func TestClientPacing(t *testing.T) {
 		c, err := callyzer.NewClient(testKey,
 			callyzer.WithBaseURL(mockBase),
 			callyzer.WithHTTPClient(&http.Client{Transport: api}),
-			callyzer.WithPacer(callyzer.NewPacer(2*time.Second)),
+			callyzer.WithPacer(pacing.New(2*time.Second)),
 			callyzer.WithRetryDelays(0, 0),
 		)
 		require.NoError(t, err)
@@ -238,31 +87,6 @@ func TestClientPacing(t *testing.T) {
 				require.GreaterOrEqual(t, gap, 10*time.Second, "the 429's Retry-After holds everyone back")
 			}
 		}
-	})
-}
-
-// A 429 hold that outlasts the caller's deadline fails the caller at once
-// with ErrRateLimited instead of letting it wait into a timeout; a caller
-// whose deadline lies after the hold still waits and gets the slot.
-func TestPacerHoldPastDeadlineFailsFast(t *testing.T) {
-	t.Parallel()
-	synctest.Test(t, func(t *testing.T) {
-		p := callyzer.NewPacer(time.Second)
-		start := time.Now()
-		p.Hold(start.Add(30 * time.Second))
-
-		ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
-		defer cancel()
-		_, err := p.Acquire(ctx, callyzer.Interactive)
-		require.ErrorIs(t, err, callyzer.ErrRateLimited)
-		require.Equal(t, start, time.Now(), "must fail without waiting")
-
-		ctx2, cancel2 := context.WithTimeout(t.Context(), time.Minute)
-		defer cancel2()
-		release, err := p.Acquire(ctx2, callyzer.Interactive)
-		require.NoError(t, err)
-		release()
-		require.Equal(t, 30*time.Second, time.Since(start))
 	})
 }
 
@@ -314,7 +138,7 @@ func TestClientPacingCountsFromTheSend(t *testing.T) {
 		c, err := callyzer.NewClient(testKey,
 			callyzer.WithBaseURL(mockBase),
 			callyzer.WithHTTPClient(&http.Client{Transport: api}),
-			callyzer.WithPacer(callyzer.NewPacer(interval)),
+			callyzer.WithPacer(pacing.New(interval)),
 			callyzer.WithRetryDelays(0, 0),
 		)
 		require.NoError(t, err)
@@ -334,77 +158,48 @@ func TestClientPacingCountsFromTheSend(t *testing.T) {
 	})
 }
 
-// TestLocalPacerSent: the next start is at least the interval after the
-// later of the grant and the reported send.
-func TestLocalPacerSent(t *testing.T) {
-	t.Parallel()
-	synctest.Test(t, func(t *testing.T) {
-		p := callyzer.NewPacer(time.Second)
-		start := time.Now()
-		rel, err := p.Acquire(t.Context(), callyzer.Background)
-		require.NoError(t, err)
-		time.Sleep(300 * time.Millisecond)
-		p.Sent(time.Now())
-		rel()
-		rel, err = p.Acquire(t.Context(), callyzer.Background)
-		require.NoError(t, err)
-		require.Equal(t, 1300*time.Millisecond, time.Since(start), "the interval after the send")
-
-		p.Sent(time.Now().Add(-time.Hour)) // an earlier send changes nothing
-		rel()
-		rel, err = p.Acquire(t.Context(), callyzer.Background)
-		require.NoError(t, err)
-		rel()
-		require.Equal(t, 2300*time.Millisecond, time.Since(start), "the interval after the grant")
-	})
-}
-
-// sentRecorder is a SentPacer that records, for each request, whether
-// Sent came while it held the slot and when.
+// sentRecorder is a pacer that records, for each request, when it was
+// granted and the send time its release reported.
 type sentRecorder struct {
-	*callyzer.LocalPacer
+	*pacing.Local
 
-	mu      sync.Mutex
-	holding bool
-	grants  []time.Time
-	sent    []time.Time
-	early   int // Sent calls while no slot was held
+	mu     sync.Mutex
+	grants []time.Time
+	sent   []time.Time
 }
 
-func (r *sentRecorder) Acquire(ctx context.Context, prio callyzer.Priority) (func(), error) {
-	rel, err := r.LocalPacer.Acquire(ctx, prio)
+func (r *sentRecorder) Begin(prio pacing.Priority) pacing.Sequence {
+	return &sentSequence{r: r, Sequence: r.Local.Begin(prio)}
+}
+
+type sentSequence struct {
+	pacing.Sequence
+	r *sentRecorder
+}
+
+func (s *sentSequence) Acquire(ctx context.Context) (func(time.Time), error) {
+	rel, err := s.Sequence.Acquire(ctx)
 	if err != nil {
 		return nil, err
 	}
-	r.mu.Lock()
-	r.holding = true
-	r.grants = append(r.grants, time.Now())
-	r.mu.Unlock()
-	return func() {
-		r.mu.Lock()
-		r.holding = false
-		r.mu.Unlock()
-		rel()
+	s.r.mu.Lock()
+	s.r.grants = append(s.r.grants, time.Now())
+	s.r.mu.Unlock()
+	return func(sent time.Time) {
+		s.r.mu.Lock()
+		s.r.sent = append(s.r.sent, sent)
+		s.r.mu.Unlock()
+		rel(sent)
 	}, nil
 }
 
-func (r *sentRecorder) Sent(at time.Time) {
-	r.mu.Lock()
-	if !r.holding {
-		r.early++
-	}
-	r.sent = append(r.sent, at)
-	r.mu.Unlock()
-	r.LocalPacer.Sent(at)
-}
-
 // TestClientReportsSendsOverRealSockets: through net/http's transport, the
-// Client reports every request's send once, after its grant and while it
-// still holds the slot.
+// Client reports every request's send, after its grant, when it releases
+// the slot.
 func TestClientReportsSendsOverRealSockets(t *testing.T) {
 	t.Parallel()
 	srv := newAPIServer(t, serveFixtures(page(1, "c-1")))
-	rec := &sentRecorder{LocalPacer: callyzer.NewPacer(0)}
+	rec := &sentRecorder{Local: pacing.New(0)}
 	c := newClient(t, srv.URL, callyzer.WithPacer(rec))
 	for range 3 {
 		_, err := c.HistoryPage(t.Context(), oneMonth(), 1)
@@ -413,8 +208,8 @@ func TestClientReportsSendsOverRealSockets(t *testing.T) {
 	rec.mu.Lock()
 	defer rec.mu.Unlock()
 	require.Len(t, rec.sent, 3)
-	require.Zero(t, rec.early, "Sent comes while the slot is held")
 	for i, at := range rec.sent {
+		require.False(t, at.IsZero(), "request %d: its send was reported", i+1)
 		require.False(t, at.Before(rec.grants[i]), "request %d was sent after its grant", i+1)
 	}
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/leadcalls/leadcalls/callyzer"
+	"github.com/leadcalls/leadcalls/callyzer/pacing"
 )
 
 const canary = "CANARY-7f3a9c2e-d41d-4b8e-9e0c-canary-key"
@@ -85,7 +86,7 @@ func TestCanaryKeyNeverLeaks(t *testing.T) {
 			c, err := callyzer.NewClient(canary,
 				callyzer.WithBaseURL(mockBase),
 				callyzer.WithHTTPClient(&http.Client{Transport: mt}),
-				callyzer.WithPacer(callyzer.NewPacer(0)),
+				callyzer.WithPacer(pacing.New(0)),
 				callyzer.WithInterval(0),
 				callyzer.WithRetryDelays(0, 0),
 				callyzer.WithMaxRetries(1),

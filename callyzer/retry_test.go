@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/leadcalls/leadcalls/callyzer"
+	"github.com/leadcalls/leadcalls/callyzer/pacing"
 )
 
 // oneMonth is a window of one chunk, so one page is one logical request.
@@ -238,7 +239,7 @@ func TestRetryAfterHoldsTheSharedPacer(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			p := callyzer.NewPacer(0)
+			p := pacing.New(0)
 			c, mt := mockClient(t, callyzer.WithPacer(p), callyzer.WithMaxRetries(0), callyzer.WithMaxBodyBytes(bigCap))
 			mt.RegisterResponder(http.MethodPost, mockBase+"/call-log/history", responder)
 			_, err := c.HistoryPage(t.Context(), oneMonth(), 1)
@@ -252,11 +253,21 @@ func TestRetryAfterHoldsTheSharedPacer(t *testing.T) {
 			// rate limited.
 			ctx, cancel := context.WithTimeout(t.Context(), 20*time.Millisecond)
 			defer cancel()
-			_, err = p.Acquire(ctx, callyzer.Interactive)
-			require.ErrorIs(t, err, callyzer.ErrRateLimited, "a wait would have ended in DeadlineExceeded")
-			var held *callyzer.HeldError
-			require.ErrorAs(t, err, &held)
+			seq := p.Begin(pacing.Interactive)
+			defer seq.End()
+			_, err = seq.Acquire(ctx)
+			held, ok := errors.AsType[*pacing.HeldError](err)
+			require.True(t, ok, "a wait would have ended in DeadlineExceeded: %v", err)
 			require.Greater(t, time.Until(held.Until), 25*time.Second)
+
+			// Through the client, it is ErrRateLimited, with the rest of the
+			// hold as RetryAfter, and nothing is sent.
+			_, err = c.HistoryPage(ctx, oneMonth(), 1)
+			require.ErrorIs(t, err, callyzer.ErrRateLimited)
+			require.ErrorAs(t, err, &e)
+			require.Greater(t, e.RetryAfter, 25*time.Second)
+			require.NoError(t, ctx.Err(), "told at once, not at the deadline")
+			require.Equal(t, 1, mt.GetTotalCallCount())
 		})
 	}
 }

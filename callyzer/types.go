@@ -1,8 +1,9 @@
 package callyzer
 
 import (
-	"context"
 	"time"
+
+	"github.com/leadcalls/leadcalls/callyzer/pacing"
 )
 
 // CallType is Callyzer's call_type. The four documented values have
@@ -15,18 +16,6 @@ const (
 	Outgoing CallType = "Outgoing"
 	Missed   CallType = "Missed"
 	Rejected CallType = "Rejected"
-)
-
-// Priority orders requests that wait for the shared request slot of an API
-// key. At every free slot, a waiting Interactive request goes before any
-// waiting Background request.
-type Priority int
-
-const (
-	// Background is for work nobody is waiting on, such as the periodic sync.
-	Background Priority = iota
-	// Interactive is for a user waiting on a refresh.
-	Interactive
 )
 
 // Call is one call record of /call-log/history, decoded.
@@ -59,10 +48,10 @@ type Call struct {
 type HistoryQuery struct {
 	CallFrom, CallTo     time.Time
 	SyncedFrom, SyncedTo time.Time
-	ClientNumbers        []string   // E.164; sent in Callyzer's "48-601234567" form
-	EmployeeNumbers      []string   // E.164; sent in Callyzer's "48-601234567" form
-	CallTypes            []CallType // empty means all
-	Priority             Priority   // Background unless set
+	ClientNumbers        []string        // E.164; sent in Callyzer's "48-601234567" form
+	EmployeeNumbers      []string        // E.164; sent in Callyzer's "48-601234567" form
+	CallTypes            []CallType      // empty means all
+	Priority             pacing.Priority // pacing.Background unless set
 
 	EmployeeTags []string // emp_tags filter; empty means all
 	// Variant, under API v2.2, limits the query to one (call_method,
@@ -103,15 +92,4 @@ type HistoryPage struct {
 
 	Variant CallVariant // v2.2: the call_method/call_mode of the page; zero under v2.1
 	Next    Cursor      // where paging goes on after this page
-}
-
-// Pacer hands out the request slot of one API key: at most one request in
-// flight, and request starts at least the configured interval apart. The
-// in-process implementation is NewPacer; a host running several replicas can
-// supply one that coordinates through a database.
-type Pacer interface {
-	// Acquire blocks until the caller may send one request, or ctx is done.
-	// Waiting Interactive callers are served before Background ones. The
-	// caller must call release exactly once, when the response has been read.
-	Acquire(ctx context.Context, p Priority) (release func(), err error)
 }

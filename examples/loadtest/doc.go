@@ -27,8 +27,8 @@
 // ours (callyzer.Client with callhistory.Refresher or Syncer), "naive"
 // (naive.go: sequential pages, no pacer, no priority, no sharing, a 429
 // slept out for max(Retry-After, interval) in real time, compressed), and
-// "naive + pacer" (the same client behind one shared LocalPacer used
-// through plain Background Acquire calls: no priority, no sequences, no
+// "naive + pacer" (the same client behind one shared pacing.Local, each
+// request a Background sequence of its own: no priority, no sequences, no
 // shared fetches). Every refresh of every side runs under the compressed
 // refresh deadline; backfills have none.
 //

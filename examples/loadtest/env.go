@@ -23,6 +23,7 @@ import (
 	"github.com/leadcalls/leadcalls/callhistory"
 	"github.com/leadcalls/leadcalls/callyzer"
 	"github.com/leadcalls/leadcalls/callyzer/callyzertest"
+	"github.com/leadcalls/leadcalls/callyzer/pacing"
 	"github.com/leadcalls/leadcalls/storage/memstore"
 	"github.com/leadcalls/leadcalls/storage/sqlstore"
 )
@@ -243,11 +244,11 @@ func (f *fakeAPI) client(extra ...callyzer.Option) (*callyzer.Client, error) {
 }
 
 // naiveClient is the naive baseline on this fake; with paced, every caller
-// of the returned client shares one LocalPacer ("naive + pacer").
+// of the returned client shares one pacing.Local ("naive + pacer").
 func (f *fakeAPI) naiveClient(paced bool) *naiveClient {
 	c := &naiveClient{hc: f.naive, baseURL: f.srv.URL, apiKey: f.srv.APIKey(), compress: f.cfg.Compress, interval: f.cfg.Interval}
 	if paced {
-		c.pacer = callyzer.NewPacer(f.cfg.interval())
+		c.pacer = pacing.New(f.cfg.interval())
 	}
 	return c
 }

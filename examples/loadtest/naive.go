@@ -11,16 +11,16 @@ import (
 	"strings"
 	"time"
 
-	"github.com/leadcalls/leadcalls/callyzer"
+	"github.com/leadcalls/leadcalls/callyzer/pacing"
 )
 
 // The baselines of parts 1, 2 and 4: a naive Callyzer client, written here
 // on purpose without package callyzer's paging. It pages each window chunk
 // sequentially, honours a 429 by sleeping, and shares nothing between
 // callers. Plain ("naive") it has no pacer; "naive + pacer" gives every
-// caller one shared callyzer.LocalPacer used through plain Background
-// Acquire calls: one request in flight, starts an interval apart, first
-// come first served, with no priority, no sequences and no sharing of
+// caller one shared pacing.Local, each request a Background sequence of
+// its own: one request in flight, starts an interval apart, first come
+// first served, with no priority, no sequences of pages and no sharing of
 // fetches. It decodes the rows and keeps nothing, so its times are a lower
 // bound for a real client of this kind.
 //
@@ -54,7 +54,7 @@ type naiveClient struct {
 	interval time.Duration // Callyzer's pacing interval, real time: the least wait after a 429
 	// pacer, when set, hands out the request slot ("naive + pacer"); every
 	// request acquires it as Background, so it is first come, first served.
-	pacer callyzer.Pacer
+	pacer pacing.Pacer
 	// onPage, when set, sees every page's raw body (part 4 discards it).
 	onPage func(body []byte)
 }
@@ -176,11 +176,13 @@ func (c *naiveClient) page(ctx context.Context, tag string, body map[string]any,
 // the status, the body and the Retry-After header's seconds (0 if none).
 func (c *naiveClient) send(ctx context.Context, tag string, raw []byte, res *naiveResult) (status int, data []byte, retryAfter int, err error) {
 	if c.pacer != nil {
-		release, err := c.pacer.Acquire(ctx, callyzer.Background)
+		seq := c.pacer.Begin(pacing.Background)
+		defer seq.End()
+		release, err := seq.Acquire(ctx)
 		if err != nil {
 			return 0, nil, 0, err
 		}
-		defer release()
+		defer release(time.Time{}) // the grant alone counts: this client does not trace its writes
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.baseURL+"/call-log/history", bytes.NewReader(raw))
 	if err != nil {

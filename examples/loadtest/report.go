@@ -136,9 +136,9 @@ func legend(cfg config) string {
 		"seconds of compressed time, so it cannot be read as the real wait; real Callyzer answers a "+
 		"request sent while another is in flight (most 429s: a page takes longer than the interval) with "+
 		"the whole interval, and one sent too early with the rest of it, rounded up. \"naive + pacer\" "+
-		"is the same client with one shared callyzer.LocalPacer used through plain Background Acquire "+
-		"calls: one request at a time, starts an interval apart, first come first served, no priority, "+
-		"no sequences, no shared fetches. Both decode the rows and keep nothing, so their times are a "+
+		"is the same client with one shared pacing.Local, each request a Background sequence of its "+
+		"own: one request at a time, starts an interval apart, first come first served, no priority, "+
+		"no sequences of pages, no shared fetches. Both decode the rows and keep nothing, so their times are a "+
 		"lower bound for such clients.", secs(cfg.Interval))
 	item("**1 requests.** Requests sent ÷ the minimum of the work done: every number a side "+
 		"served (at least one of its refreshes succeeded) costs one fetch sequence, ⌈calls ÷ %d⌉ "+

@@ -17,13 +17,14 @@
 // the linked River. Both use the first schema of the connection's
 // search_path; River's own Config.Schema names another one.
 //
-// Then, next to the Syncer (see callhistory and storage/pgcoord):
+// Then, next to the Syncer (see callhistory, storage/pgcoord and
+// callyzer/pacing/pgpacing):
 //
 //	pool, err := pgxpool.New(ctx, databaseURL) // River's own pool
 //	db, err := sql.Open("pgx", databaseURL)    // the store's, the lock's and the pacer's
 //	db.SetMaxOpenConns(10)
 //	syncer, err := callhistory.NewSyncer(callhistory.SyncConfig{
-//		Source: client, // a *callyzer.Client paced by a pgcoord.Pacer on db
+//		Source: client, // a *callyzer.Client paced by a pgpacing.Pacer on db
 //		Store:  store,  // a *sqlstore.Store on db, which also keeps the sync state
 //		Lock: callhistory.PassLockFunc(func(ctx context.Context, name string) (func() error, bool, error) {
 //			return pgcoord.TryLock(ctx, db, name)
@@ -87,7 +88,7 @@
 // River test needs PostgreSQL (LEADCALLS_TEST_POSTGRES_DSN; it skips
 // without it, and fails instead under LEADCALLS_REQUIRE_ALL=1): it gives the
 // pool a fresh schema through search_path (internal/testdb), so River's
-// tables, the store's and pgcoord's live in it and are dropped with it; it
+// tables and the store's live in it and are dropped with it; it
 // starts River with a 300 ms period, waits for two completed sync jobs,
 // checks the stored calls and the sync state, and stops River, after which
 // goleak finds no goroutine left. A second one starts River from a host's

@@ -13,6 +13,7 @@ import (
 
 	"github.com/leadcalls/leadcalls/callhistory"
 	"github.com/leadcalls/leadcalls/callyzer"
+	"github.com/leadcalls/leadcalls/callyzer/pacing/pgpacing"
 	"github.com/leadcalls/leadcalls/examples/riversync"
 	"github.com/leadcalls/leadcalls/storage/pgcoord"
 	"github.com/leadcalls/leadcalls/storage/sqlstore"
@@ -51,12 +52,12 @@ func Example() {
 	if err := store.Migrate(ctx); err != nil {
 		log.Fatal(err)
 	}
-	if err := pgcoord.Migrate(ctx, db); err != nil {
+	if err := pgpacing.Migrate(ctx, db); err != nil {
 		log.Fatal(err)
 	}
 
 	// One request budget for the Callyzer account across every replica.
-	pacer, err := pgcoord.NewPacer(db, "callyzer/main-account", callyzer.DefaultInterval)
+	pacer, err := pgpacing.New(db, "callyzer/main-account", callyzer.DefaultInterval)
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/leadcalls/leadcalls/callhistory"
 	"github.com/leadcalls/leadcalls/callyzer"
 	"github.com/leadcalls/leadcalls/callyzer/callyzertest"
+	"github.com/leadcalls/leadcalls/callyzer/pacing"
 	"github.com/leadcalls/leadcalls/examples/riversync"
 	"github.com/leadcalls/leadcalls/internal/testdb"
 	"github.com/leadcalls/leadcalls/storage/pgcoord"
@@ -34,8 +35,8 @@ type riverEnv struct {
 func newRiverEnv(t *testing.T) *riverEnv {
 	t.Helper()
 	ctx := t.Context()
-	// testdb's DSN sets search_path to the test's schema: River's tables,
-	// the store's and pgcoord's all go there. River's pool and the store's
+	// testdb's DSN sets search_path to the test's schema: River's tables
+	// and the store's both go there. River's pool and the store's
 	// *sql.DB are separate, as the package documentation recommends.
 	db, dsn := testdb.Postgres(t)
 	pool, err := pgxpool.New(ctx, dsn)
@@ -52,7 +53,7 @@ func newRiverEnv(t *testing.T) *riverEnv {
 	srv := callyzertest.NewServer(t, callyzertest.Options{Calls: ds.Calls, Employees: ds.Employees, Interval: 5 * time.Millisecond})
 	client, err := callyzer.NewClient(srv.APIKey(),
 		callyzer.WithBaseURL(srv.URL),
-		callyzer.WithPacer(callyzer.NewPacer(10*time.Millisecond)),
+		callyzer.WithPacer(pacing.New(10*time.Millisecond)),
 		callyzer.WithLogger(discard))
 	require.NoError(t, err)
 	syncer, err := callhistory.NewSyncer(callhistory.SyncConfig{

@@ -14,6 +14,7 @@ import (
 	"github.com/leadcalls/leadcalls/callhistory"
 	"github.com/leadcalls/leadcalls/callyzer"
 	"github.com/leadcalls/leadcalls/callyzer/callyzertest"
+	"github.com/leadcalls/leadcalls/callyzer/pacing"
 	"github.com/leadcalls/leadcalls/examples/riversync"
 	"github.com/leadcalls/leadcalls/storage/memstore"
 )
@@ -31,7 +32,7 @@ func newSyncer(t *testing.T, apiKey string, lock callhistory.PassLock) (*callhis
 	}
 	client, err := callyzer.NewClient(apiKey,
 		callyzer.WithBaseURL(srv.URL),
-		callyzer.WithPacer(callyzer.NewPacer(0)),
+		callyzer.WithPacer(pacing.New(0)),
 		callyzer.WithLogger(discard))
 	require.NoError(t, err)
 	store := memstore.New()

@@ -22,6 +22,7 @@ import (
 	"github.com/leadcalls/leadcalls/callhistory"
 	"github.com/leadcalls/leadcalls/callyzer"
 	"github.com/leadcalls/leadcalls/callyzer/callyzertest"
+	"github.com/leadcalls/leadcalls/callyzer/pacing/pgpacing"
 	"github.com/leadcalls/leadcalls/internal/phone"
 	"github.com/leadcalls/leadcalls/internal/testdb"
 	"github.com/leadcalls/leadcalls/storage/pgcoord"
@@ -29,7 +30,7 @@ import (
 )
 
 const (
-	// interval is the pacing interval every replica's pgcoord.Pacer keeps
+	// interval is the pacing interval every replica's pgpacing.Pacer keeps
 	// between request starts (unless a test asks for another), and
 	// latency the fake's answer time: a request occupies the slot for
 	// interval, not for latency.
@@ -48,7 +49,7 @@ const (
 // handler ran later after the write than the next one's (a goroutine
 // descheduled on two cores under -race, other test runs sharing them)
 // makes the arrival gap shorter than the grant gap by the difference.
-// pgcoord's own tests check the grants exactly; 10% of the interval covers
+// pgpacing's own tests check the grants exactly; 10% of the interval covers
 // the send path (4ms at 40ms; at 200ms, a fixed 4ms was seen to be
 // exceeded under load), and a pacer that ignored the interval between
 // replicas would miss by up to the whole interval (two replicas each
@@ -85,7 +86,7 @@ func newCluster(t *testing.T, n, calls, pageSize int, every, lat time.Duration) 
 	t.Helper()
 	ctx := t.Context()
 	db, dsn := testdb.Postgres(t)
-	require.NoError(t, pgcoord.Migrate(ctx, db))
+	require.NoError(t, pgpacing.Migrate(ctx, db))
 	st, err := sqlstore.New(db, sqlstore.Postgres)
 	require.NoError(t, err)
 	require.NoError(t, st.Migrate(ctx))
@@ -112,7 +113,7 @@ func newCluster(t *testing.T, n, calls, pageSize int, every, lat time.Duration) 
 	c := &cluster{srv: srv, ds: ds, db: db, interval: every}
 	for i := range n {
 		rdb := testdb.OpenDSN(t, testdb.PostgresDriver, dsn)
-		pacer, err := pgcoord.NewPacer(rdb, pacerName, every, pgcoord.WithPollInterval(5*time.Millisecond))
+		pacer, err := pgpacing.New(rdb, pacerName, every, pgpacing.WithPollInterval(5*time.Millisecond))
 		require.NoError(t, err)
 		sent := &recorder{next: http.DefaultTransport}
 		hc := &http.Client{Transport: sent, Timeout: 30 * time.Second}
@@ -357,7 +358,7 @@ func TestRefreshDuringSyncWaitsOneSlot(t *testing.T) {
 			"refresh %d waited %v for the Callyzer slot; the sync's slot had %v left", i, wait, rest)
 
 		// Once it has the slot, the refresh keeps it between its pages (a
-		// pgcoord sequence): no sync request reached Callyzer between its
+		// pgpacing sequence): no sync request reached Callyzer between its
 		// first and its last page.
 		n, between := refreshPages(t, c.srv.Requests(), lead.Phone, t0)
 		require.Greater(t, n, 1, "lead %s: the refresh should take several pages", lead.ID)

@@ -12,7 +12,6 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/leadcalls/leadcalls/internal/testenv"
-	"github.com/leadcalls/leadcalls/storage/pgcoord"
 )
 
 func TestMain(m *testing.M) {
@@ -26,8 +25,8 @@ type testDB struct {
 }
 
 // newTestDB creates a fresh schema for t and drops it when t ends. Tests of
-// other packages use the same database at the same time; names of locks and
-// pacers in a test include the schema so that they cannot meet either.
+// other packages use the same database at the same time; advisory locks are
+// database-wide, so the names of a test's locks include the schema.
 func newTestDB(t *testing.T) testDB {
 	t.Helper()
 	dsn := testenv.PostgresDSN(t)
@@ -48,17 +47,6 @@ func newTestDB(t *testing.T) testDB {
 func (d testDB) replica(t *testing.T) *sql.DB {
 	t.Helper()
 	return open(t, d.dsn, d.schema)
-}
-
-// migrated opens n replicas and creates the pacer tables.
-func (d testDB) migrated(t *testing.T, n int) []*sql.DB {
-	t.Helper()
-	dbs := make([]*sql.DB, n)
-	for i := range dbs {
-		dbs[i] = d.replica(t)
-	}
-	require.NoError(t, pgcoord.Migrate(t.Context(), dbs[0]))
-	return dbs
 }
 
 func open(t *testing.T, dsn, schema string) *sql.DB {

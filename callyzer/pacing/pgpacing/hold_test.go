@@ -1,17 +1,20 @@
-package pgcoord_test
+package pgpacing_test
 
 import (
 	"bytes"
 	"context"
 	"errors"
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/leadcalls/leadcalls/callyzer"
-	"github.com/leadcalls/leadcalls/storage/pgcoord"
+	"github.com/leadcalls/leadcalls/callyzer/pacing"
+	"github.com/leadcalls/leadcalls/callyzer/pacing/pgpacing"
 )
 
 // TestHoldAcrossReplicas: a 429 seen on replica A holds replica B's callers
@@ -22,34 +25,47 @@ func TestHoldAcrossReplicas(t *testing.T) {
 	const interval = 10 * time.Millisecond
 	d := newTestDB(t)
 	dbs := d.migrated(t, 2)
-	a := newPacer(t, dbs[0], d.schema, interval)
-	b := newPacer(t, dbs[1], d.schema, interval, pgcoord.WithPollInterval(5*time.Millisecond))
+	a := newPacer(t, dbs[0], d.name, interval)
+	b := newPacer(t, dbs[1], d.name, interval, pgpacing.WithPollInterval(5*time.Millisecond))
 	var bTimes claimTimes
-	pgcoord.SetClaimHook(b, bTimes.hook)
+	pgpacing.SetClaimHook(b, bTimes.hook)
 
-	release, err := a.Acquire(t.Context(), callyzer.Background)
+	release, err := single(t.Context(), a, pacing.Background)
 	require.NoError(t, err)
 	until := time.Now().Add(time.Second)
 	a.Hold(until) // while holding the slot, as the client does on a 429
 	a.Hold(time.Now().Add(10 * time.Millisecond))
 	a.Hold(time.Now().Add(-time.Second)) // neither shortens the hold
-	release()
+	release(time.Time{})
 
 	short, cancel := context.WithTimeout(t.Context(), 500*time.Millisecond)
 	defer cancel()
-	_, err = b.Acquire(short, callyzer.Interactive)
-	require.ErrorIs(t, err, callyzer.ErrRateLimited)
-	held, ok := errors.AsType[*callyzer.HeldError](err)
+	_, err = single(short, b, pacing.Interactive)
+	held, ok := errors.AsType[*pacing.HeldError](err)
 	require.True(t, ok, "%v", err)
 	require.False(t, held.Until.Before(until), "HeldError.Until %v is before the hold's end %v", held.Until, until)
 	require.NoError(t, short.Err(), "a held caller is told at once, not at its deadline")
 
-	for _, prio := range []callyzer.Priority{callyzer.Interactive, callyzer.Background} {
+	// A Client on replica B reports it as ErrRateLimited, sending nothing.
+	srv := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {
+		t.Error("a held request was sent")
+	}))
+	defer srv.Close()
+	client, err := callyzer.NewClient("k", callyzer.WithBaseURL(srv.URL), callyzer.WithPacer(b),
+		callyzer.WithLogger(slog.New(slog.DiscardHandler)))
+	require.NoError(t, err)
+	for _, err = range client.HistoryPages(short, callyzer.HistoryQuery{CallFrom: time.Now().Add(-time.Hour), CallTo: time.Now()}) {
+		break
+	}
+	require.ErrorIs(t, err, callyzer.ErrRateLimited)
+	require.NoError(t, short.Err(), "told at once, not at its deadline")
+
+	for _, prio := range []pacing.Priority{pacing.Interactive, pacing.Background} {
 		ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
-		release, err := b.Acquire(ctx, prio)
+		release, err := single(ctx, b, prio)
 		cancel()
 		require.NoError(t, err)
-		release()
+		release(time.Time{})
 		// The hold ends, in real time, no sooner than until: the database
 		// added time.Until(until) to its clock after Hold computed it.
 		_, granted := bTimes.last()
@@ -63,7 +79,7 @@ func TestHoldLogsWhenTheDatabaseIsGone(t *testing.T) {
 	db := d.replica(t)
 	require.NoError(t, db.Close())
 	var buf bytes.Buffer
-	p := newPacer(t, db, d.schema, time.Second, pgcoord.WithLogger(slog.New(slog.NewTextHandler(&buf, nil))))
+	p := newPacer(t, db, d.name, time.Second, pgpacing.WithLogger(slog.New(slog.NewTextHandler(&buf, nil))))
 	p.Hold(time.Now().Add(time.Second))
 	require.Contains(t, buf.String(), "could not hold")
 }
@@ -79,26 +95,24 @@ func TestSentAcrossReplicas(t *testing.T) {
 	)
 	d := newTestDB(t)
 	dbs := d.migrated(t, 2)
-	a := newPacer(t, dbs[0], d.schema, interval)
-	b := newPacer(t, dbs[1], d.schema, interval, pgcoord.WithPollInterval(5*time.Millisecond))
+	a := newPacer(t, dbs[0], d.name, interval)
+	b := newPacer(t, dbs[1], d.name, interval, pgpacing.WithPollInterval(5*time.Millisecond))
 	var aTimes, bTimes claimTimes
-	pgcoord.SetClaimHook(a, aTimes.hook)
-	pgcoord.SetClaimHook(b, bTimes.hook)
+	pgpacing.SetClaimHook(a, aTimes.hook)
+	pgpacing.SetClaimHook(b, bTimes.hook)
 
-	b.Sent(time.Now()) // holding nothing: does nothing
-	release, err := a.Acquire(t.Context(), callyzer.Background)
+	release, err := single(t.Context(), a, pacing.Background)
 	require.NoError(t, err)
 	time.Sleep(dial)
 	sent := time.Now()
-	a.Sent(sent)
-	release()
+	release(sent)
 
-	release, err = b.Acquire(t.Context(), callyzer.Background)
+	release, err = single(t.Context(), b, pacing.Background)
 	require.NoError(t, err)
-	release()
+	release(time.Time{})
 	_, aGranted := aTimes.last()
 	_, bGranted := bTimes.last()
-	// Real time throughout (see TestPacerAcrossReplicas): without Sent the
+	// Real time throughout (see TestPacerAcrossReplicas): without the send
 	// next start would be interval after the grant, dial too early.
 	require.False(t, bGranted.Before(sent.Add(interval)),
 		"the next request started %v after the send (interval %v)", bGranted.Sub(sent), interval)

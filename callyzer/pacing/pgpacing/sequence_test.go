@@ -1,4 +1,4 @@
-package pgcoord_test
+package pgpacing_test
 
 import (
 	"context"
@@ -12,8 +12,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/leadcalls/leadcalls/callyzer"
-	"github.com/leadcalls/leadcalls/storage/pgcoord"
+	"github.com/leadcalls/leadcalls/callyzer/pacing"
+	"github.com/leadcalls/leadcalls/callyzer/pacing/pgpacing"
 )
 
 // The figures of the sequence tests. A request holds the slot longer than
@@ -41,14 +41,14 @@ type grantLog struct {
 }
 
 // hold records who, "sends a request" for d, and releases.
-func (l *grantLog) hold(who string, d time.Duration, release func()) {
+func (l *grantLog) hold(who string, d time.Duration, release func(time.Time)) {
 	if l.inFlight.Add(1) > 1 {
 		l.overlap.Store(true)
 	}
 	l.mark(who)
 	time.Sleep(d)
 	l.inFlight.Add(-1)
-	release()
+	release(time.Time{})
 }
 
 func (l *grantLog) mark(who string) {
@@ -83,7 +83,7 @@ func (c *claimTimes) last() (dbStart, granted time.Time) {
 	return c.db[len(c.db)-1], c.local[len(c.local)-1]
 }
 
-// TestSequenceKeepsTheSlotAcrossReplicas is callyzer's
+// TestSequenceKeepsTheSlotAcrossReplicas is pacing's
 // TestSequenceWaitsOnlyForTheRequestInFlight across two pools: replica B
 // sends background requests without pause from two goroutines, replica A
 // runs 5-page interactive sequences one after another. No background
@@ -97,7 +97,7 @@ func TestSequenceKeepsTheSlotAcrossReplicas(t *testing.T) {
 	)
 	d := newTestDB(t)
 	dbs := d.migrated(t, 2)
-	a := newPacer(t, dbs[0], d.schema, seqInterval, pgcoord.WithPollInterval(5*time.Millisecond))
+	a := newPacer(t, dbs[0], d.name, seqInterval, pgpacing.WithPollInterval(5*time.Millisecond))
 	var log grantLog
 
 	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
@@ -107,10 +107,10 @@ func TestSequenceKeepsTheSlotAcrossReplicas(t *testing.T) {
 	var wg sync.WaitGroup
 	var bErr atomic.Value
 	for range 2 {
-		b := newPacer(t, dbs[1], d.schema, seqInterval, pgcoord.WithPollInterval(5*time.Millisecond))
+		b := newPacer(t, dbs[1], d.name, seqInterval, pgpacing.WithPollInterval(5*time.Millisecond))
 		wg.Go(func() {
 			for {
-				release, err := b.Acquire(bctx, callyzer.Background)
+				release, err := single(bctx, b, pacing.Background)
 				if err != nil {
 					if !errors.Is(err, context.Canceled) {
 						bErr.Store(err)
@@ -126,7 +126,7 @@ func TestSequenceKeepsTheSlotAcrossReplicas(t *testing.T) {
 		// Let the background have the slot for a while first.
 		time.Sleep(seqLatency + seqLatency/2)
 		log.mark(fmt.Sprintf("[%d", s))
-		seq := a.Begin(callyzer.Interactive)
+		seq := a.Begin(pacing.Interactive)
 		for range pages {
 			release, err := seq.Acquire(ctx)
 			require.NoError(t, err)
@@ -171,8 +171,8 @@ func TestLaterSequenceWaitsForTheOpenOne(t *testing.T) {
 	defer cancel()
 	var log grantLog
 
-	first := newPacer(t, dbs[0], d.schema, seqInterval, pgcoord.WithPollInterval(5*time.Millisecond))
-	s1 := first.Begin(callyzer.Interactive)
+	first := newPacer(t, dbs[0], d.name, seqInterval, pgpacing.WithPollInterval(5*time.Millisecond))
+	s1 := first.Begin(pacing.Interactive)
 	release, err := s1.Acquire(ctx)
 	require.NoError(t, err)
 	log.mark("s1")
@@ -183,13 +183,13 @@ func TestLaterSequenceWaitsForTheOpenOne(t *testing.T) {
 	var waiting sync.WaitGroup
 	for _, w := range []struct {
 		db   int
-		prio callyzer.Priority
+		prio pacing.Priority
 		who  string
-	}{{1, callyzer.Background, "bg"}, {2, callyzer.Interactive, "s2"}} {
-		p := newPacer(t, dbs[w.db], d.schema, seqInterval, pgcoord.WithPollInterval(5*time.Millisecond))
+	}{{1, pacing.Background, "bg"}, {2, pacing.Interactive, "s2"}} {
+		p := newPacer(t, dbs[w.db], d.name, seqInterval, pgpacing.WithPollInterval(5*time.Millisecond))
 		polled := make(chan struct{})
 		var once sync.Once
-		pgcoord.SetPollHook(p, func(callyzer.Priority) { once.Do(func() { close(polled) }) })
+		pgpacing.SetPollHook(p, func(pacing.Priority) { once.Do(func() { close(polled) }) })
 		waiting.Go(func() {
 			seq := p.Begin(w.prio)
 			defer seq.End()
@@ -203,7 +203,7 @@ func TestLaterSequenceWaitsForTheOpenOne(t *testing.T) {
 	}
 
 	time.Sleep(seqLatency)
-	release()
+	release(time.Time{})
 	// A slow decode, still within the grace: the waiters poll every 5ms,
 	// so without the reservation one of them would get the slot.
 	time.Sleep(seqGrace / 4)
@@ -211,7 +211,7 @@ func TestLaterSequenceWaitsForTheOpenOne(t *testing.T) {
 	require.NoError(t, err)
 	log.mark("s1")
 	time.Sleep(seqLatency)
-	release()
+	release(time.Time{})
 	s1.End()
 	waiting.Wait()
 	require.NoError(t, <-later)
@@ -231,33 +231,33 @@ func TestAbandonedSequenceHoldsOthersBackByTheGraceAtMost(t *testing.T) {
 	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
 	defer cancel()
 
-	a := newPacer(t, dbs[0], d.schema, seqInterval)
+	a := newPacer(t, dbs[0], d.name, seqInterval)
 	var aTimes claimTimes
-	pgcoord.SetClaimHook(a, aTimes.hook)
-	seq := a.Begin(callyzer.Interactive)
+	pgpacing.SetClaimHook(a, aTimes.hook)
+	seq := a.Begin(pacing.Interactive)
 	defer seq.End()
 	release, err := seq.Acquire(ctx)
 	require.NoError(t, err)
 	aStart, _ := aTimes.last()
 
-	b := newPacer(t, dbs[1], d.schema, seqInterval, pgcoord.WithPollInterval(5*time.Millisecond))
+	b := newPacer(t, dbs[1], d.name, seqInterval, pgpacing.WithPollInterval(5*time.Millisecond))
 	var bTimes claimTimes
-	pgcoord.SetClaimHook(b, bTimes.hook)
+	pgpacing.SetClaimHook(b, bTimes.hook)
 	polled := make(chan struct{})
 	var once sync.Once
-	pgcoord.SetPollHook(b, func(callyzer.Priority) { once.Do(func() { close(polled) }) })
+	pgpacing.SetPollHook(b, func(pacing.Priority) { once.Do(func() { close(polled) }) })
 	got := make(chan error, 1)
 	go func() {
-		release, err := b.Acquire(ctx, callyzer.Background)
+		release, err := single(ctx, b, pacing.Background)
 		if err == nil {
-			release()
+			release(time.Time{})
 		}
 		got <- err
 	}()
 	waitFor(t, polled, "the background caller to wait")
 	time.Sleep(hold)
 	released := time.Now()
-	release() // and the sequence is abandoned: no next page, no End
+	release(time.Time{}) // and the sequence is abandoned: no next page, no End
 	require.NoError(t, <-got)
 	bStart, bGranted := bTimes.last()
 
@@ -278,7 +278,7 @@ func TestSequenceEndRemovesItsReservation(t *testing.T) {
 	t.Parallel()
 	d := newTestDB(t)
 	dbs := d.migrated(t, 1)
-	p := newPacer(t, dbs[0], d.schema, time.Minute) // grace 1s: long enough to be seen
+	p := newPacer(t, dbs[0], d.name, time.Minute) // grace 1s: long enough to be seen
 	rows := func() int {
 		var n int
 		require.NoError(t, dbs[0].QueryRowContext(t.Context(),
@@ -286,20 +286,20 @@ func TestSequenceEndRemovesItsReservation(t *testing.T) {
 		return n
 	}
 
-	seq := p.Begin(callyzer.Interactive)
+	seq := p.Begin(pacing.Interactive)
 	release, err := seq.Acquire(t.Context())
 	require.NoError(t, err)
 	require.Zero(t, rows(), "the holder has no waiter row")
-	release()
+	release(time.Time{})
 	require.Equal(t, 1, rows(), "the release reserves the slot for the sequence's next page")
 	seq.End()
 	require.Zero(t, rows(), "End removes the reservation")
 	seq.End() // idempotent
 
 	// Background sequences and ended ones reserve nothing.
-	for _, prio := range []callyzer.Priority{callyzer.Background, callyzer.Interactive} {
+	for _, prio := range []pacing.Priority{pacing.Background, pacing.Interactive} {
 		seq := p.Begin(prio)
-		if prio == callyzer.Interactive {
+		if prio == pacing.Interactive {
 			seq.End()
 		}
 		// The slot's next start is a minute away: hand it back by hand.
@@ -307,7 +307,7 @@ func TestSequenceEndRemovesItsReservation(t *testing.T) {
 		require.NoError(t, err)
 		release, err := seq.Acquire(t.Context())
 		require.NoError(t, err)
-		release()
+		release(time.Time{})
 		require.Zero(t, rows(), "priority %v", prio)
 		seq.End()
 	}

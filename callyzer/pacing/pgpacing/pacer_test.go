@@ -1,4 +1,4 @@
-package pgcoord_test
+package pgpacing_test
 
 import (
 	"context"
@@ -13,8 +13,8 @@ import (
 	"github.com/stretchr/testify/require"
 	"golang.org/x/sync/errgroup"
 
-	"github.com/leadcalls/leadcalls/callyzer"
-	"github.com/leadcalls/leadcalls/storage/pgcoord"
+	"github.com/leadcalls/leadcalls/callyzer/pacing"
+	"github.com/leadcalls/leadcalls/callyzer/pacing/pgpacing"
 )
 
 // unusedDB is a *sql.DB for tests that fail before any I/O.
@@ -25,33 +25,33 @@ func unusedDB(t *testing.T) *sql.DB {
 	return db
 }
 
-func newPacer(t *testing.T, db *sql.DB, name string, interval time.Duration, opts ...pgcoord.Option) *pgcoord.Pacer {
+func newPacer(t *testing.T, db *sql.DB, name string, interval time.Duration, opts ...pgpacing.Option) *pgpacing.Pacer {
 	t.Helper()
-	p, err := pgcoord.NewPacer(db, name, interval, opts...)
+	p, err := pgpacing.New(db, name, interval, opts...)
 	require.NoError(t, err)
 	return p
 }
 
-func TestNewPacerRejectsBadInput(t *testing.T) {
+func TestNewRejectsBadInput(t *testing.T) {
 	t.Parallel()
 	db := unusedDB(t)
 	for name, tc := range map[string]struct {
 		db       *sql.DB
 		name     string
 		interval time.Duration
-		opts     []pgcoord.Option
+		opts     []pgpacing.Option
 	}{
 		"nil db":            {nil, "acct", time.Second, nil},
 		"empty name":        {db, "", time.Second, nil},
 		"negative interval": {db, "acct", -time.Second, nil},
-		"zero lease":        {db, "acct", time.Second, []pgcoord.Option{pgcoord.WithLease(0)}},
-		"zero poll":         {db, "acct", time.Second, []pgcoord.Option{pgcoord.WithPollInterval(0)}},
-		"poll over cap":     {db, "acct", time.Second, []pgcoord.Option{pgcoord.WithPollInterval(time.Second)}},
-		"nil logger":        {db, "acct", time.Second, []pgcoord.Option{pgcoord.WithLogger(nil)}},
+		"zero lease":        {db, "acct", time.Second, []pgpacing.Option{pgpacing.WithLease(0)}},
+		"zero poll":         {db, "acct", time.Second, []pgpacing.Option{pgpacing.WithPollInterval(0)}},
+		"poll over cap":     {db, "acct", time.Second, []pgpacing.Option{pgpacing.WithPollInterval(time.Second)}},
+		"nil logger":        {db, "acct", time.Second, []pgpacing.Option{pgpacing.WithLogger(nil)}},
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			p, err := pgcoord.NewPacer(tc.db, tc.name, tc.interval, tc.opts...)
+			p, err := pgpacing.New(tc.db, tc.name, tc.interval, tc.opts...)
 			require.Error(t, err)
 			require.Nil(t, p)
 		})
@@ -62,12 +62,12 @@ func TestAcquireFailsBeforeIO(t *testing.T) {
 	t.Parallel()
 	p := newPacer(t, unusedDB(t), "acct", time.Second)
 
-	_, err := p.Acquire(t.Context(), callyzer.Priority(7))
+	_, err := single(t.Context(), p, pacing.Priority(7))
 	require.ErrorContains(t, err, "unknown priority")
 
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
-	_, err = p.Acquire(ctx, callyzer.Interactive)
+	_, err = single(ctx, p, pacing.Interactive)
 	require.ErrorIs(t, err, context.Canceled)
 }
 
@@ -77,16 +77,16 @@ func TestMigrateConcurrentAndIdempotent(t *testing.T) {
 	var g errgroup.Group
 	for range 4 {
 		db := d.replica(t)
-		g.Go(func() error { return pgcoord.Migrate(t.Context(), db) })
+		g.Go(func() error { return pgpacing.Migrate(t.Context(), db) })
 	}
 	require.NoError(t, g.Wait())
 	db := d.replica(t)
-	require.NoError(t, pgcoord.Migrate(t.Context(), db), "a second run changes nothing and succeeds")
+	require.NoError(t, pgpacing.Migrate(t.Context(), db), "a second run changes nothing and succeeds")
 
-	p := newPacer(t, db, d.schema, time.Millisecond)
-	release, err := p.Acquire(t.Context(), callyzer.Background)
+	p := newPacer(t, db, d.name, time.Millisecond)
+	release, err := single(t.Context(), p, pacing.Background)
 	require.NoError(t, err)
-	release()
+	release(time.Time{})
 }
 
 // Tables of the first version (no held_until, no begun_at) get the new
@@ -105,24 +105,24 @@ func TestMigrateUpgradesEarlierTables(t *testing.T) {
 		_, err := db.ExecContext(t.Context(), stmt)
 		require.NoError(t, err)
 	}
-	require.NoError(t, pgcoord.Migrate(t.Context(), db))
-	require.NoError(t, pgcoord.Migrate(t.Context(), db))
+	require.NoError(t, pgpacing.Migrate(t.Context(), db))
+	require.NoError(t, pgpacing.Migrate(t.Context(), db))
 
-	p := newPacer(t, db, d.schema, time.Millisecond)
+	p := newPacer(t, db, d.name, time.Millisecond)
 	p.Hold(time.Now().Add(10 * time.Millisecond))
-	seq := p.Begin(callyzer.Interactive)
+	seq := p.Begin(pacing.Interactive)
 	release, err := seq.Acquire(t.Context())
 	require.NoError(t, err)
-	release()
+	release(time.Time{})
 	seq.End()
 }
 
 func TestAcquireWithoutMigrateSaysSo(t *testing.T) {
 	t.Parallel()
 	d := newTestDB(t)
-	p := newPacer(t, d.replica(t), d.schema, time.Millisecond)
-	_, err := p.Acquire(t.Context(), callyzer.Background)
-	require.ErrorContains(t, err, "pgcoord.Migrate")
+	p := newPacer(t, d.replica(t), d.name, time.Millisecond)
+	_, err := single(t.Context(), p, pacing.Background)
+	require.ErrorContains(t, err, "pgpacing.Migrate")
 }
 
 // TestPacerAcrossReplicas runs three replicas (separate pools) with three
@@ -156,16 +156,16 @@ func TestPacerAcrossReplicas(t *testing.T) {
 	defer cancel()
 	var g errgroup.Group
 	for r, db := range dbs {
-		p := newPacer(t, db, d.schema, interval, pgcoord.WithPollInterval(5*time.Millisecond))
-		pgcoord.SetClaimHook(p, claims.hook)
+		p := newPacer(t, db, d.name, interval, pgpacing.WithPollInterval(5*time.Millisecond))
+		pgpacing.SetClaimHook(p, claims.hook)
 		for gr := range goroutines {
 			g.Go(func() error {
 				for i := range rounds {
-					prio := callyzer.Background
+					prio := pacing.Background
 					if (r+gr+i)%3 == 0 {
-						prio = callyzer.Interactive
+						prio = pacing.Interactive
 					}
-					release, err := p.Acquire(ctx, prio)
+					release, err := single(ctx, p, prio)
 					if err != nil {
 						return err
 					}
@@ -182,7 +182,7 @@ func TestPacerAcrossReplicas(t *testing.T) {
 					time.Sleep(work)
 					inFlight.Add(-1)
 					end := time.Now()
-					release()
+					release(time.Time{})
 					mu.Lock()
 					spans = append(spans, span{start, end, fmt.Sprintf("r%d/g%d/%d", r, gr, i)})
 					mu.Unlock()
@@ -238,18 +238,18 @@ type waiter struct {
 	label   string
 	waiting chan struct{}
 	got     chan error
-	release func()
+	release func(time.Time)
 }
 
 func startWaiter(t *testing.T, ctx context.Context, db *sql.DB, name string, interval time.Duration,
-	prio callyzer.Priority, label string, order chan<- string) *waiter {
+	prio pacing.Priority, label string, order chan<- string) *waiter {
 	t.Helper()
-	p := newPacer(t, db, name, interval, pgcoord.WithPollInterval(5*time.Millisecond))
+	p := newPacer(t, db, name, interval, pgpacing.WithPollInterval(5*time.Millisecond))
 	w := &waiter{label: label, waiting: make(chan struct{}), got: make(chan error, 1)}
 	var once sync.Once
-	pgcoord.SetPollHook(p, func(callyzer.Priority) { once.Do(func() { close(w.waiting) }) })
+	pgpacing.SetPollHook(p, func(pacing.Priority) { once.Do(func() { close(w.waiting) }) })
 	go func() {
-		release, err := p.Acquire(ctx, prio)
+		release, err := single(ctx, p, prio)
 		if err == nil {
 			if order != nil {
 				order <- label
@@ -277,24 +277,24 @@ func TestPacerServesInteractiveFirstAcrossReplicas(t *testing.T) {
 	dbs := d.migrated(t, 4)
 	ctx := t.Context()
 
-	holder := newPacer(t, dbs[0], d.schema, interval)
-	releaseHolder, err := holder.Acquire(ctx, callyzer.Background)
+	holder := newPacer(t, dbs[0], d.name, interval)
+	releaseHolder, err := single(ctx, holder, pacing.Background)
 	require.NoError(t, err)
 
 	order := make(chan string, 8)
 	var waiters []*waiter
 	for i, db := range []*sql.DB{dbs[1], dbs[1], dbs[2], dbs[2]} {
-		w := startWaiter(t, ctx, db, d.schema, interval, callyzer.Background, fmt.Sprintf("background-%d", i), order)
+		w := startWaiter(t, ctx, db, d.name, interval, pacing.Background, fmt.Sprintf("background-%d", i), order)
 		waitFor(t, w.waiting, w.label+" to wait")
 		waiters = append(waiters, w)
 	}
 	// Interactive callers arrive last, on two other replicas.
 	for i, db := range []*sql.DB{dbs[3], dbs[1]} {
-		w := startWaiter(t, ctx, db, d.schema, interval, callyzer.Interactive, fmt.Sprintf("interactive-%d", i), order)
+		w := startWaiter(t, ctx, db, d.name, interval, pacing.Interactive, fmt.Sprintf("interactive-%d", i), order)
 		waitFor(t, w.waiting, w.label+" to wait")
 		waiters = append(waiters, w)
 	}
-	releaseHolder()
+	releaseHolder(time.Time{})
 
 	// Hand the slot on as each waiter gets it; record the order.
 	var got []string
@@ -309,7 +309,7 @@ func TestPacerServesInteractiveFirstAcrossReplicas(t *testing.T) {
 		for _, w := range waiters {
 			if w.label == label {
 				require.NoError(t, <-w.got)
-				w.release()
+				w.release(time.Time{})
 			}
 		}
 	}
@@ -323,13 +323,13 @@ func TestPacerCancelWhileWaiting(t *testing.T) {
 	d := newTestDB(t)
 	dbs := d.migrated(t, 3)
 
-	holder := newPacer(t, dbs[0], d.schema, interval)
-	releaseHolder, err := holder.Acquire(t.Context(), callyzer.Background)
+	holder := newPacer(t, dbs[0], d.name, interval)
+	releaseHolder, err := single(t.Context(), holder, pacing.Background)
 	require.NoError(t, err)
 
-	for _, prio := range []callyzer.Priority{callyzer.Interactive, callyzer.Background} {
+	for _, prio := range []pacing.Priority{pacing.Interactive, pacing.Background} {
 		ctx, cancel := context.WithCancel(t.Context())
-		w := startWaiter(t, ctx, dbs[1], d.schema, interval, prio, "waiter", nil)
+		w := startWaiter(t, ctx, dbs[1], d.name, interval, prio, "waiter", nil)
 		waitFor(t, w.waiting, "the waiter to wait")
 		cancel()
 		select {
@@ -346,12 +346,12 @@ func TestPacerCancelWhileWaiting(t *testing.T) {
 
 	// Had the cancelled interactive waiter's row stayed, this background
 	// caller would be held back for its 5s lease.
-	releaseHolder()
+	releaseHolder(time.Time{})
 	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Second)
 	defer cancel()
-	release, err := newPacer(t, dbs[2], d.schema, interval).Acquire(ctx, callyzer.Background)
+	release, err := single(ctx, newPacer(t, dbs[2], d.name, interval), pacing.Background)
 	require.NoError(t, err)
-	release()
+	release(time.Time{})
 }
 
 func TestPacerLeaseFreesSlotOfCrashedHolder(t *testing.T) {
@@ -364,17 +364,17 @@ func TestPacerLeaseFreesSlotOfCrashedHolder(t *testing.T) {
 	dbs := d.migrated(t, 3)
 	ctx := t.Context()
 	var claims claimTimes
-	acquireWithin := func(db *sql.DB, within time.Duration) (func(), error) {
+	acquireWithin := func(db *sql.DB, within time.Duration) (func(time.Time), error) {
 		ctx, cancel := context.WithTimeout(ctx, within)
 		defer cancel()
-		p := newPacer(t, db, d.schema, interval, pgcoord.WithPollInterval(5*time.Millisecond))
-		pgcoord.SetClaimHook(p, claims.hook)
-		return p.Acquire(ctx, callyzer.Background)
+		p := newPacer(t, db, d.name, interval, pgpacing.WithPollInterval(5*time.Millisecond))
+		pgpacing.SetClaimHook(p, claims.hook)
+		return single(ctx, p, pacing.Background)
 	}
 
-	crashed := newPacer(t, dbs[0], d.schema, interval, pgcoord.WithLease(lease))
-	pgcoord.SetClaimHook(crashed, claims.hook)
-	releaseCrashed, err := crashed.Acquire(ctx, callyzer.Background)
+	crashed := newPacer(t, dbs[0], d.name, interval, pgpacing.WithLease(lease))
+	pgpacing.SetClaimHook(crashed, claims.hook)
+	releaseCrashed, err := single(ctx, crashed, pacing.Background)
 	require.NoError(t, err)
 	crashedStart, _ := claims.last()
 
@@ -388,13 +388,13 @@ func TestPacerLeaseFreesSlotOfCrashedHolder(t *testing.T) {
 	// The crashed holder comes back and releases late: that must not free
 	// the slot its successor holds (default lease: 2 minutes, so the
 	// waiter below fails at its deadline however slow the machine is).
-	releaseCrashed()
+	releaseCrashed(time.Time{})
 	_, err = acquireWithin(dbs[2], 150*time.Millisecond)
 	require.ErrorIs(t, err, context.DeadlineExceeded, "a stale release freed another holder's slot")
 
-	releaseNext()
-	releaseNext() // idempotent: must not disturb the next holder either
+	releaseNext(time.Time{})
+	releaseNext(time.Time{}) // idempotent: must not disturb the next holder either
 	release, err := acquireWithin(dbs[2], 5*time.Second)
 	require.NoError(t, err)
-	release()
+	release(time.Time{})
 }
