@@ -100,7 +100,7 @@
 // consecutive failures, cursor, backfill progress and the last SyncReport.
 // The state lives in a SyncStateStore (memstore and sqlstore implement it;
 // it defaults to the Store when that does). On several replicas, give each
-// Syncer a shared Lock, e.g. a PassLockFunc calling storage/pgcoord.TryLock;
+// Syncer a shared Lock, e.g. storage/pgcoord.PassLock;
 // a replica that finds the lock held gets ErrPassInProgress and does
 // nothing. Share the request budget across replicas with
 // callyzer.WithPacer and a callyzer/pacing/pgpacing pacer.

@@ -15,16 +15,17 @@ const (
 	English Language = "en"
 )
 
-// The spec's messages, verbatim, and ours where the spec leaves the wording open.
+// The spec's messages, verbatim, and ours where the spec leaves the wording
+// open; Message returns them.
 const (
-	MsgUpdated      = "Historia połączeń została zaktualizowana"
-	MsgForbidden    = "Brak uprawnień do przeglądania historii połączeń"
-	MsgCallyzerAuth = "Błąd autoryzacji API Callyzer"
-	MsgTimeout      = "Przekroczono czas oczekiwania. Spróbuj ponownie."
-	MsgFailed       = "Wystąpił błąd podczas aktualizacji historii połączeń"
-	MsgLeadNotFound = "Nie znaleziono leada"
-	MsgInvalidPhone = "Nieprawidłowy format numeru telefonu leada"
-	MsgRateLimited  = "Callyzer chwilowo ogranicza liczbę zapytań. Spróbuj ponownie za chwilę."
+	msgUpdated      = "Historia połączeń została zaktualizowana"
+	msgForbidden    = "Brak uprawnień do przeglądania historii połączeń"
+	msgCallyzerAuth = "Błąd autoryzacji API Callyzer"
+	msgTimeout      = "Przekroczono czas oczekiwania. Spróbuj ponownie."
+	msgFailed       = "Wystąpił błąd podczas aktualizacji historii połączeń"
+	msgLeadNotFound = "Nie znaleziono leada"
+	msgInvalidPhone = "Nieprawidłowy format numeru telefonu leada"
+	msgRateLimited  = "Callyzer chwilowo ogranicza liczbę zapytań. Spróbuj ponownie za chwilę."
 )
 
 type messageKey int
@@ -42,14 +43,14 @@ const (
 
 var catalogues = map[Language]map[messageKey]string{
 	Polish: {
-		keyUpdated:      MsgUpdated,
-		keyForbidden:    MsgForbidden,
-		keyLeadNotFound: MsgLeadNotFound,
-		keyInvalidPhone: MsgInvalidPhone,
-		keyCallyzerAuth: MsgCallyzerAuth,
-		keyTimeout:      MsgTimeout,
-		keyRateLimited:  MsgRateLimited,
-		keyFailed:       MsgFailed,
+		keyUpdated:      msgUpdated,
+		keyForbidden:    msgForbidden,
+		keyLeadNotFound: msgLeadNotFound,
+		keyInvalidPhone: msgInvalidPhone,
+		keyCallyzerAuth: msgCallyzerAuth,
+		keyTimeout:      msgTimeout,
+		keyRateLimited:  msgRateLimited,
+		keyFailed:       msgFailed,
 	},
 	English: {
 		keyUpdated:      "The call history has been updated",

@@ -16,17 +16,17 @@ func TestMessage(t *testing.T) {
 		err    error
 		pl, en string
 	}{
-		{nil, callhistory.MsgUpdated, "The call history has been updated"},
-		{callhistory.ErrForbidden, callhistory.MsgForbidden, "You are not allowed to view the call history"},
-		{callhistory.ErrLeadNotFound, callhistory.MsgLeadNotFound, "Lead not found"},
-		{callhistory.ErrInvalidPhone, callhistory.MsgInvalidPhone, "The lead's phone number is not valid"},
-		{callhistory.ErrCallyzerAuth, callhistory.MsgCallyzerAuth, "Callyzer API authorisation error"},
-		{callhistory.ErrTimeout, callhistory.MsgTimeout, "The request timed out. Try again."},
-		{callhistory.ErrRateLimited, callhistory.MsgRateLimited, "Callyzer is limiting requests right now. Try again in a moment."},
-		{callhistory.ErrUpstream, callhistory.MsgFailed, "An error occurred while updating the call history"},
-		{callhistory.ErrStore, callhistory.MsgFailed, "An error occurred while updating the call history"},
-		{callhistory.ErrInternal, callhistory.MsgFailed, "An error occurred while updating the call history"},
-		{errors.New("anything else"), callhistory.MsgFailed, "An error occurred while updating the call history"},
+		{nil, msgUpdated, "The call history has been updated"},
+		{callhistory.ErrForbidden, msgForbidden, "You are not allowed to view the call history"},
+		{callhistory.ErrLeadNotFound, msgLeadNotFound, "Lead not found"},
+		{callhistory.ErrInvalidPhone, msgInvalidPhone, "The lead's phone number is not valid"},
+		{callhistory.ErrCallyzerAuth, msgCallyzerAuth, "Callyzer API authorisation error"},
+		{callhistory.ErrTimeout, msgTimeout, "The request timed out. Try again."},
+		{callhistory.ErrRateLimited, msgRateLimited, "Callyzer is limiting requests right now. Try again in a moment."},
+		{callhistory.ErrUpstream, msgFailed, "An error occurred while updating the call history"},
+		{callhistory.ErrStore, msgFailed, "An error occurred while updating the call history"},
+		{callhistory.ErrInternal, msgFailed, "An error occurred while updating the call history"},
+		{errors.New("anything else"), msgFailed, "An error occurred while updating the call history"},
 	}
 	for _, tt := range tests {
 		t.Run(fmt.Sprint(tt.err), func(t *testing.T) {

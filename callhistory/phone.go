@@ -18,11 +18,11 @@ func normalizePhone(raw, region string) (string, error) {
 }
 
 // regionOrDefault checks the DefaultRegion field of the config named config:
-// empty means DefaultRegion, anything else must be a region libphonenumber
+// empty means defaultRegion ("PL"), anything else must be a region libphonenumber
 // knows. The Refresher and the Syncer share it so both read numbers alike.
 func regionOrDefault(config, region string) (string, error) {
 	if region == "" {
-		return DefaultRegion, nil
+		return defaultRegion, nil
 	}
 	if !phone.RegionOK(region) {
 		return "", fmt.Errorf("callhistory: %s.DefaultRegion %q is not a region libphonenumber knows", config, region)

@@ -43,12 +43,12 @@ type Config struct {
 	Logger *slog.Logger
 }
 
-// Defaults of Config.
+// Defaults of Config, as its comments name them.
 const (
-	DefaultRefreshTimeout = 30 * time.Second
-	DefaultHistoryMonths  = 6
-	DefaultListLimit      = 500
-	DefaultRegion         = "PL"
+	defaultRefreshTimeout = 30 * time.Second
+	defaultHistoryMonths  = 6
+	defaultListLimit      = 500
+	defaultRegion         = "PL"
 )
 
 // Result is a lead's call history.
@@ -113,13 +113,13 @@ func NewRefresher(cfg Config) (*Refresher, error) {
 		cfg.Mapper = statusmap.Default()
 	}
 	if cfg.RefreshTimeout == 0 {
-		cfg.RefreshTimeout = DefaultRefreshTimeout
+		cfg.RefreshTimeout = defaultRefreshTimeout
 	}
 	if cfg.HistoryMonths == 0 {
-		cfg.HistoryMonths = DefaultHistoryMonths
+		cfg.HistoryMonths = defaultHistoryMonths
 	}
 	if cfg.ListLimit == 0 {
-		cfg.ListLimit = DefaultListLimit
+		cfg.ListLimit = defaultListLimit
 	}
 	region, err := regionOrDefault("Config", cfg.DefaultRegion)
 	if err != nil {
@@ -355,7 +355,7 @@ func (r *Refresher) fetch(ctx context.Context, phone string, w Window) ([]Call, 
 			return false, fmt.Errorf("%w: call %q: its client number is not a valid phone number", ErrUpstream, c.ID)
 		case n != phone:
 			return false, fmt.Errorf("%w: call %q belongs to another number", ErrUpstream, c.ID)
-		case !w.Contains(c.StartedAt):
+		case !w.contains(c.StartedAt):
 			return false, fmt.Errorf("%w: call %q at %s lies outside the window %s..%s",
 				ErrUpstream, c.ID, c.StartedAt.UTC().Format(time.RFC3339), w.From.Format(time.RFC3339), w.To.Format(time.RFC3339))
 		}

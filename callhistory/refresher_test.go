@@ -148,7 +148,7 @@ func TestRefreshFollowsTheSpecOrder(t *testing.T) {
 	if diff := cmp.Diff(wantRes, res); diff != "" {
 		t.Errorf("result (-want +got):\n%s", diff)
 	}
-	require.Equal(t, callhistory.MsgUpdated, callhistory.Message(err, callhistory.Polish))
+	require.Equal(t, msgUpdated, callhistory.Message(err, callhistory.Polish))
 
 	// A second refresh with the same answer changes nothing.
 	res, err = u.r.Refresh(t.Context(), advisor, leadID)
@@ -234,35 +234,35 @@ func TestRefreshMapsErrors(t *testing.T) {
 		cause     error
 		msg       string
 	}{
-		{"unauthorized", func(u *unit) { u.source.err = cErr(callyzer.ErrUnauthorized) }, callhistory.ErrCallyzerAuth, callyzer.ErrUnauthorized, callhistory.MsgCallyzerAuth},
-		{"callyzer timeout", func(u *unit) { u.source.err = cErr(callyzer.ErrTimeout) }, callhistory.ErrTimeout, callyzer.ErrTimeout, callhistory.MsgTimeout},
-		{"deadline", func(u *unit) { u.source.err = cErr(context.DeadlineExceeded) }, callhistory.ErrTimeout, context.DeadlineExceeded, callhistory.MsgTimeout},
-		{"rate limited", func(u *unit) { u.source.err = cErr(callyzer.ErrRateLimited) }, callhistory.ErrRateLimited, callyzer.ErrRateLimited, callhistory.MsgRateLimited},
-		{"malformed", func(u *unit) { u.source.err = cErr(callyzer.ErrMalformedResponse) }, callhistory.ErrUpstream, callyzer.ErrMalformedResponse, callhistory.MsgFailed},
-		{"incomplete", func(u *unit) { u.source.err = cErr(callyzer.ErrIncompleteResponse) }, callhistory.ErrUpstream, callyzer.ErrIncompleteResponse, callhistory.MsgFailed},
-		{"5xx", func(u *unit) { u.source.err = cErr(callyzer.ErrUpstream) }, callhistory.ErrUpstream, callyzer.ErrUpstream, callhistory.MsgFailed},
-		{"bad request", func(u *unit) { u.source.err = cErr(callyzer.ErrBadRequest) }, callhistory.ErrUpstream, callyzer.ErrBadRequest, callhistory.MsgFailed},
-		{"error on the last page", func(u *unit) { u.source.err, u.source.errAt = cErr(callyzer.ErrUpstream), 2 }, callhistory.ErrUpstream, callyzer.ErrUpstream, callhistory.MsgFailed},
-		{"nil page", func(u *unit) { u.source.pages = append(u.source.pages, nil) }, callhistory.ErrUpstream, nil, callhistory.MsgFailed},
+		{"unauthorized", func(u *unit) { u.source.err = cErr(callyzer.ErrUnauthorized) }, callhistory.ErrCallyzerAuth, callyzer.ErrUnauthorized, msgCallyzerAuth},
+		{"callyzer timeout", func(u *unit) { u.source.err = cErr(callyzer.ErrTimeout) }, callhistory.ErrTimeout, callyzer.ErrTimeout, msgTimeout},
+		{"deadline", func(u *unit) { u.source.err = cErr(context.DeadlineExceeded) }, callhistory.ErrTimeout, context.DeadlineExceeded, msgTimeout},
+		{"rate limited", func(u *unit) { u.source.err = cErr(callyzer.ErrRateLimited) }, callhistory.ErrRateLimited, callyzer.ErrRateLimited, msgRateLimited},
+		{"malformed", func(u *unit) { u.source.err = cErr(callyzer.ErrMalformedResponse) }, callhistory.ErrUpstream, callyzer.ErrMalformedResponse, msgFailed},
+		{"incomplete", func(u *unit) { u.source.err = cErr(callyzer.ErrIncompleteResponse) }, callhistory.ErrUpstream, callyzer.ErrIncompleteResponse, msgFailed},
+		{"5xx", func(u *unit) { u.source.err = cErr(callyzer.ErrUpstream) }, callhistory.ErrUpstream, callyzer.ErrUpstream, msgFailed},
+		{"bad request", func(u *unit) { u.source.err = cErr(callyzer.ErrBadRequest) }, callhistory.ErrUpstream, callyzer.ErrBadRequest, msgFailed},
+		{"error on the last page", func(u *unit) { u.source.err, u.source.errAt = cErr(callyzer.ErrUpstream), 2 }, callhistory.ErrUpstream, callyzer.ErrUpstream, msgFailed},
+		{"nil page", func(u *unit) { u.source.pages = append(u.source.pages, nil) }, callhistory.ErrUpstream, nil, msgFailed},
 		{"call of another number", func(u *unit) {
 			c := apiCall("c-x", unitNow.Add(-time.Hour), callyzer.Incoming, 3)
 			c.ClientNumber = "+48601234568"
 			u.source.pages = append(u.source.pages, page(3, 1, c))
-		}, callhistory.ErrUpstream, nil, callhistory.MsgFailed},
+		}, callhistory.ErrUpstream, nil, msgFailed},
 		{"call after the window", func(u *unit) {
 			u.source.pages = append(u.source.pages, page(3, 1, apiCall("c-x", unitNow.Add(time.Second), callyzer.Incoming, 3)))
-		}, callhistory.ErrUpstream, nil, callhistory.MsgFailed},
+		}, callhistory.ErrUpstream, nil, msgFailed},
 		{"call before the window", func(u *unit) {
 			u.source.pages = append(u.source.pages, page(3, 1, apiCall("c-x", unitNow.AddDate(0, -6, 0).Add(-time.Second), callyzer.Incoming, 3)))
-		}, callhistory.ErrUpstream, nil, callhistory.MsgFailed},
+		}, callhistory.ErrUpstream, nil, msgFailed},
 		{"call without id", func(u *unit) {
 			u.source.pages = append(u.source.pages, page(3, 1, apiCall("", unitNow.Add(-time.Hour), callyzer.Incoming, 3)))
-		}, callhistory.ErrUpstream, nil, callhistory.MsgFailed},
-		{"panic in the source", func(u *unit) { u.source.panicAt = 2 }, callhistory.ErrInternal, nil, callhistory.MsgFailed},
-		{"store write fails", func(u *unit) { u.store.replaceErr = storeErr }, callhistory.ErrStore, storeErr, callhistory.MsgFailed},
-		{"store write panics", func(u *unit) { u.store.replacePanic = true }, callhistory.ErrInternal, nil, callhistory.MsgFailed},
-		{"store read fails", func(u *unit) { u.store.callsErr = storeErr }, callhistory.ErrStore, storeErr, callhistory.MsgFailed},
-		{"store last-sync fails", func(u *unit) { u.store.lastErr = storeErr }, callhistory.ErrStore, storeErr, callhistory.MsgFailed},
+		}, callhistory.ErrUpstream, nil, msgFailed},
+		{"panic in the source", func(u *unit) { u.source.panicAt = 2 }, callhistory.ErrInternal, nil, msgFailed},
+		{"store write fails", func(u *unit) { u.store.replaceErr = storeErr }, callhistory.ErrStore, storeErr, msgFailed},
+		{"store write panics", func(u *unit) { u.store.replacePanic = true }, callhistory.ErrInternal, nil, msgFailed},
+		{"store read fails", func(u *unit) { u.store.callsErr = storeErr }, callhistory.ErrStore, storeErr, msgFailed},
+		{"store last-sync fails", func(u *unit) { u.store.lastErr = storeErr }, callhistory.ErrStore, storeErr, msgFailed},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -546,7 +546,7 @@ func TestRefreshComparesClientNumbersInE164(t *testing.T) {
 			require.NotErrorIs(t, err, callhistory.ErrInvalidPhone, "the lead's number is fine")
 			require.ErrorContains(t, err, tc.want)
 			require.NotContains(t, err.Error(), tc.number)
-			require.Equal(t, callhistory.MsgFailed, callhistory.Message(err, callhistory.Polish))
+			require.Equal(t, msgFailed, callhistory.Message(err, callhistory.Polish))
 			require.Zero(t, u.store.count(), "nothing is written")
 		})
 	}

@@ -205,28 +205,28 @@ func TestReliabilityAPIFaultsLeaveTheStoreUnchanged(t *testing.T) {
 	}
 	httpDate := func() string { return time.Now().Add(time.Second).UTC().Format(http.TimeFormat) }
 	faults := []fault{
-		{name: "500 on every attempt", f: callyzertest.Fault{Kind: callyzertest.FaultStatus, Status: 500, Always: true}, want: callhistory.ErrUpstream, msg: callhistory.MsgFailed},
-		{name: "503 on every attempt", f: callyzertest.Fault{Kind: callyzertest.FaultStatus, Status: 503, Always: true}, want: callhistory.ErrUpstream, msg: callhistory.MsgFailed},
-		{name: "501", f: callyzertest.Fault{Kind: callyzertest.FaultStatus, Status: 501}, want: callhistory.ErrUpstream, msg: callhistory.MsgFailed},
-		{name: "401", f: callyzertest.Fault{Kind: callyzertest.FaultStatus, Status: 401}, want: callhistory.ErrCallyzerAuth, msg: callhistory.MsgCallyzerAuth},
-		{name: "403", f: callyzertest.Fault{Kind: callyzertest.FaultStatus, Status: 403}, want: callhistory.ErrCallyzerAuth, msg: callhistory.MsgCallyzerAuth},
-		{name: "429 short Retry-After", f: callyzertest.Fault{Kind: callyzertest.FaultStatus, Status: 429, RetryAfter: "1", Always: true}, want: callhistory.ErrRateLimited, msg: callhistory.MsgRateLimited},
-		{name: "429 Retry-After over the cap", f: callyzertest.Fault{Kind: callyzertest.FaultStatus, Status: 429, RetryAfter: "3600", Always: true}, want: callhistory.ErrRateLimited, msg: callhistory.MsgRateLimited},
-		{name: "429 Retry-After HTTP date", f: callyzertest.Fault{Kind: callyzertest.FaultStatus, Status: 429, Always: true}, want: callhistory.ErrRateLimited, msg: callhistory.MsgRateLimited},
-		{name: "connection reset", f: callyzertest.Fault{Kind: callyzertest.FaultReset, Always: true}, want: callhistory.ErrUpstream, msg: callhistory.MsgFailed},
-		{name: "hang before headers", f: callyzertest.Fault{Kind: callyzertest.FaultHang, Always: true}, want: callhistory.ErrTimeout, msg: callhistory.MsgTimeout},
-		{name: "stall mid-body", f: callyzertest.Fault{Kind: callyzertest.FaultStall, Always: true}, want: callhistory.ErrTimeout, msg: callhistory.MsgTimeout},
-		{name: "truncated body", f: callyzertest.Fault{Kind: callyzertest.FaultTruncate, Always: true}, want: callhistory.ErrUpstream, msg: callhistory.MsgFailed},
-		{name: "garbage JSON", f: callyzertest.Fault{Kind: callyzertest.FaultGarbage}, want: callhistory.ErrUpstream, msg: callhistory.MsgFailed},
-		{name: "half-typed row", f: callyzertest.Fault{Kind: callyzertest.FaultHalfTyped}, want: callhistory.ErrUpstream, msg: callhistory.MsgFailed},
-		{name: "oversized body", f: callyzertest.Fault{Kind: callyzertest.FaultOversized, Size: 256 << 10}, want: callhistory.ErrUpstream, msg: callhistory.MsgFailed},
-		{name: "data envelope", f: callyzertest.Fault{Kind: callyzertest.FaultDataEnvelope}, want: callhistory.ErrUpstream, msg: callhistory.MsgFailed},
-		{name: "null result", f: callyzertest.Fault{Kind: callyzertest.FaultNullResult}, want: callhistory.ErrUpstream, msg: callhistory.MsgFailed},
-		{name: "missing result", f: callyzertest.Fault{Kind: callyzertest.FaultMissingResult}, want: callhistory.ErrUpstream, msg: callhistory.MsgFailed},
-		{name: "total_records disagrees", f: callyzertest.Fault{Kind: callyzertest.FaultWrongTotal}, want: callhistory.ErrUpstream, msg: callhistory.MsgFailed},
-		{name: "row without id", f: callyzertest.Fault{Kind: callyzertest.FaultMissingID}, want: callhistory.ErrUpstream, msg: callhistory.MsgFailed},
-		{name: "never stops paging", f: callyzertest.Fault{Kind: callyzertest.FaultEndlessPaging, Always: true}, want: callhistory.ErrUpstream, msg: callhistory.MsgFailed},
-		{name: "server exception 400 on every attempt", f: callyzertest.Fault{Kind: callyzertest.FaultDBException, Always: true}, want: callhistory.ErrUpstream, msg: callhistory.MsgFailed},
+		{name: "500 on every attempt", f: callyzertest.Fault{Kind: callyzertest.FaultStatus, Status: 500, Always: true}, want: callhistory.ErrUpstream, msg: msgFailed},
+		{name: "503 on every attempt", f: callyzertest.Fault{Kind: callyzertest.FaultStatus, Status: 503, Always: true}, want: callhistory.ErrUpstream, msg: msgFailed},
+		{name: "501", f: callyzertest.Fault{Kind: callyzertest.FaultStatus, Status: 501}, want: callhistory.ErrUpstream, msg: msgFailed},
+		{name: "401", f: callyzertest.Fault{Kind: callyzertest.FaultStatus, Status: 401}, want: callhistory.ErrCallyzerAuth, msg: msgCallyzerAuth},
+		{name: "403", f: callyzertest.Fault{Kind: callyzertest.FaultStatus, Status: 403}, want: callhistory.ErrCallyzerAuth, msg: msgCallyzerAuth},
+		{name: "429 short Retry-After", f: callyzertest.Fault{Kind: callyzertest.FaultStatus, Status: 429, RetryAfter: "1", Always: true}, want: callhistory.ErrRateLimited, msg: msgRateLimited},
+		{name: "429 Retry-After over the cap", f: callyzertest.Fault{Kind: callyzertest.FaultStatus, Status: 429, RetryAfter: "3600", Always: true}, want: callhistory.ErrRateLimited, msg: msgRateLimited},
+		{name: "429 Retry-After HTTP date", f: callyzertest.Fault{Kind: callyzertest.FaultStatus, Status: 429, Always: true}, want: callhistory.ErrRateLimited, msg: msgRateLimited},
+		{name: "connection reset", f: callyzertest.Fault{Kind: callyzertest.FaultReset, Always: true}, want: callhistory.ErrUpstream, msg: msgFailed},
+		{name: "hang before headers", f: callyzertest.Fault{Kind: callyzertest.FaultHang, Always: true}, want: callhistory.ErrTimeout, msg: msgTimeout},
+		{name: "stall mid-body", f: callyzertest.Fault{Kind: callyzertest.FaultStall, Always: true}, want: callhistory.ErrTimeout, msg: msgTimeout},
+		{name: "truncated body", f: callyzertest.Fault{Kind: callyzertest.FaultTruncate, Always: true}, want: callhistory.ErrUpstream, msg: msgFailed},
+		{name: "garbage JSON", f: callyzertest.Fault{Kind: callyzertest.FaultGarbage}, want: callhistory.ErrUpstream, msg: msgFailed},
+		{name: "half-typed row", f: callyzertest.Fault{Kind: callyzertest.FaultHalfTyped}, want: callhistory.ErrUpstream, msg: msgFailed},
+		{name: "oversized body", f: callyzertest.Fault{Kind: callyzertest.FaultOversized, Size: 256 << 10}, want: callhistory.ErrUpstream, msg: msgFailed},
+		{name: "data envelope", f: callyzertest.Fault{Kind: callyzertest.FaultDataEnvelope}, want: callhistory.ErrUpstream, msg: msgFailed},
+		{name: "null result", f: callyzertest.Fault{Kind: callyzertest.FaultNullResult}, want: callhistory.ErrUpstream, msg: msgFailed},
+		{name: "missing result", f: callyzertest.Fault{Kind: callyzertest.FaultMissingResult}, want: callhistory.ErrUpstream, msg: msgFailed},
+		{name: "total_records disagrees", f: callyzertest.Fault{Kind: callyzertest.FaultWrongTotal}, want: callhistory.ErrUpstream, msg: msgFailed},
+		{name: "row without id", f: callyzertest.Fault{Kind: callyzertest.FaultMissingID}, want: callhistory.ErrUpstream, msg: msgFailed},
+		{name: "never stops paging", f: callyzertest.Fault{Kind: callyzertest.FaultEndlessPaging, Always: true}, want: callhistory.ErrUpstream, msg: msgFailed},
+		{name: "server exception 400 on every attempt", f: callyzertest.Fault{Kind: callyzertest.FaultDBException, Always: true}, want: callhistory.ErrUpstream, msg: msgFailed},
 	}
 	positions := []struct {
 		name string
@@ -291,7 +291,7 @@ func TestReliabilityWrongAPIKey(t *testing.T) {
 	_, err := env.r.Refresh(t.Context(), admin, leadID)
 	require.ErrorIs(t, err, callhistory.ErrCallyzerAuth)
 	require.ErrorIs(t, err, callyzer.ErrUnauthorized)
-	require.Equal(t, callhistory.MsgCallyzerAuth, callhistory.Message(err, callhistory.Polish))
+	require.Equal(t, msgCallyzerAuth, callhistory.Message(err, callhistory.Polish))
 	require.Equal(t, before, env.snapshot(t))
 	env.requireNoCanary(t, err)
 }
@@ -589,7 +589,7 @@ func TestReliabilityAuthorisation(t *testing.T) {
 				return
 			}
 			require.ErrorIs(t, err, callhistory.ErrForbidden)
-			require.Equal(t, callhistory.MsgForbidden, callhistory.Message(err, callhistory.Polish))
+			require.Equal(t, msgForbidden, callhistory.Message(err, callhistory.Polish))
 			require.Zero(t, env.srv.RequestCount(), "no request to Callyzer when denied")
 			require.Equal(t, before, env.snapshot(t), "no write when denied")
 
@@ -668,7 +668,7 @@ func TestReliabilityStoreFaultsLeaveTheStoreUnchanged(t *testing.T) {
 			armed.Store(true)
 			_, err = env.r.Refresh(t.Context(), admin, leadID)
 			require.ErrorIs(t, err, tt.want)
-			require.Equal(t, callhistory.MsgFailed, callhistory.Message(err, callhistory.Polish))
+			require.Equal(t, msgFailed, callhistory.Message(err, callhistory.Polish))
 			if diff := cmp.Diff(before, env.snapshot(t)); diff != "" {
 				t.Fatalf("the store changed after a failed write (-before +after):\n%s", diff)
 			}

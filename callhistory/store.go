@@ -66,8 +66,8 @@ type Window struct {
 	From, To time.Time
 }
 
-// Contains reports whether t lies in w, bounds included.
-func (w Window) Contains(t time.Time) bool {
+// contains reports whether t lies in w, bounds included.
+func (w Window) contains(t time.Time) bool {
 	return !t.Before(w.From) && !t.After(w.To)
 }
 
@@ -92,7 +92,7 @@ func ReplaceWindow(ctx context.Context, st Store, phone string, w Window, calls 
 		return WriteResult{}, errors.New("callhistory: ReplaceWindow: empty phone, or a window that starts after it ends")
 	}
 	for i, c := range calls {
-		if c.Phone != phone || !w.Contains(c.StartedAt) {
+		if c.Phone != phone || !w.contains(c.StartedAt) {
 			return WriteResult{}, fmt.Errorf("callhistory: ReplaceWindow: call %d is of another number or outside the window", i)
 		}
 	}

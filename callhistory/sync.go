@@ -24,8 +24,9 @@ type SyncConfig struct {
 	// State keeps the sync state between passes. Default: Store, when it
 	// implements SyncStateStore (memstore does); otherwise required.
 	State SyncStateStore
-	// Lock lets one pass of Name run at a time. Default: a LocalPassLock
-	// of this Syncer (one process). Replicas share a database lock.
+	// Lock lets one pass of Name run at a time. Default: a lock of this
+	// Syncer. Syncers sharing State and Name (replicas) share a lock, e.g.
+	// storage/pgcoord.PassLock.
 	Lock PassLock
 	// Mapper maps Callyzer calls to CRM statuses. Default: statusmap.Default().
 	Mapper *statusmap.Mapper
@@ -53,12 +54,12 @@ type SyncConfig struct {
 	Logger *slog.Logger
 }
 
-// Defaults of SyncConfig.
+// Defaults of SyncConfig, as its comments name them.
 const (
-	DefaultSyncName       = "default"
-	DefaultSyncOverlap    = 2 * time.Hour
-	DefaultBackfillMonths = 6
-	DefaultSyncBatchSize  = callyzer.MaxPageSize
+	defaultSyncName       = "default"
+	defaultSyncOverlap    = 2 * time.Hour
+	defaultBackfillMonths = 6
+	defaultSyncBatchSize  = 100 // Callyzer's largest page
 )
 
 // finalSaveTimeout bounds the state save at the end of a pass, which runs
@@ -95,22 +96,22 @@ func NewSyncer(cfg SyncConfig) (*Syncer, error) {
 		cfg.State = st
 	}
 	if cfg.Lock == nil {
-		cfg.Lock = &LocalPassLock{}
+		cfg.Lock = &localPassLock{}
 	}
 	if cfg.Mapper == nil {
 		cfg.Mapper = statusmap.Default()
 	}
 	if cfg.Name == "" {
-		cfg.Name = DefaultSyncName
+		cfg.Name = defaultSyncName
 	}
 	if cfg.Overlap == 0 {
-		cfg.Overlap = DefaultSyncOverlap
+		cfg.Overlap = defaultSyncOverlap
 	}
 	if cfg.BackfillMonths == 0 {
-		cfg.BackfillMonths = DefaultBackfillMonths
+		cfg.BackfillMonths = defaultBackfillMonths
 	}
 	if cfg.BatchSize == 0 {
-		cfg.BatchSize = DefaultSyncBatchSize
+		cfg.BatchSize = defaultSyncBatchSize
 	}
 	region, err := regionOrDefault("SyncConfig", cfg.DefaultRegion)
 	if err != nil {
@@ -263,7 +264,7 @@ func (r *run) do(ctx context.Context, newBackfill bool) (err error) {
 	if err := r.incremental(ctx); err != nil {
 		return err
 	}
-	if st.Backfill.Pending() {
+	if bf := st.Backfill; !bf.To.IsZero() && !bf.Done { // a backfill is pending
 		return r.backfill(ctx)
 	}
 	return nil
@@ -474,12 +475,12 @@ func failedAttempts(err error) int {
 	return 0
 }
 
-// truncateError cuts s to MaxSyncErrorLen bytes on a rune boundary.
+// truncateError cuts s to maxSyncErrorLen bytes on a rune boundary.
 func truncateError(s string) string {
-	if len(s) <= MaxSyncErrorLen {
+	if len(s) <= maxSyncErrorLen {
 		return s
 	}
-	cut := MaxSyncErrorLen - len("…")
+	cut := maxSyncErrorLen - len("…")
 	for cut > 0 && !utf8.RuneStart(s[cut]) {
 		cut--
 	}

@@ -178,7 +178,7 @@ func TestSyncBackfillChecksEveryChunkPage(t *testing.T) {
 			require.ErrorIs(t, err, callhistory.ErrUpstream)
 			require.ErrorIs(t, err, callyzer.ErrIncompleteResponse)
 			require.ErrorContains(t, err, tc.problem)
-			require.Equal(t, callhistory.MsgFailed, callhistory.Message(err, callhistory.Polish))
+			require.Equal(t, msgFailed, callhistory.Message(err, callhistory.Polish))
 			committed := (tc.badPage - 1) * 5
 			require.Equal(t, committed, rep.Backfill.Inserted, "the bad page is not committed")
 			stored, err := store.Calls(t.Context(), syncPhones[0], 0)
@@ -193,7 +193,7 @@ func TestSyncBackfillChecksEveryChunkPage(t *testing.T) {
 			require.Equal(t, 1, st.ConsecutiveFailures)
 			require.Contains(t, st.LastError, tc.problem)
 			require.True(t, st.Cursor.Equal(syncNow))
-			require.True(t, st.Backfill.Pending())
+			require.True(t, !st.Backfill.To.IsZero() && !st.Backfill.Done)
 			require.True(t, st.Backfill.ChunkTo.Equal(syncNow), "still the newest chunk")
 			got := []int{st.Backfill.NextPage, st.Backfill.Seen, st.Backfill.Total}
 			require.Equal(t, []int{tc.wantNext, tc.wantSeen, tc.wantTot}, got, "next page, seen, total")
@@ -239,7 +239,7 @@ func TestSyncBackfillResumesProgressSavedWithoutTotal(t *testing.T) {
 		Now: func() time.Time { return syncNow }, Logger: slog.New(slog.DiscardHandler)})
 	require.NoError(t, err)
 	bf := callhistory.BackfillProgress{From: syncNow.AddDate(0, -6, 0), To: syncNow, Cursor: callyzer.Cursor{ChunkFrom: syncNow.Add(-callyzer.DefaultMaxWindow), ChunkTo: syncNow, NextPage: 2, Seen: 5}}
-	require.NoError(t, store.SaveSyncState(t.Context(), callhistory.DefaultSyncName,
+	require.NoError(t, store.SaveSyncState(t.Context(), "default",
 		callhistory.SyncState{Cursor: syncNow, Backfill: bf}))
 
 	rep, err := s.RunOnce(t.Context())
@@ -338,7 +338,7 @@ func TestSyncBackfillVariantsChangedSinceSaved(t *testing.T) {
 		Now: func() time.Time { return syncNow }, Logger: slog.New(slog.DiscardHandler)})
 	require.NoError(t, err)
 	bf := callhistory.BackfillProgress{From: syncNow.AddDate(0, -6, 0), To: syncNow, Cursor: callyzer.Cursor{ChunkFrom: syncNow.Add(-callyzer.DefaultMaxWindow), ChunkTo: syncNow, Variant: 1, NextPage: 2, Seen: 5, Total: 6}}
-	require.NoError(t, store.SaveSyncState(t.Context(), callhistory.DefaultSyncName,
+	require.NoError(t, store.SaveSyncState(t.Context(), "default",
 		callhistory.SyncState{Cursor: syncNow, Backfill: bf}))
 	rep, err := s.RunOnce(t.Context())
 	require.NoError(t, err)

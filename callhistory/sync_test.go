@@ -368,7 +368,7 @@ func TestSyncKilledMidBackfillResumesAtThePageThatFailed(t *testing.T) {
 			require.Equal(t, tc.wantStatus, st.Status)
 			require.Equal(t, tc.failures, st.ConsecutiveFailures)
 			require.NotEmpty(t, st.LastError)
-			require.True(t, st.Backfill.Pending())
+			require.True(t, !st.Backfill.To.IsZero() && !st.Backfill.Done)
 			// A zero cursor is the start: page 1 of the newest chunk.
 			require.Equal(t, tc.failPage, max(st.Backfill.NextPage, 1), "the progress points at the page not committed")
 			require.Equal(t, committed, st.Backfill.Seen)
@@ -417,7 +417,7 @@ func TestSyncStoreFailureLeavesTheCursorBehind(t *testing.T) {
 	})
 	// The sync last ran three days ago and its backfill is done.
 	cursor := syncNow.Add(-72 * time.Hour)
-	require.NoError(t, env.store.SaveSyncState(t.Context(), callhistory.DefaultSyncName, callhistory.SyncState{
+	require.NoError(t, env.store.SaveSyncState(t.Context(), "default", callhistory.SyncState{
 		Status:   callhistory.SyncIdle,
 		Cursor:   cursor,
 		Backfill: callhistory.BackfillProgress{From: cursor.AddDate(0, -6, 0), To: cursor, Cursor: callyzer.Cursor{Done: true}},
@@ -592,9 +592,9 @@ func TestSyncPassLock(t *testing.T) {
 	t.Parallel()
 	t.Run("HeldElsewhere", func(t *testing.T) {
 		t.Parallel()
-		lock := &callhistory.LocalPassLock{}
+		lock := &testLock{}
 		env := newSyncEnv(t, syncOptions{config: func(c *callhistory.SyncConfig) { c.Lock = lock }})
-		release, ok, err := lock.TryLock(t.Context(), callhistory.DefaultSyncName)
+		release, ok, err := lock.TryLock(t.Context(), "default")
 		require.NoError(t, err)
 		require.True(t, ok)
 		rep, err := env.syncer.RunOnce(t.Context())
@@ -608,9 +608,9 @@ func TestSyncPassLock(t *testing.T) {
 	})
 	t.Run("OtherNamesRun", func(t *testing.T) {
 		t.Parallel()
-		lock := &callhistory.LocalPassLock{}
+		lock := &testLock{}
 		env := newSyncEnv(t, syncOptions{config: func(c *callhistory.SyncConfig) { c.Lock, c.Name = lock, "konto-2" }})
-		release, ok, err := lock.TryLock(t.Context(), callhistory.DefaultSyncName)
+		release, ok, err := lock.TryLock(t.Context(), "default")
 		require.NoError(t, err)
 		require.True(t, ok)
 		defer func() { require.NoError(t, release()) }()
@@ -623,8 +623,8 @@ func TestSyncPassLock(t *testing.T) {
 	t.Run("ReleasedOnceAfterEveryPass", func(t *testing.T) {
 		t.Parallel()
 		var taken, released atomic.Int64
-		inner := &callhistory.LocalPassLock{}
-		lock := callhistory.PassLockFunc(func(ctx context.Context, name string) (func() error, bool, error) {
+		inner := &testLock{}
+		lock := lockFunc(func(ctx context.Context, name string) (func() error, bool, error) {
 			rel, ok, err := inner.TryLock(ctx, name)
 			if !ok {
 				return rel, ok, err
@@ -645,7 +645,7 @@ func TestSyncPassLock(t *testing.T) {
 		t.Parallel()
 		errDB := errors.New("connection refused")
 		env := newSyncEnv(t, syncOptions{config: func(c *callhistory.SyncConfig) {
-			c.Lock = callhistory.PassLockFunc(func(context.Context, string) (func() error, bool, error) { return nil, false, errDB })
+			c.Lock = lockFunc(func(context.Context, string) (func() error, bool, error) { return nil, false, errDB })
 		}})
 		_, err := env.syncer.RunOnce(t.Context())
 		require.ErrorIs(t, err, errDB)
@@ -890,7 +890,7 @@ func TestSyncBackgroundYieldsToAnInteractiveRefresh(t *testing.T) {
 	require.ErrorIs(t, <-done, context.Canceled)
 	st, err := syncer.State(t.Context())
 	require.NoError(t, err)
-	require.True(t, st.Backfill.Pending(), "the backfill was still running during every refresh")
+	require.True(t, !st.Backfill.To.IsZero() && !st.Backfill.Done, "the backfill was still running during every refresh")
 
 	t.Logf("sync requests between each refresh's queueing and its request: %v; its request's start after the last sync request's: %v (latency %v, interval %v)",
 		overtaking, waits, latency, interval)

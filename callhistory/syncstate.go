@@ -40,7 +40,7 @@ type SyncState struct {
 	// Callyzer had received by then (less the overlap's allowance for
 	// clock skew) is stored.
 	LastSuccess time.Time `json:"last_success,omitzero"`
-	// LastError is the last failure, at most MaxSyncErrorLen bytes; it
+	// LastError is the last failure, at most 1,024 bytes; it
 	// never holds the API key or a full phone number. Empty after a
 	// success.
 	LastError string `json:"last_error,omitempty"`
@@ -57,8 +57,8 @@ type SyncState struct {
 	LastReport SyncReport `json:"last_report,omitzero"`
 }
 
-// MaxSyncErrorLen caps SyncState.LastError, in bytes.
-const MaxSyncErrorLen = 1024
+// maxSyncErrorLen caps SyncState.LastError, in bytes.
+const maxSyncErrorLen = 1024
 
 // BackfillProgress is where a backfill stands: it reads the call-time
 // window [From, To] newest chunk first, and saves the cursor of its last
@@ -71,9 +71,6 @@ type BackfillProgress struct {
 	// read to its end.
 	callyzer.Cursor
 }
-
-// Pending reports whether a backfill was started and has not finished.
-func (b BackfillProgress) Pending() bool { return !b.To.IsZero() && !b.Done }
 
 // SyncCounts counts what (a phase of) a pass read and wrote.
 type SyncCounts struct {
@@ -122,9 +119,9 @@ type SyncStateStore interface {
 }
 
 // PassLock decides which process runs a sync pass: at most one holder per
-// name at a time. The default, LocalPassLock, works within one process; a
-// host running several replicas plugs in a database lock, e.g. with
-// PassLockFunc and storage/pgcoord.TryLock.
+// name at a time. A Syncer's default lock is its own; Syncers that share a
+// state store and a name (replicas) share a database lock, such as
+// storage/pgcoord.PassLock.
 type PassLock interface {
 	// TryLock tries once to take the lock of name. When it is taken,
 	// acquired is true and release must be called once the pass is over.
@@ -132,27 +129,18 @@ type PassLock interface {
 	TryLock(ctx context.Context, name string) (release func() error, acquired bool, err error)
 }
 
-// PassLockFunc adapts a function to PassLock.
-type PassLockFunc func(ctx context.Context, name string) (release func() error, acquired bool, err error)
-
-// TryLock calls f.
-func (f PassLockFunc) TryLock(ctx context.Context, name string) (func() error, bool, error) {
-	return f(ctx, name)
-}
-
-// LocalPassLock is the in-process PassLock: one holder per name. The zero
-// value is ready to use. Syncers of one process that share a state store
-// and a name must share one LocalPassLock (or a database lock).
-type LocalPassLock struct {
+// localPassLock is a Syncer's default PassLock: one holder per name, in
+// this process. The zero value is ready to use.
+type localPassLock struct {
 	mu   sync.Mutex
 	held map[string]bool
 }
 
-var _ PassLock = (*LocalPassLock)(nil)
+var _ PassLock = (*localPassLock)(nil)
 
 // TryLock implements PassLock. It never blocks and fails only when ctx is
 // already done.
-func (l *LocalPassLock) TryLock(ctx context.Context, name string) (func() error, bool, error) {
+func (l *localPassLock) TryLock(ctx context.Context, name string) (func() error, bool, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, false, err
 	}

@@ -129,13 +129,13 @@ func TestAPIErrors(t *testing.T) {
 	}{
 		{"forbidden", fmt.Errorf("lead L-1: %w", callhistory.ErrForbidden), 403,
 			"Brak uprawnień do przeglądania historii połączeń", "You are not allowed to view the call history"},
-		{"lead not found", callhistory.ErrLeadNotFound, 404, callhistory.MsgLeadNotFound, "Lead not found"},
-		{"invalid phone", callhistory.ErrInvalidPhone, 422, callhistory.MsgInvalidPhone, "The lead's phone number is not valid"},
+		{"lead not found", callhistory.ErrLeadNotFound, 404, msgLeadNotFound, "Lead not found"},
+		{"invalid phone", callhistory.ErrInvalidPhone, 422, msgInvalidPhone, "The lead's phone number is not valid"},
 		{"callyzer auth", fmt.Errorf("%w: %w", callhistory.ErrCallyzerAuth, callyzer.ErrUnauthorized), 502,
 			"Błąd autoryzacji API Callyzer", "Callyzer API authorisation error"},
 		{"timeout", callhistory.ErrTimeout, 504,
 			"Przekroczono czas oczekiwania. Spróbuj ponownie.", "The request timed out. Try again."},
-		{"rate limited", callhistory.ErrRateLimited, 503, callhistory.MsgRateLimited,
+		{"rate limited", callhistory.ErrRateLimited, 503, msgRateLimited,
 			"Callyzer is limiting requests right now. Try again in a moment."},
 		{"upstream", callhistory.ErrUpstream, 502,
 			"Wystąpił błąd podczas aktualizacji historii połączeń", "An error occurred while updating the call history"},
@@ -208,7 +208,7 @@ func TestZeroOptionsAnswer401(t *testing.T) {
 	resp, body = do(t, srv.Client(), http.MethodGet, srv.URL+"/leads/L-1", signedIn(), nil)
 	require.Equal(t, http.StatusUnauthorized, resp.StatusCode, body)
 	require.Contains(t, body, callhistoryhttp.MsgSignedOut)
-	require.NotContains(t, body, callhistory.MsgForbidden, "a 401 is not a missing permission")
+	require.NotContains(t, body, msgForbidden, "a 401 is not a missing permission")
 	refreshes, histories := svc.counts()
 	require.Zero(t, refreshes+histories)
 }

@@ -145,10 +145,10 @@ func TestPageErrors(t *testing.T) {
 		message string
 	}{
 		{"no user", nil, false, http.StatusUnauthorized, callhistoryhttp.MsgSignedOut},
-		{"forbidden", callhistory.ErrForbidden, true, http.StatusForbidden, callhistory.MsgForbidden},
-		{"lead not found", callhistory.ErrLeadNotFound, true, http.StatusNotFound, callhistory.MsgLeadNotFound},
-		{"invalid phone", callhistory.ErrInvalidPhone, true, http.StatusUnprocessableEntity, callhistory.MsgInvalidPhone},
-		{"store", callhistory.ErrStore, true, http.StatusInternalServerError, callhistory.MsgFailed},
+		{"forbidden", callhistory.ErrForbidden, true, http.StatusForbidden, msgForbidden},
+		{"lead not found", callhistory.ErrLeadNotFound, true, http.StatusNotFound, msgLeadNotFound},
+		{"invalid phone", callhistory.ErrInvalidPhone, true, http.StatusUnprocessableEntity, msgInvalidPhone},
+		{"store", callhistory.ErrStore, true, http.StatusInternalServerError, msgFailed},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -183,12 +183,12 @@ func TestFormRefresh(t *testing.T) {
 		message  string
 		language string
 	}{
-		{"success", nil, "updated", "status", callhistory.MsgUpdated, ""},
+		{"success", nil, "updated", "status", msgUpdated, ""},
 		{"success in English", nil, "updated", "status", "The call history has been updated", "en"},
-		{"timeout", callhistory.ErrTimeout, "timeout", "alert", callhistory.MsgTimeout, ""},
-		{"callyzer auth", callhistory.ErrCallyzerAuth, "callyzer_auth", "alert", callhistory.MsgCallyzerAuth, ""},
-		{"rate limited", callhistory.ErrRateLimited, "rate_limited", "alert", callhistory.MsgRateLimited, ""},
-		{"upstream", callhistory.ErrUpstream, "upstream", "alert", callhistory.MsgFailed, ""},
+		{"timeout", callhistory.ErrTimeout, "timeout", "alert", msgTimeout, ""},
+		{"callyzer auth", callhistory.ErrCallyzerAuth, "callyzer_auth", "alert", msgCallyzerAuth, ""},
+		{"rate limited", callhistory.ErrRateLimited, "rate_limited", "alert", msgRateLimited, ""},
+		{"upstream", callhistory.ErrUpstream, "upstream", "alert", msgFailed, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -246,9 +246,9 @@ func TestFlashIsPerLead(t *testing.T) {
 	resp, body := do(t, browser, http.MethodPost, srv.URL+"/crm/leads/L-1/refresh", signedIn(), nil)
 	require.Equal(t, http.StatusSeeOther, resp.StatusCode, body)
 	_, body = do(t, browser, http.MethodGet, srv.URL+"/crm/leads/L-2", signedIn(), nil)
-	require.NotContains(t, body, callhistory.MsgUpdated)
+	require.NotContains(t, body, msgUpdated)
 	_, body = do(t, browser, http.MethodGet, srv.URL+"/crm/leads/L-1", signedIn(), nil)
-	require.Contains(t, body, callhistory.MsgUpdated)
+	require.Contains(t, body, msgUpdated)
 }
 
 func TestFormRefreshLeadIDEscaping(t *testing.T) {
@@ -283,7 +283,7 @@ func TestPageFlashKeyIsNotText(t *testing.T) {
 	}
 	// The old query parameter carries nothing any more.
 	_, body := do(t, srv.Client(), http.MethodGet, srv.URL+"/crm/leads/L-1?result=updated", signedIn(), nil)
-	require.NotContains(t, body, callhistory.MsgUpdated)
+	require.NotContains(t, body, msgUpdated)
 }
 
 // TestCrossSiteFormPage: the 403 page of a cross-site form POST, at
@@ -300,7 +300,7 @@ func TestCrossSiteFormPage(t *testing.T) {
 	doc := parseHTML(t, body)
 	alerts := doc.findAll(byAttr("role", "alert"))
 	require.Len(t, alerts, 1)
-	require.Equal(t, callhistory.MsgForbidden, alerts[0].textContent())
+	require.Equal(t, msgForbidden, alerts[0].textContent())
 	base, err := url.Parse(pageURL)
 	require.NoError(t, err)
 	links := doc.findAll(byTag("link"))

@@ -169,7 +169,7 @@ func syncLine(st callhistory.SyncState, now time.Time) string {
 // does ("+48 667 019 382"); a number that does not parse is shown as
 // written.
 func displayPhone(raw string) string {
-	e164, err := phone.Normalize(raw, callhistory.DefaultRegion)
+	e164, err := phone.Normalize(raw, "PL")
 	if err != nil {
 		return raw
 	}

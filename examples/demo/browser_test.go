@@ -10,7 +10,6 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/require"
 
-	"github.com/leadcalls/leadcalls/callhistory"
 	"github.com/leadcalls/leadcalls/internal/testenv"
 )
 
@@ -103,7 +102,7 @@ func TestBrowserRefresh(t *testing.T) {
 		chromedp.Click("#call-history .refresh-form button"),
 		chromedp.WaitVisible("#call-history-messages .alert-success"),
 	)
-	require.Equal(t, callhistory.MsgUpdated, text(t, ctx, "#call-history-messages .alert-success"))
+	require.Equal(t, msgUpdated, text(t, ctx, "#call-history-messages .alert-success"))
 	seen, err := chromedp.Run(ctx, chromedp.Evaluate[[]progressSeen](`window.progressSeen`))
 	require.NoError(t, err)
 	require.Equal(t, []progressSeen{{Text: "Odświeżanie… to może potrwać kilka sekund", Shown: true, ButtonDisabled: true}}, seen,
@@ -132,7 +131,7 @@ func TestBrowserRefresh(t *testing.T) {
 		chromedp.Navigate(leadURL),
 		chromedp.WaitVisible(`[role="alert"]`),
 	)
-	require.Equal(t, callhistory.MsgForbidden, text(t, ctx, `[role="alert"]`))
+	require.Equal(t, msgForbidden, text(t, ctx, `[role="alert"]`))
 	buttons, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll(".refresh-form").length`))
 	require.NoError(t, err)
 	require.Zero(t, buttons, "no refresh button without permission")

@@ -202,7 +202,7 @@ func TestDemoBuiltinSeed(t *testing.T) {
 
 	resp, body = fetch(t, c, http.MethodPost, base+"/crm/api/leads/L-BAD/call-history/refresh", nil)
 	require.Equal(t, http.StatusUnprocessableEntity, resp.StatusCode, body)
-	require.Contains(t, body, callhistory.MsgInvalidPhone)
+	require.Contains(t, body, msgInvalidPhone)
 
 	resp, body = fetch(t, c, http.MethodPost, base+"/crm/api/leads/L-NEW/call-history/refresh", nil)
 	require.Equal(t, http.StatusOK, resp.StatusCode, body)

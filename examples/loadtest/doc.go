@@ -14,7 +14,7 @@
 // (callyzer/callyzertest) on loopback. Callyzer's durations (the 2 s
 // pacing interval, the 2.7 s page latency with ±20% jitter) and the SDK's
 // (retry backoff, per-attempt timeout, longest Retry-After accepted, and
-// the refresh deadline callhistory.DefaultRefreshTimeout) are divided by
+// the refresh deadline the Refresher's default RefreshTimeout, 30 s) are divided by
 // -compress (100: 2 s → 20 ms); the table converts latencies back to real
 // seconds. Parts 1 and 2 store on SQLite (a file in a temporary
 // directory), or on PostgreSQL with -db (tables with a unique prefix,

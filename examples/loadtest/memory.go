@@ -214,7 +214,7 @@ func (s *countingStore) SaveSyncState(_ context.Context, name string, st callhis
 // windowCalls is how many calls the Syncer's first pass at now must write:
 // started in the six months before now, or uploaded in the last overlap.
 func windowCalls(calls []callyzertest.Call, now time.Time) int {
-	from, incr := now.AddDate(0, -months, 0).Unix(), now.Add(-callhistory.DefaultSyncOverlap).Unix()
+	from, incr := now.AddDate(0, -months, 0).Unix(), now.Add(-syncOverlap).Unix()
 	n := 0
 	for _, c := range calls {
 		started, synced := c.StartedAt.Unix(), c.SyncedAt.Unix()

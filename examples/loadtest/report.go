@@ -11,7 +11,6 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/leadcalls/leadcalls/callhistory"
 	"github.com/leadcalls/leadcalls/callyzer"
 )
 
@@ -125,11 +124,11 @@ func legend(cfg config) string {
 		"write) is not compressed, so in the ratios it weighs %g times more than in production.",
 		secs(cfg.Interval), secs(cfg.Latency), pageSize, cfg.Compress, cfg.Compress)
 	item("**Deadline.** Every refresh of every side runs under the refresh deadline, "+
-		"callhistory.DefaultRefreshTimeout (%s), compressed; each request also has the SDK's default "+
+		"the Refresher's default RefreshTimeout (%s), compressed; each request also has the SDK's default "+
 		"attempt timeout (%s), compressed. A refresh that runs out of time is counted as timed out: "+
 		"a figure, not a harness failure. Any other error of ours fails the run; the baselines' errors "+
 		"are figures. Backfills have no deadline.",
-		secs(callhistory.DefaultRefreshTimeout), secs(callyzer.DefaultAttemptTimeout))
+		secs(refreshTimeout), secs(callyzer.DefaultAttemptTimeout))
 	item("**Baselines.** \"naive\" is `naiveRefresh` in this harness: it pages each window chunk "+
 		"sequentially, has no pacer, no priority and no sharing, and after a 429 sleeps "+
 		"max(Retry-After, the %s interval) in real time, compressed. The fake's Retry-After is in whole "+

@@ -32,13 +32,20 @@ const (
 
 var sides = [nSides]side{sideOurs, sideNaive, sidePaced}
 
+// The SDK's defaults the harness measures against: the Refresher's
+// RefreshTimeout and the Syncer's Overlap.
+const (
+	refreshTimeout = 30 * time.Second
+	syncOverlap    = 2 * time.Hour
+)
+
 func (s side) String() string {
 	return [nSides]string{"ours", "naive", "naive + pacer"}[s]
 }
 
 // deadline is the refresh deadline in harness time: the Refresher's
 // default, compressed. The naive clients' refreshes get the same one.
-func (c config) deadline() time.Duration { return c.scale(callhistory.DefaultRefreshTimeout) }
+func (c config) deadline() time.Duration { return c.scale(refreshTimeout) }
 
 // refreshStat is one user's refresh.
 type refreshStat struct {
@@ -391,7 +398,7 @@ func latencyRows(cfg config, scenario string, l [nSides]latency) []row {
 			Ours: v[sideOurs], Baseline: "naive: " + v[sideNaive], Paced: v[sidePaced], Floor: floor}
 	}
 	floor := l[sideOurs].floor
-	countsFloor := fmt.Sprintf("%d refreshes; deadline %s", l[sideOurs].n, secs(callhistory.DefaultRefreshTimeout))
+	countsFloor := fmt.Sprintf("%d refreshes; deadline %s", l[sideOurs].n, secs(refreshTimeout))
 	if l[sideOurs].passes > 0 {
 		countsFloor += fmt.Sprintf("; backfill passes run: %s", joinSides(", ", func(sd side) string { return fmt.Sprintf("%s %d", sd, l[sd].passes) }))
 	}
@@ -535,7 +542,7 @@ func (e *env) syncer(client callhistory.CallSource, st callhistory.Store) (*call
 // incrementalMinimum is the fewest requests of the first pass's read by
 // upload time, [now - overlap, now].
 func (e *env) incrementalMinimum() int {
-	from := e.now.Add(-callhistory.DefaultSyncOverlap)
+	from := e.now.Add(-syncOverlap)
 	var times []int64
 	for _, c := range e.ds.Calls {
 		times = append(times, c.SyncedAt.Unix())
@@ -548,7 +555,7 @@ func (e *env) incrementalMinimum() int {
 // incremental one.
 func (e *env) backfillCalls() int {
 	from, to := e.refreshWindow()
-	incr := e.now.Add(-callhistory.DefaultSyncOverlap).Unix()
+	incr := e.now.Add(-syncOverlap).Unix()
 	n := 0
 	for _, c := range e.ds.Calls {
 		s, u := c.StartedAt.Unix(), c.SyncedAt.Unix()
@@ -736,9 +743,9 @@ func (r results) summary(cfg config) []string {
 	return []string{
 		fmt.Sprintf("One refresh on its own needs %s requests; sent: %s.", count(r.oneMinimum), sent(r.one)),
 		fmt.Sprintf("Refreshes one after another, served within the %s deadline: alone, %s; while a backfill runs, %s.",
-			secs(callhistory.DefaultRefreshTimeout), lat(r.alone), lat(r.during)),
+			secs(refreshTimeout), lat(r.alone), lat(r.during)),
 		fmt.Sprintf("%d users refreshing %d different leads at once need %s requests, %s of request budget, against a %s deadline: %s.",
-			r.users, r.users, count(r.manyMinimum), secs(time.Duration(r.manyMinimum)*cfg.Interval), secs(callhistory.DefaultRefreshTimeout),
+			r.users, r.users, count(r.manyMinimum), secs(time.Duration(r.manyMinimum)*cfg.Interval), secs(refreshTimeout),
 			joinSides("; ", func(sd side) string {
 				o := r.many[sd]
 				return fmt.Sprintf("%s served %d of %d with %s requests (%s 429s), %s of them (%s) spent on refreshes that then failed",

@@ -4,7 +4,7 @@
 //
 // River's leader inserts one SyncArgs job per period (and one at start),
 // unique while one is waiting or running, so replicas do not pile passes
-// up; the Syncer's PassLock (pgcoord.TryLock) remains the guarantee that
+// up; the Syncer's PassLock (pgcoord.PassLock) remains the guarantee that
 // only one pass runs at a time across replicas, and a job that finds a pass
 // running elsewhere succeeds without doing anything.
 //
@@ -26,9 +26,7 @@
 //	syncer, err := callhistory.NewSyncer(callhistory.SyncConfig{
 //		Source: client, // a *callyzer.Client paced by a pgpacing.Pacer on db
 //		Store:  store,  // a *sqlstore.Store on db, which also keeps the sync state
-//		Lock: callhistory.PassLockFunc(func(ctx context.Context, name string) (func() error, bool, error) {
-//			return pgcoord.TryLock(ctx, db, name)
-//		}),
+//		Lock:   pgcoord.PassLock{DB: db},
 //	})
 //	riverClient, err := riversync.NewRiverClient(pool, syncer, 5*time.Minute)
 //	if err := riverClient.Start(ctx); err != nil { ... }

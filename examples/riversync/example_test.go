@@ -68,9 +68,7 @@ func Example() {
 	syncer, err := callhistory.NewSyncer(callhistory.SyncConfig{
 		Source: client,
 		Store:  store,
-		Lock: callhistory.PassLockFunc(func(ctx context.Context, name string) (func() error, bool, error) {
-			return pgcoord.TryLock(ctx, db, name)
-		}),
+		Lock:   pgcoord.PassLock{DB: db},
 	})
 	if err != nil {
 		log.Fatal(err)

@@ -59,9 +59,7 @@ func newRiverEnv(t *testing.T) *riverEnv {
 	syncer, err := callhistory.NewSyncer(callhistory.SyncConfig{
 		Source: client,
 		Store:  store, // and its sync state
-		Lock: callhistory.PassLockFunc(func(ctx context.Context, name string) (func() error, bool, error) {
-			return pgcoord.TryLock(ctx, db, name)
-		}),
+		Lock:   pgcoord.PassLock{DB: db},
 		// Advisory locks are database-wide: a name of this test's own.
 		Name:   "riversync-" + strings.ToLower(rand.Text()),
 		Logger: discard,

@@ -134,9 +134,7 @@ func newCluster(t *testing.T, n, calls, pageSize int, every, lat time.Duration) 
 			Source: client,
 			Store:  store,
 			State:  store, // the cursor and status, shared through the database
-			Lock: callhistory.PassLockFunc(func(ctx context.Context, name string) (func() error, bool, error) {
-				return pgcoord.TryLock(ctx, rdb, name)
-			}),
+			Lock:   pgcoord.PassLock{DB: rdb},
 			Name:   syncName,
 			Logger: discard,
 		})
@@ -335,7 +333,7 @@ func TestRefreshDuringSyncWaitsOneSlot(t *testing.T) {
 		t0 := time.Now()
 		res, err := refresher.Refresh(t.Context(), admin(), lead.ID)
 		require.NoError(t, err)
-		require.Equal(t, min(lead.Calls, callhistory.DefaultListLimit), len(res.Calls), "lead %s", lead.ID)
+		require.Equal(t, min(lead.Calls, 500), len(res.Calls), "lead %s", lead.ID)
 
 		first, before := firstRequestOf(t, c.srv.Requests(), lead.Phone, t0)
 		require.NotNil(t, before, "the refresh's first request follows a sync request")
@@ -422,7 +420,7 @@ func TestRefreshPagesKeepTheSlotDuringSync(t *testing.T) {
 		t0 := time.Now()
 		res, err := refresher.Refresh(t.Context(), admin(), lead.ID)
 		require.NoError(t, err)
-		require.Equal(t, min(lead.Calls, callhistory.DefaultListLimit), len(res.Calls), "lead %s", lead.ID)
+		require.Equal(t, min(lead.Calls, 500), len(res.Calls), "lead %s", lead.ID)
 		reqs := c.srv.Requests()
 		n, between := refreshPages(t, reqs, lead.Phone, t0)
 		require.Greater(t, n, 1, "lead %s: the refresh should take several pages", lead.ID)

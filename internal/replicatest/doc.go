@@ -12,7 +12,7 @@
 // *sql.DB, a callyzer.Client whose pacer is a pgpacing.Pacer on that
 // *sql.DB (one pacer name for the Callyzer account), an sqlstore.Store that
 // also keeps the sync state, and a callhistory.Syncer whose PassLock is
-// pgcoord.TryLock on that *sql.DB.
+// pgcoord.PassLock on that *sql.DB.
 // All replicas talk to one fake Callyzer (callyzertest) that enforces the
 // pacing rule and records every request.
 //

@@ -220,7 +220,7 @@ func (t *tx) CallsInWindow(ctx context.Context, phone string, w callhistory.Wind
 	}
 	t.s.mu.RLock()
 	defer t.s.mu.RUnlock()
-	return t.s.callsOfLocked(phone, func(c callhistory.Call) bool { return w.Contains(c.StartedAt) }), nil
+	return t.s.callsOfLocked(phone, func(c callhistory.Call) bool { return !c.StartedAt.Before(w.From) && !c.StartedAt.After(w.To) }), nil
 }
 
 func (t *tx) CallsByID(ctx context.Context, ids []string) ([]callhistory.Call, error) {

@@ -137,3 +137,14 @@ func discard(conn *sql.Conn) {
 	_ = conn.Raw(func(any) error { return driver.ErrBadConn })
 	_ = conn.Close() // ErrConnDone after Raw closed it
 }
+
+// PassLock is a callhistory.PassLock shared by every replica using DB: its
+// TryLock is this package's TryLock on DB.
+type PassLock struct {
+	DB *sql.DB
+}
+
+// TryLock implements callhistory.PassLock.
+func (l PassLock) TryLock(ctx context.Context, name string) (release func() error, acquired bool, err error) {
+	return TryLock(ctx, l.DB, name)
+}

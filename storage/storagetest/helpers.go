@@ -296,7 +296,7 @@ func longNote(n int) string {
 func callsWithin(calls []callhistory.Call, w callhistory.Window) []callhistory.Call {
 	var out []callhistory.Call
 	for _, c := range calls {
-		if w.Contains(c.StartedAt) {
+		if !c.StartedAt.Before(w.From) && !c.StartedAt.After(w.To) {
 			out = append(out, c)
 		}
 	}
