@@ -14,11 +14,15 @@
 //     with seeded data and injectable faults.
 //   - statusmap: maps a Callyzer call to a CRM status; pure data.
 //   - callhistory: the use cases: refresh one lead's history on demand
-//     (Refresher), and the periodic sync of all employees' calls (Syncer).
-//     It defines the interfaces it consumes: Store, Leads and Authorizer.
+//     (Refresher), and the periodic sync of all employees' calls (Syncer),
+//     with the rules of every write (ReplaceWindow, UpsertCalls). It
+//     defines the interfaces it consumes: Store, Leads, Authorizer and
+//     CallSource.
 //   - storage/memstore, storage/sqlstore: Store implementations (memory;
-//     SQLite, PostgreSQL, MariaDB on database/sql).
-//   - storage/storagetest: the conformance suite every Store passes.
+//     SQLite, PostgreSQL, MariaDB on database/sql): they persist what the
+//     use cases decide, atomically.
+//   - storage/storagetest: the conformance suite every Store passes, with
+//     fault injection that works on any Store (WithHooks).
 //   - storage/pgcoord: the sync's pass lock on PostgreSQL, so that one
 //     replica at a time runs a pass.
 //   - examples/callhistoryhttp: the embeddable net/http handler (JSON API and
@@ -33,6 +37,6 @@
 //     forms and masked, one set of rules for every package.
 //
 // Arrows point inward: storage and examples import callhistory; callhistory
-// imports callyzer and statusmap; those two import nothing of ours but
-// internal/phone and callyzer/pacing.
+// imports callyzer and statusmap; callyzer imports only its pacing and
+// internal/phone; statusmap imports nothing of ours.
 package leadcalls

@@ -2,7 +2,7 @@
 // status code, a direction and a label per language. It is pure data: no I/O
 // besides reading a table the caller hands it, and only the standard library.
 //
-// The default table is the scheme of shared/spec/status-mapping.md:
+// The default table is the spec's status-mapping scheme:
 //
 //	call_type  duration         direction  status
 //	Incoming   >= threshold     incoming   answered       Odebrane / Answered
@@ -102,18 +102,4 @@
 // fallback row. An Option given a bad value (a negative WithThreshold) makes
 // New, Load and Parse fail with an error wrapping ErrInvalidOption. Once built,
 // a Mapper never fails: Map, Label, Codes and UnknownTypes return no errors.
-//
-// # Testing
-//
-// The tests cover every row of the scheme with the threshold edges, case and
-// space variants and unknown values, each load-validation error, the round
-// trip Default = Load(DefaultJSON) over a sweep of inputs, the table in this
-// comment, parallel Map calls with unknown values (run with -race), the
-// once-per-value logging and its bound, and goroutine leaks (goleak). Fuzz
-// targets check that Map is total and that Load never panics:
-//
-//	go test -race ./statusmap/
-//	go test -fuzz FuzzMap ./statusmap/
-//	go test -fuzz FuzzParse ./statusmap/
-//	go test -run '^$' -bench . -benchmem ./statusmap/
 package statusmap

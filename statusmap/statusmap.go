@@ -11,7 +11,7 @@ import (
 // Code is the CRM status of a call: stable, English, stored.
 type Code string
 
-// The status codes of the default scheme (../shared/spec/status-mapping.md).
+// The status codes of the default scheme (the spec's status mapping).
 const (
 	Answered    Code = "answered"
 	Missed      Code = "missed"

@@ -56,7 +56,7 @@ type rowJSON struct {
 	Status    Code      `json:"status"`
 }
 
-// defaultTable is the scheme of the spec (shared/spec/status-mapping.md).
+// defaultTable is the scheme of the spec's status mapping.
 func defaultTable() tableJSON {
 	threshold := DefaultThreshold
 	return tableJSON{

@@ -1,7 +1,7 @@
 // Package callyzertest is an in-process fake of the Callyzer API, like
 // net/http/httptest: seeded calls and employees, bearer auth, paging with
 // total_records, the window limit, the pacing rule, latency, and every fault
-// of the contract (/work/shared/callyzer-api.md), injectable per request or
+// of the API contract, injectable per request or
 // per page. It implements the wire contract on its own, without package
 // callyzer's decoding, so that it catches client bugs.
 //
@@ -62,7 +62,7 @@
 // fake finds invalid (400) takes faults too; those that answer on their
 // own answer before the 400.
 //
-// # Testing
+// # Inspecting what a client sent
 //
 // Requests lists every request with its method, path, query, headers (the
 // Authorization value redacted), body, arrival time and the status sent;

@@ -71,13 +71,4 @@
 // adds one debug line with the route and status code. The failures the
 // handler finds itself, no signed-in user and a cross-site POST, it logs
 // at info level.
-//
-// # Testing
-//
-// The tests drive the handler through httptest with a fake Service for
-// every status code, the cross-origin checks, the exact JSON field names,
-// English messages, Retry-After, the no-JavaScript form flow with its
-// one-time message, the log levels, and the rendered HTML (rows, labels,
-// m:ss durations, times in the account zone, asset paths of both pages).
-// examples/demo has an end-to-end browser test in headless Chromium.
 package callhistoryhttp

@@ -20,6 +20,15 @@ import (
 	"github.com/leadcalls/leadcalls/examples/callhistoryhttp"
 )
 
+// What the tests of this package cover:
+//
+// The tests drive the handler through httptest with a fake Service for
+// every status code, the cross-origin checks, the exact JSON field names,
+// English messages, Retry-After, the no-JavaScript form flow with its
+// one-time message, the log levels, and the rendered HTML (rows, labels,
+// m:ss durations, times in the account zone, asset paths of both pages).
+// examples/demo has an end-to-end browser test in headless Chromium.
+
 func decodeJSON(t *testing.T, body string) map[string]any {
 	t.Helper()
 	var doc map[string]any

@@ -16,6 +16,20 @@ import (
 	"go.uber.org/goleak"
 )
 
+// What the tests of this package cover:
+//
+// loadtest_test.go runs the whole harness on tiny sizes (a few seconds) and
+// checks that the Markdown table has every row and both baselines, that
+// requests are never below the minimum of what was served, that N users on
+// one lead make at most one fetch sequence, that wasted requests are at
+// most those sent, that succeeded + timed out + failed is every refresh,
+// and that the report has the summary, the machine and the flags. Another
+// test makes pages too slow for the deadline and checks that the timeouts
+// are counted as such on every side, with their requests as wasted; unit
+// tests cover the minimum, the percentiles, the latency counts and the
+// naive client's wait after a 429. goleak checks that no goroutine
+// outlives a test.
+
 func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m)
 }

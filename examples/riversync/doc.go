@@ -79,17 +79,4 @@
 //
 // NewRiverClient, AddTo and Migrate return errors for nil or invalid
 // arguments and wrap River's errors.
-//
-// # Testing
-//
-// The tests of SyncWorker run against the fake Callyzer and a memstore. The
-// River test needs PostgreSQL (LEADCALLS_TEST_POSTGRES_DSN; it skips
-// without it, and fails instead under LEADCALLS_REQUIRE_ALL=1): it gives the
-// pool a fresh schema through search_path (internal/testdb), so River's
-// tables and the store's live in it and are dropped with it; it
-// starts River with a 300 ms period, waits for two completed sync jobs,
-// checks the stored calls and the sync state, and stops River, after which
-// goleak finds no goroutine left. A second one starts River from a host's
-// config with queues of its own (AddTo) and checks that the sync job runs
-// in QueueName.
 package riversync

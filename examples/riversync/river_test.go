@@ -23,6 +23,19 @@ import (
 	"github.com/leadcalls/leadcalls/storage/sqlstore"
 )
 
+// What the tests of this package cover:
+//
+// The tests of SyncWorker run against the fake Callyzer and a memstore. The
+// River test needs PostgreSQL (LEADCALLS_TEST_POSTGRES_DSN; it skips
+// without it, and fails instead under LEADCALLS_REQUIRE_ALL=1): it gives the
+// pool a fresh schema through search_path (internal/testdb), so River's
+// tables and the store's live in it and are dropped with it; it
+// starts River with a 300 ms period, waits for two completed sync jobs,
+// checks the stored calls and the sync state, and stops River, after which
+// goleak finds no goroutine left. A second one starts River from a host's
+// config with queues of its own (AddTo) and checks that the sync job runs
+// in QueueName.
+
 // riverEnv is one test's PostgreSQL schema with River's tables and the
 // store's, a fake Callyzer with data, and a Syncer over them.
 type riverEnv struct {
