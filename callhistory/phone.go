@@ -17,19 +17,6 @@ func normalizePhone(raw, region string) (string, error) {
 	return e164, nil
 }
 
-// regionOrDefault checks the DefaultRegion field of the config named config:
-// empty means defaultRegion ("PL"), anything else must be a region libphonenumber
-// knows. The Refresher and the Syncer share it so both read numbers alike.
-func regionOrDefault(config, region string) (string, error) {
-	if region == "" {
-		return defaultRegion, nil
-	}
-	if !phone.RegionOK(region) {
-		return "", fmt.Errorf("callhistory: %s.DefaultRegion %q is not a region libphonenumber knows", config, region)
-	}
-	return region, nil
-}
-
 // maskPhone masks a number for a log line (internal/phone's Mask:
 // "+48 601 *** 567", "***567"); refresher.go and sync.go call it since
 // their variables named phone hide the package.

@@ -92,45 +92,12 @@ func (r *Refresher) Wait() {
 
 // NewRefresher checks cfg, fills in the defaults and returns a Refresher.
 func NewRefresher(cfg Config) (*Refresher, error) {
-	switch {
-	case cfg.Source == nil:
-		return nil, errors.New("callhistory: Config.Source is required")
-	case cfg.Store == nil:
-		return nil, errors.New("callhistory: Config.Store is required")
-	case cfg.Leads == nil:
-		return nil, errors.New("callhistory: Config.Leads is required")
-	case cfg.RefreshTimeout < 0:
-		return nil, fmt.Errorf("callhistory: Config.RefreshTimeout %v is negative", cfg.RefreshTimeout)
-	case cfg.HistoryMonths < 0:
-		return nil, fmt.Errorf("callhistory: Config.HistoryMonths %d is negative", cfg.HistoryMonths)
-	case cfg.ListLimit < 0:
-		return nil, fmt.Errorf("callhistory: Config.ListLimit %d is negative", cfg.ListLimit)
-	}
-	if cfg.Authorizer == nil {
-		cfg.Authorizer = RoleAuthorizer{}
-	}
-	if cfg.Mapper == nil {
-		cfg.Mapper = statusmap.Default()
-	}
-	if cfg.RefreshTimeout == 0 {
-		cfg.RefreshTimeout = defaultRefreshTimeout
-	}
-	if cfg.HistoryMonths == 0 {
-		cfg.HistoryMonths = defaultHistoryMonths
-	}
-	if cfg.ListLimit == 0 {
-		cfg.ListLimit = defaultListLimit
-	}
-	region, err := regionOrDefault("Config", cfg.DefaultRegion)
-	if err != nil {
+	defaults := Config{Authorizer: RoleAuthorizer{}, RefreshTimeout: defaultRefreshTimeout, HistoryMonths: defaultHistoryMonths, ListLimit: defaultListLimit}
+	if err := prepare("Config", &cfg, defaults,
+		required("Source", cfg.Source == nil), required("Store", cfg.Store == nil), required("Leads", cfg.Leads == nil),
+		notNegative("RefreshTimeout", cfg.RefreshTimeout), notNegative("HistoryMonths", cfg.HistoryMonths), notNegative("ListLimit", cfg.ListLimit),
+	); err != nil {
 		return nil, err
-	}
-	cfg.DefaultRegion = region
-	if cfg.Now == nil {
-		cfg.Now = time.Now
-	}
-	if cfg.Logger == nil {
-		cfg.Logger = slog.Default()
 	}
 	return &Refresher{cfg: cfg}, nil
 }
@@ -459,16 +426,9 @@ func (r *Refresher) logOutcome(ctx context.Context, op string, actor *Actor, lea
 		attrs = append(attrs, slog.String("phone", maskPhone(phone)))
 	}
 	if rep != nil {
-		attrs = append(attrs,
-			slog.Int("requests", rep.Requests),
-			slog.Int("fetched", rep.Fetched),
-			slog.Int("inserted", rep.Inserted),
-			slog.Int("updated", rep.Updated),
-			slog.Int("deleted", rep.Deleted),
-			slog.Int("unchanged", rep.Unchanged),
-			slog.Bool("shared", rep.Shared),
-			slog.Duration("duration", rep.Duration),
-		)
+		attrs = append(attrs, counts("requests", rep.Requests, "fetched", rep.Fetched, "inserted", rep.Inserted,
+			"updated", rep.Updated, "deleted", rep.Deleted, "unchanged", rep.Unchanged)...)
+		attrs = append(attrs, slog.Bool("shared", rep.Shared), slog.Duration("duration", rep.Duration))
 	}
 	level := slog.LevelInfo
 	msg := "callhistory: " + op + " done"

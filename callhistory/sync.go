@@ -76,17 +76,12 @@ type Syncer struct {
 
 // NewSyncer checks cfg, fills in the defaults and returns a Syncer.
 func NewSyncer(cfg SyncConfig) (*Syncer, error) {
-	switch {
-	case cfg.Source == nil:
-		return nil, errors.New("callhistory: SyncConfig.Source is required")
-	case cfg.Store == nil:
-		return nil, errors.New("callhistory: SyncConfig.Store is required")
-	case cfg.Overlap < 0:
-		return nil, fmt.Errorf("callhistory: SyncConfig.Overlap %v is negative", cfg.Overlap)
-	case cfg.BackfillMonths < 0:
-		return nil, fmt.Errorf("callhistory: SyncConfig.BackfillMonths %d is negative", cfg.BackfillMonths)
-	case cfg.BatchSize < 0:
-		return nil, fmt.Errorf("callhistory: SyncConfig.BatchSize %d is negative", cfg.BatchSize)
+	defaults := SyncConfig{Lock: &localPassLock{}, Name: defaultSyncName, Overlap: defaultSyncOverlap, BackfillMonths: defaultBackfillMonths, BatchSize: defaultSyncBatchSize}
+	if err := prepare("SyncConfig", &cfg, defaults,
+		required("Source", cfg.Source == nil), required("Store", cfg.Store == nil),
+		notNegative("Overlap", cfg.Overlap), notNegative("BackfillMonths", cfg.BackfillMonths), notNegative("BatchSize", cfg.BatchSize),
+	); err != nil {
+		return nil, err
 	}
 	if cfg.State == nil {
 		st, ok := cfg.Store.(SyncStateStore)
@@ -94,35 +89,6 @@ func NewSyncer(cfg SyncConfig) (*Syncer, error) {
 			return nil, errors.New("callhistory: SyncConfig.State is required: the Store does not keep sync states")
 		}
 		cfg.State = st
-	}
-	if cfg.Lock == nil {
-		cfg.Lock = &localPassLock{}
-	}
-	if cfg.Mapper == nil {
-		cfg.Mapper = statusmap.Default()
-	}
-	if cfg.Name == "" {
-		cfg.Name = defaultSyncName
-	}
-	if cfg.Overlap == 0 {
-		cfg.Overlap = defaultSyncOverlap
-	}
-	if cfg.BackfillMonths == 0 {
-		cfg.BackfillMonths = defaultBackfillMonths
-	}
-	if cfg.BatchSize == 0 {
-		cfg.BatchSize = defaultSyncBatchSize
-	}
-	region, err := regionOrDefault("SyncConfig", cfg.DefaultRegion)
-	if err != nil {
-		return nil, err
-	}
-	cfg.DefaultRegion = region
-	if cfg.Now == nil {
-		cfg.Now = time.Now
-	}
-	if cfg.Logger == nil {
-		cfg.Logger = slog.Default()
 	}
 	return &Syncer{cfg: cfg}, nil
 }
@@ -491,18 +457,10 @@ func truncateError(s string) string {
 func (s *Syncer) logPass(ctx context.Context, rep *SyncReport, err error) {
 	attrs := []slog.Attr{slog.String("sync", s.cfg.Name)}
 	if rep != nil {
-		attrs = append(attrs,
-			slog.String("status", string(rep.Status)),
-			slog.Int("pages", rep.Pages),
-			slog.Int("requests", rep.Requests),
-			slog.Int("seen", rep.Seen),
-			slog.Int("skipped", rep.Skipped),
-			slog.Int("inserted", rep.Inserted),
-			slog.Int("updated", rep.Updated),
-			slog.Int("unchanged", rep.Unchanged),
-			slog.Int("backfill_pages", rep.Backfill.Pages),
-			slog.Duration("duration", rep.Duration),
-		)
+		attrs = append(attrs, slog.String("status", string(rep.Status)))
+		attrs = append(attrs, counts("pages", rep.Pages, "requests", rep.Requests, "seen", rep.Seen, "skipped", rep.Skipped,
+			"inserted", rep.Inserted, "updated", rep.Updated, "unchanged", rep.Unchanged, "backfill_pages", rep.Backfill.Pages)...)
+		attrs = append(attrs, slog.Duration("duration", rep.Duration))
 	}
 	level, msg := slog.LevelInfo, "callhistory: sync pass done"
 	switch {
