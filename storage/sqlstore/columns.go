@@ -105,6 +105,8 @@ type textDest[T ~string] struct{ p *T }
 
 func (d textDest[T]) Scan(v any) error {
 	switch v := v.(type) {
+	case nil: // a column added after the row was written
+		*d.p = ""
 	case string:
 		*d.p = T(v)
 	case []byte:

@@ -84,6 +84,9 @@ type dialect struct {
 	insertAlias string
 	// versionTable creates the schema-version table.
 	versionTable string
+	// types are the column types of the placeholders of a migration
+	// written for every dialect: text, time (as timeArg writes it), int.
+	types map[string]string
 	// timeArg turns a UTC, microsecond time into a bind argument;
 	// scanTime turns a scanned value back.
 	timeArg  func(time.Time) any
@@ -104,6 +107,7 @@ var sqliteDialect = dialect{
 	upsertSyncer: "ON CONFLICT (name) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at",
 	insertAlias:  " AS t",
 	versionTable: "CREATE TABLE IF NOT EXISTS {{prefix}}schema_version (version INTEGER NOT NULL PRIMARY KEY, applied_at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP)",
+	types:        map[string]string{"text": "TEXT", "time": "INTEGER", "int": "INTEGER"},
 	timeArg:      func(t time.Time) any { return t.UnixMicro() },
 	scanTime: func(v any) (time.Time, error) {
 		switch v := v.(type) {
@@ -134,6 +138,7 @@ var postgresDialect = dialect{
 	upsertSyncer: "ON CONFLICT (name) DO UPDATE SET state = EXCLUDED.state, updated_at = EXCLUDED.updated_at",
 	insertAlias:  " AS t",
 	versionTable: "CREATE TABLE IF NOT EXISTS {{prefix}}schema_version (version INTEGER NOT NULL PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())",
+	types:        map[string]string{"text": "TEXT", "time": "TIMESTAMPTZ", "int": "INTEGER"},
 	timeArg:      func(t time.Time) any { return t },
 	scanTime: func(v any) (time.Time, error) {
 		if t, ok := v.(time.Time); ok {
@@ -164,6 +169,7 @@ var mysqlDialect = dialect{
 	upsertSync:   "ON DUPLICATE KEY UPDATE last_synced_at = VALUES(last_synced_at)",
 	upsertSyncer: "ON DUPLICATE KEY UPDATE state = VALUES(state), updated_at = VALUES(updated_at)",
 	versionTable: "CREATE TABLE IF NOT EXISTS {{prefix}}schema_version (version INT NOT NULL PRIMARY KEY, applied_at DATETIME(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6))",
+	types:        map[string]string{"text": "TEXT", "time": "DATETIME(6)", "int": "INT"},
 	// Written as text in UTC, so the session time_zone and the DSN's loc
 	// play no part.
 	timeArg: func(t time.Time) any { return t.Format(mysqlTimeLayout) },

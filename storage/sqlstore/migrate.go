@@ -9,8 +9,12 @@ import (
 	"strings"
 )
 
-// schemaFiles holds the migrations, named <dialect>_<version>.sql with a
-// three-digit version. They are append-only: a change is a new version.
+// schemaFiles holds the migrations, one per version (three digits): either
+// one file for every dialect, all_<version>.sql, written with the type
+// placeholders of dialect.types ({{text}}, {{time}}, {{int}}), or one file
+// per dialect, <dialect>_<version>.sql, where the dialects differ. They are
+// append-only: a change is a new version. A column added later is NULL-able
+// (a NULL text reads as ""), so that no dialect needs a default for it.
 //
 //go:embed schema/*.sql
 var schemaFiles embed.FS
@@ -22,25 +26,50 @@ type migration struct {
 }
 
 // migrations returns the dialect's migrations in version order, with the
-// table prefix filled in.
+// table prefix and the types filled in.
 func (s *Store) migrations() ([]migration, error) {
-	names, err := fs.Glob(schemaFiles, "schema/"+s.d.name+"_*.sql")
+	return s.migrationsIn(schemaFiles)
+}
+
+func (s *Store) migrationsIn(fsys fs.FS) ([]migration, error) {
+	names, err := fs.Glob(fsys, "schema/*.sql")
 	if err != nil {
 		return nil, err
 	}
-	var out []migration
-	for i, name := range names { // fs.Glob sorts, and versions have three digits
+	byVersion := map[int]string{}
+	for _, name := range names {
+		base := strings.TrimPrefix(name, "schema/")
 		var version int
-		if _, err := fmt.Sscanf(strings.TrimPrefix(name, "schema/"+s.d.name+"_"), "%03d.sql", &version); err != nil || version != i+1 {
-			return nil, fmt.Errorf("sqlstore: migration %s: want version %d", name, i+1)
+		for _, owner := range []string{"all", s.d.name} {
+			if _, err := fmt.Sscanf(base, owner+"_%03d.sql", &version); err == nil && base == fmt.Sprintf("%s_%03d.sql", owner, version) {
+				if byVersion[version] != "" {
+					return nil, fmt.Errorf("sqlstore: migration %d twice: %s and %s", version, byVersion[version], name)
+				}
+				byVersion[version] = name
+			}
 		}
-		body, err := schemaFiles.ReadFile(name)
+	}
+	out := make([]migration, 0, len(byVersion))
+	for v := 1; v <= len(byVersion); v++ {
+		name, ok := byVersion[v]
+		if !ok {
+			return nil, fmt.Errorf("sqlstore: no migration %03d for %s", v, s.d.name)
+		}
+		body, err := fs.ReadFile(fsys, name)
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, migration{version: version, statements: splitStatements(s.withPrefix(string(body)))})
+		out = append(out, migration{version: v, statements: splitStatements(s.withTypes(s.withPrefix(string(body))))})
 	}
 	return out, nil
+}
+
+// withTypes fills in the type placeholders of a dialect-neutral migration.
+func (s *Store) withTypes(sql string) string {
+	for placeholder, typ := range s.d.types {
+		sql = strings.ReplaceAll(sql, "{{"+placeholder+"}}", typ)
+	}
+	return sql
 }
 
 func (s *Store) withPrefix(sql string) string {

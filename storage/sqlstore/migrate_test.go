@@ -5,8 +5,10 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io/fs"
 	"slices"
 	"testing"
+	"testing/fstest"
 
 	"github.com/stretchr/testify/require"
 
@@ -180,4 +182,55 @@ func TestTranslate(t *testing.T) {
 		})
 	}
 	require.NoError(t, translate(t.Context(), "op", nil))
+}
+
+// TestSharedMigration: a version written once for every dialect (all_NNN.sql,
+// type placeholders) applies on each backend after the per-dialect ones, and
+// a text column added so reads as "" in rows written before it.
+func TestSharedMigration(t *testing.T) {
+	t.Parallel()
+	fsys := fstest.MapFS{}
+	names, err := fs.Glob(schemaFiles, "schema/*.sql")
+	require.NoError(t, err)
+	for _, name := range names {
+		body, err := fs.ReadFile(schemaFiles, name)
+		require.NoError(t, err)
+		fsys[name] = &fstest.MapFile{Data: body}
+	}
+	fsys[fmt.Sprintf("schema/all_%03d.sql", latestVersion+1)] = &fstest.MapFile{Data: []byte(
+		"-- A later column on every dialect.\n" +
+			"ALTER TABLE {{prefix}}calls ADD COLUMN extra_note {{text}} NULL;\n" +
+			"ALTER TABLE {{prefix}}calls ADD COLUMN extra_at {{time}} NULL;\n")}
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			t.Parallel()
+			db, _ := openFresh(t, b.name)
+			s, err := New(db, b.dialect)
+			require.NoError(t, err)
+			ms, err := s.migrationsIn(fsys)
+			require.NoError(t, err)
+			require.Len(t, ms, latestVersion+1)
+			require.NoError(t, s.migrate(t.Context(), ms[:latestVersion]))
+			const phone = "+48601234567"
+			_, err = callhistory.UpsertCalls(t.Context(), s, makeCalls(phone, "m", 2), base)
+			require.NoError(t, err)
+			require.NoError(t, s.migrate(t.Context(), ms))
+			require.Equal(t, latestVersion+1, schemaVersion(t, db, DefaultTablePrefix))
+
+			var note sql.NullString
+			var at any
+			require.NoError(t, db.QueryRowContext(t.Context(), s.d.rebind("SELECT extra_note, extra_at FROM "+s.table("calls")+" WHERE callyzer_id = ?"), "m-0000").Scan(&note, &at))
+			require.False(t, note.Valid, "the new column is NULL in rows written before it")
+			require.Nil(t, at)
+			var got string
+			require.NoError(t, db.QueryRowContext(t.Context(), "SELECT extra_note FROM "+s.table("calls")+" WHERE callyzer_id = 'm-0001'").Scan(textDest[string]{&got}))
+			require.Empty(t, got, "a NULL text reads as empty")
+			_, err = db.ExecContext(t.Context(), s.d.rebind("UPDATE "+s.table("calls")+" SET extra_at = ? WHERE callyzer_id = ?"), s.d.timeArg(utcMicro(base)), "m-0001")
+			require.NoError(t, err)
+			require.NoError(t, db.QueryRowContext(t.Context(), s.d.rebind("SELECT extra_at FROM "+s.table("calls")+" WHERE callyzer_id = ?"), "m-0001").Scan(&at))
+			when, err := s.d.scanTime(at)
+			require.NoError(t, err)
+			require.True(t, when.Equal(base), "a {{time}} column holds what timeArg writes: %v", when)
+		})
+	}
 }
