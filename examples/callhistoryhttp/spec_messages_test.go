@@ -1,14 +1,16 @@
 package callhistoryhttp_test
 
-// The spec's Polish messages, verbatim, and ours where the spec leaves the
-// wording open: the tests compare against the text itself.
-const (
-	msgUpdated      = "Historia połączeń została zaktualizowana"
-	msgForbidden    = "Brak uprawnień do przeglądania historii połączeń"
-	msgCallyzerAuth = "Błąd autoryzacji API Callyzer"
-	msgTimeout      = "Przekroczono czas oczekiwania. Spróbuj ponownie."
-	msgFailed       = "Wystąpił błąd podczas aktualizacji historii połączeń"
-	msgLeadNotFound = "Nie znaleziono leada"
-	msgInvalidPhone = "Nieprawidłowy format numeru telefonu leada"
-	msgRateLimited  = "Callyzer chwilowo ogranicza liczbę zapytań. Spróbuj ponownie za chwilę."
+import "github.com/leadcalls/leadcalls/callhistory"
+
+// The user's messages, in Polish, as callhistory says them (callhistory's
+// own tests pin the spec's texts).
+var (
+	msgUpdated      = callhistory.Message(nil, callhistory.Polish)
+	msgForbidden    = callhistory.Message(callhistory.ErrForbidden, callhistory.Polish)
+	msgCallyzerAuth = callhistory.Message(callhistory.ErrCallyzerAuth, callhistory.Polish)
+	msgTimeout      = callhistory.Message(callhistory.ErrTimeout, callhistory.Polish)
+	msgFailed       = callhistory.Message(callhistory.ErrUpstream, callhistory.Polish)
+	msgLeadNotFound = callhistory.Message(callhistory.ErrLeadNotFound, callhistory.Polish)
+	msgInvalidPhone = callhistory.Message(callhistory.ErrInvalidPhone, callhistory.Polish)
+	msgRateLimited  = callhistory.Message(callhistory.ErrRateLimited, callhistory.Polish)
 )
