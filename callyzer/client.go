@@ -31,7 +31,7 @@ type Client struct {
 
 // NewClient returns a Client for apiKey, configured by opts. See the With*
 // options for the defaults. Unless WithPacer is given, Clients of the same
-// key and host in one process share one pacing.Local, so the key's budget
+// key and host in one process share one pacer, so the key's budget
 // (one request in flight, one start per interval) holds across them; when
 // they ask for different intervals (WithInterval), the shared pacer keeps
 // the largest.
@@ -228,6 +228,13 @@ func (c *Client) ctxError(r *request, attempts int, err error) *Error {
 	return e
 }
 
+// heldError is the error of a pacer's Acquire that a Hold keeps back past
+// the caller's deadline (see package pacing).
+type heldError interface {
+	error
+	HeldUntil() time.Time
+}
+
 // attempt makes one HTTP request: it waits for the pacer's slot, sends,
 // reads the body through the size cap and only then frees the slot.
 func (c *Client) attempt(ctx context.Context, r *request, n int) outcome {
@@ -236,9 +243,9 @@ func (c *Client) attempt(ctx context.Context, r *request, n int) outcome {
 		if ctx.Err() != nil {
 			return outcome{err: c.ctxError(r, n, ctx.Err())}
 		}
-		if held, ok := errors.AsType[*pacing.HeldError](err); ok {
+		if held, ok := errors.AsType[heldError](err); ok {
 			return outcome{err: &Error{Endpoint: r.endpoint, PageNo: r.pageNo, Attempts: n, kind: ErrRateLimited,
-				Message: "held back by an earlier 429 past the deadline", RetryAfter: time.Until(held.Until), cause: err}}
+				Message: "held back by an earlier 429 past the deadline", RetryAfter: time.Until(held.HeldUntil()), cause: err}}
 		}
 		return outcome{err: &Error{Endpoint: r.endpoint, PageNo: r.pageNo, kind: ErrUpstream,
 			Message: "pacer refused the request", cause: c.sanitize(err)}}

@@ -43,18 +43,17 @@
 // requests with 429. Every request therefore takes the slot of a
 // pacing.Pacer, by the rules stated in package pacing; the Client keeps
 // its side of them: the pages of one HistoryPages iteration (or one
-// Employees call, or a single HistoryPage) form one sequence of
-// HistoryQuery.Priority, begun before the first request and ended however
-// the iteration ends; a request holds its slot until its body is read,
-// and its release reports when it was written (net/http/httptrace's
-// WroteRequest); retries wait outside the slot; a 429's Retry-After
-// (capped by WithMaxRetryAfter) holds the pacer.
+// Employees call) form one sequence of the query's Priority, begun before
+// the first request and ended however the iteration ends; a request holds
+// its slot until its body is read, and its release reports when it was
+// written (net/http/httptrace's WroteRequest); retries wait outside the
+// slot; a 429's Retry-After (capped by WithMaxRetryAfter) holds the pacer.
 //
-// Clients of the same key and host in one process share one pacing.Local
-// by default (starts at least WithInterval apart, default 2s), whatever
-// their intervals; when these differ, the pacer keeps the largest (the key
-// is kept only as a salted hash). WithPacer supplies another, such as a
-// pgpacing.Pacer shared by replicas.
+// Clients of the same key and host in one process share one pacing.New
+// pacer by default (starts at least WithInterval apart, default 2s),
+// whatever their intervals; when these differ, the pacer keeps the largest
+// (the key is kept only as a salted hash). WithPacer supplies another, such
+// as a pgpacing pacer shared by replicas.
 //
 // # Errors
 //

@@ -232,8 +232,8 @@ func WithLogger(l *slog.Logger) Option {
 }
 
 // WithPacer sets the pacer that hands out request slots, such as a
-// pgpacing.Pacer shared by replicas. Default: the process-wide pacing.Local
-// of this API key and host (see NewClient).
+// pgpacing pacer shared by replicas. Default: the process-wide pacing.New
+// pacer of this API key and host (see NewClient).
 func WithPacer(p pacing.Pacer) Option {
 	return func(c *config) error {
 		if p == nil {

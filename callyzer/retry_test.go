@@ -256,9 +256,12 @@ func TestRetryAfterHoldsTheSharedPacer(t *testing.T) {
 			seq := p.Begin(pacing.Interactive)
 			defer seq.End()
 			_, err = seq.Acquire(ctx)
-			held, ok := errors.AsType[*pacing.HeldError](err)
+			held, ok := errors.AsType[interface {
+				error
+				HeldUntil() time.Time
+			}](err)
 			require.True(t, ok, "a wait would have ended in DeadlineExceeded: %v", err)
-			require.Greater(t, time.Until(held.Until), 25*time.Second)
+			require.Greater(t, time.Until(held.HeldUntil()), 25*time.Second)
 
 			// Through the client, it is ErrRateLimited, with the rest of the
 			// hold as RetryAfter, and nothing is sent.

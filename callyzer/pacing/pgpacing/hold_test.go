@@ -41,9 +41,9 @@ func TestHoldAcrossReplicas(t *testing.T) {
 	short, cancel := context.WithTimeout(t.Context(), 500*time.Millisecond)
 	defer cancel()
 	_, err = single(short, b, pacing.Interactive)
-	held, ok := errors.AsType[*pacing.HeldError](err)
+	held, ok := errors.AsType[heldError](err)
 	require.True(t, ok, "%v", err)
-	require.False(t, held.Until.Before(until), "HeldError.Until %v is before the hold's end %v", held.Until, until)
+	require.False(t, held.HeldUntil().Before(until), "HeldUntil %v is before the hold's end %v", held.HeldUntil(), until)
 	require.NoError(t, short.Err(), "a held caller is told at once, not at its deadline")
 
 	// A Client on replica B reports it as ErrRateLimited, sending nothing.

@@ -212,7 +212,7 @@ func (s *sequence) Acquire(ctx context.Context) (release func(sent time.Time), e
 		}
 		if out.refused {
 			p.abandon(c, false)
-			return nil, &pacing.HeldError{Until: time.Now().Add(out.heldFor)}
+			return nil, &rule.HeldError{Until: time.Now().Add(out.heldFor)}
 		}
 		if p.polled != nil {
 			p.polled(s.prio)
