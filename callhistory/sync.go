@@ -41,7 +41,7 @@ type SyncConfig struct {
 	// Default: 6.
 	BackfillMonths int
 	// BatchSize caps the calls of one UpsertCalls; a page with more
-	// is written in several batches. Default: callyzer.MaxPageSize (100),
+	// is written in several batches. Default: 100, Callyzer's largest page,
 	// i.e. one write per page.
 	BatchSize int
 	// DefaultRegion reads the client numbers Callyzer sends without a
@@ -58,7 +58,7 @@ const (
 	DefaultSyncName       = "default"
 	DefaultSyncOverlap    = 2 * time.Hour
 	DefaultBackfillMonths = 6
-	DefaultSyncBatchSize  = callyzer.MaxPageSize
+	DefaultSyncBatchSize  = 100 // Callyzer's largest page
 )
 
 // finalSaveTimeout bounds the state save at the end of a pass, which runs

@@ -238,7 +238,7 @@ func TestSyncBackfillResumesProgressSavedWithoutTotal(t *testing.T) {
 	s, err := callhistory.NewSyncer(callhistory.SyncConfig{Source: src, Store: store,
 		Now: func() time.Time { return syncNow }, Logger: slog.New(slog.DiscardHandler)})
 	require.NoError(t, err)
-	bf := callhistory.BackfillProgress{From: syncNow.AddDate(0, -6, 0), To: syncNow, Cursor: callyzer.Cursor{ChunkFrom: syncNow.Add(-callyzer.DefaultMaxWindow), ChunkTo: syncNow, NextPage: 2, Seen: 5}}
+	bf := callhistory.BackfillProgress{From: syncNow.AddDate(0, -6, 0), To: syncNow, Cursor: callyzer.Cursor{ChunkFrom: syncNow.Add(-180 * 24 * time.Hour), ChunkTo: syncNow, NextPage: 2, Seen: 5}}
 	require.NoError(t, store.SaveSyncState(t.Context(), callhistory.DefaultSyncName,
 		callhistory.SyncState{Cursor: syncNow, Backfill: bf}))
 
@@ -299,7 +299,7 @@ func TestSyncV22SweepsEveryCallVariant(t *testing.T) {
 	require.ErrorIs(t, err, callhistory.ErrUpstream)
 	require.Equal(t, 12, rep.Backfill.Inserted, "both PhoneCall pages and the first WhatsApp page are committed")
 	st := env.state(t)
-	want := callhistory.BackfillProgress{From: syncNow.AddDate(0, -6, 0), To: syncNow, Cursor: callyzer.Cursor{ChunkFrom: syncNow.Add(-callyzer.DefaultMaxWindow), ChunkTo: syncNow, Variant: 1, NextPage: 2, Seen: 5, Total: 6}}
+	want := callhistory.BackfillProgress{From: syncNow.AddDate(0, -6, 0), To: syncNow, Cursor: callyzer.Cursor{ChunkFrom: syncNow.Add(-180 * 24 * time.Hour), ChunkTo: syncNow, Variant: 1, NextPage: 2, Seen: 5, Total: 6}}
 	require.Empty(t, cmp.Diff(want, st.Backfill), "the progress points at the WhatsApp sweep's page 2")
 	variants := func(reqs []callyzertest.Request) []string {
 		var out []string
@@ -337,7 +337,7 @@ func TestSyncBackfillVariantsChangedSinceSaved(t *testing.T) {
 	s, err := callhistory.NewSyncer(callhistory.SyncConfig{Source: src, Store: store,
 		Now: func() time.Time { return syncNow }, Logger: slog.New(slog.DiscardHandler)})
 	require.NoError(t, err)
-	bf := callhistory.BackfillProgress{From: syncNow.AddDate(0, -6, 0), To: syncNow, Cursor: callyzer.Cursor{ChunkFrom: syncNow.Add(-callyzer.DefaultMaxWindow), ChunkTo: syncNow, Variant: 1, NextPage: 2, Seen: 5, Total: 6}}
+	bf := callhistory.BackfillProgress{From: syncNow.AddDate(0, -6, 0), To: syncNow, Cursor: callyzer.Cursor{ChunkFrom: syncNow.Add(-180 * 24 * time.Hour), ChunkTo: syncNow, Variant: 1, NextPage: 2, Seen: 5, Total: 6}}
 	require.NoError(t, store.SaveSyncState(t.Context(), callhistory.DefaultSyncName,
 		callhistory.SyncState{Cursor: syncNow, Backfill: bf}))
 	rep, err := s.RunOnce(t.Context())

@@ -243,7 +243,7 @@ func TestTwoReplicasRunOnePassAtATime(t *testing.T) {
 		rounds = 4
 		late   = 120 // late uploads per round after the first: two pages
 	)
-	c := newCluster(t, 2, 600, callyzer.MaxPageSize, interval, latency)
+	c := newCluster(t, 2, 600, 100, interval, latency) // pages of 100, Callyzer's largest
 	ctx := t.Context()
 
 	var winners []string
