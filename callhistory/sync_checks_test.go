@@ -284,11 +284,11 @@ func TestSyncV22SweepsEveryCallVariant(t *testing.T) {
 	for i := range waCalls {
 		waCalls[i].CallMethod = callyzertest.WhatsAppCall
 	}
-	voice := callyzer.CallVariant{Method: callyzer.MethodPhoneCall, Mode: callyzer.ModeVoice}
-	whatsApp := callyzer.CallVariant{Method: callyzer.MethodWhatsAppCall, Mode: callyzer.ModeVoice}
+	voice := callyzer.CallVariant{Method: "PhoneCall", Mode: "Voice"}
+	whatsApp := callyzer.CallVariant{Method: "WhatsAppCall", Mode: "Voice"}
 	env := newSyncEnv(t, syncOptions{
 		server: callyzertest.Options{Version: callyzertest.V22, Calls: append(slices.Clone(phoneCalls), waCalls...)},
-		client: []callyzer.Option{callyzer.WithAPIVersion(callyzer.V22), callyzer.WithCallVariants(voice, whatsApp)},
+		client: []callyzer.Option{callyzer.WithCallVariants(voice, whatsApp)},
 	})
 
 	// Requests 1-2: the incremental read (one per variant); 3-4: the
