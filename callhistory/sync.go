@@ -42,7 +42,7 @@ type SyncConfig struct {
 	// Default: 6.
 	BackfillMonths int
 	// BatchSize caps the calls of one UpsertCalls; a page with more
-	// is written in several batches. Default: callyzer.MaxPageSize (100),
+	// is written in several batches. Default: 100, Callyzer's largest page,
 	// i.e. one write per page.
 	BatchSize int
 	// DefaultRegion reads the client numbers Callyzer sends without a

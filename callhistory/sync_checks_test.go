@@ -238,7 +238,7 @@ func TestSyncBackfillResumesProgressSavedWithoutTotal(t *testing.T) {
 	s, err := callhistory.NewSyncer(callhistory.SyncConfig{Source: src, Store: store,
 		Now: func() time.Time { return syncNow }, Logger: slog.New(slog.DiscardHandler)})
 	require.NoError(t, err)
-	bf := callhistory.BackfillProgress{From: syncNow.AddDate(0, -6, 0), To: syncNow, Cursor: callyzer.Cursor{ChunkFrom: syncNow.Add(-callyzer.DefaultMaxWindow), ChunkTo: syncNow, NextPage: 2, Seen: 5}}
+	bf := callhistory.BackfillProgress{From: syncNow.AddDate(0, -6, 0), To: syncNow, Cursor: callyzer.Cursor{ChunkFrom: syncNow.Add(-180 * 24 * time.Hour), ChunkTo: syncNow, NextPage: 2, Seen: 5}}
 	require.NoError(t, store.SaveSyncState(t.Context(), "default",
 		callhistory.SyncState{Cursor: syncNow, Backfill: bf}))
 
@@ -284,11 +284,11 @@ func TestSyncV22SweepsEveryCallVariant(t *testing.T) {
 	for i := range waCalls {
 		waCalls[i].CallMethod = callyzertest.WhatsAppCall
 	}
-	voice := callyzer.CallVariant{Method: callyzer.MethodPhoneCall, Mode: callyzer.ModeVoice}
-	whatsApp := callyzer.CallVariant{Method: callyzer.MethodWhatsAppCall, Mode: callyzer.ModeVoice}
+	voice := callyzer.CallVariant{Method: "PhoneCall", Mode: "Voice"}
+	whatsApp := callyzer.CallVariant{Method: "WhatsAppCall", Mode: "Voice"}
 	env := newSyncEnv(t, syncOptions{
 		server: callyzertest.Options{Version: callyzertest.V22, Calls: append(slices.Clone(phoneCalls), waCalls...)},
-		client: []callyzer.Option{callyzer.WithAPIVersion(callyzer.V22), callyzer.WithCallVariants(voice, whatsApp)},
+		client: []callyzer.Option{callyzer.WithCallVariants(voice, whatsApp)},
 	})
 
 	// Requests 1-2: the incremental read (one per variant); 3-4: the
@@ -299,7 +299,7 @@ func TestSyncV22SweepsEveryCallVariant(t *testing.T) {
 	require.ErrorIs(t, err, callhistory.ErrUpstream)
 	require.Equal(t, 12, rep.Backfill.Inserted, "both PhoneCall pages and the first WhatsApp page are committed")
 	st := env.state(t)
-	want := callhistory.BackfillProgress{From: syncNow.AddDate(0, -6, 0), To: syncNow, Cursor: callyzer.Cursor{ChunkFrom: syncNow.Add(-callyzer.DefaultMaxWindow), ChunkTo: syncNow, Variant: 1, NextPage: 2, Seen: 5, Total: 6}}
+	want := callhistory.BackfillProgress{From: syncNow.AddDate(0, -6, 0), To: syncNow, Cursor: callyzer.Cursor{ChunkFrom: syncNow.Add(-180 * 24 * time.Hour), ChunkTo: syncNow, Variant: 1, NextPage: 2, Seen: 5, Total: 6}}
 	require.Empty(t, cmp.Diff(want, st.Backfill), "the progress points at the WhatsApp sweep's page 2")
 	variants := func(reqs []callyzertest.Request) []string {
 		var out []string
@@ -337,7 +337,7 @@ func TestSyncBackfillVariantsChangedSinceSaved(t *testing.T) {
 	s, err := callhistory.NewSyncer(callhistory.SyncConfig{Source: src, Store: store,
 		Now: func() time.Time { return syncNow }, Logger: slog.New(slog.DiscardHandler)})
 	require.NoError(t, err)
-	bf := callhistory.BackfillProgress{From: syncNow.AddDate(0, -6, 0), To: syncNow, Cursor: callyzer.Cursor{ChunkFrom: syncNow.Add(-callyzer.DefaultMaxWindow), ChunkTo: syncNow, Variant: 1, NextPage: 2, Seen: 5, Total: 6}}
+	bf := callhistory.BackfillProgress{From: syncNow.AddDate(0, -6, 0), To: syncNow, Cursor: callyzer.Cursor{ChunkFrom: syncNow.Add(-180 * 24 * time.Hour), ChunkTo: syncNow, Variant: 1, NextPage: 2, Seen: 5, Total: 6}}
 	require.NoError(t, store.SaveSyncState(t.Context(), "default",
 		callhistory.SyncState{Cursor: syncNow, Backfill: bf}))
 	rep, err := s.RunOnce(t.Context())

@@ -756,16 +756,16 @@ func TestSyncAndRefreshRacingOnOneNumber(t *testing.T) {
 	}
 }
 
-// markingPacer is the key's pacing.Local; it calls mark when an
+// markingPacer is the key's pacing.New pacer; it calls mark when an
 // Interactive sequence (a refresh) first asks for the slot, before it
 // queues.
 type markingPacer struct {
-	*pacing.Local
+	pacing.Pacer
 	mark func()
 }
 
 func (p *markingPacer) Begin(prio pacing.Priority) pacing.Sequence {
-	seq := p.Local.Begin(prio)
+	seq := p.Pacer.Begin(prio)
 	if prio != pacing.Interactive {
 		return seq
 	}
@@ -809,7 +809,7 @@ func TestSyncBackgroundYieldsToAnInteractiveRefresh(t *testing.T) {
 	var queuedAt atomic.Int64 // the fake's request count when the refresh asked for the slot
 	// The key's one slot, shared by both clients.
 	pacer := &markingPacer{
-		Local: pacing.New(interval),
+		Pacer: pacing.New(interval),
 		mark:  func() { queuedAt.Store(int64(srv.RequestCount())) },
 	}
 	newClient := func(opts ...callyzer.Option) *callyzer.Client {

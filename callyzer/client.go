@@ -31,7 +31,7 @@ type Client struct {
 
 // NewClient returns a Client for apiKey, configured by opts. See the With*
 // options for the defaults. Unless WithPacer is given, Clients of the same
-// key and host in one process share one pacing.Local, so the key's budget
+// key and host in one process share one pacer, so the key's budget
 // (one request in flight, one start per interval) holds across them; when
 // they ask for different intervals (WithInterval), the shared pacer keeps
 // the largest.
@@ -46,18 +46,16 @@ func NewClient(apiKey string, opts ...Option) (*Client, error) {
 	}
 	cfg := config{
 		key:            newSecret(apiKey),
-		version:        V21,
-		attemptTimeout: DefaultAttemptTimeout,
-		maxRetries:     DefaultMaxRetries,
-		pageSize:       DefaultPageSize,
-		maxWindow:      DefaultMaxWindow,
-		interval:       DefaultInterval,
-		retryBase:      DefaultRetryBase,
-		retryMax:       DefaultRetryMax,
-		maxRetryAfter:  DefaultMaxRetryAfter,
-		maxBodyBytes:   DefaultMaxBodyBytes,
-		maxPages:       DefaultMaxPages,
-		excludeNumbers: true,
+		attemptTimeout: defaultAttemptTimeout,
+		maxRetries:     defaultMaxRetries,
+		pageSize:       defaultPageSize,
+		maxWindow:      defaultMaxWindow,
+		interval:       defaultInterval,
+		retryBase:      defaultRetryBase,
+		retryMax:       defaultRetryMax,
+		maxRetryAfter:  defaultMaxRetryAfter,
+		maxBodyBytes:   defaultMaxBodyBytes,
+		maxPages:       defaultMaxPages,
 	}
 	for _, opt := range opts {
 		if opt == nil {
@@ -68,21 +66,15 @@ func NewClient(apiKey string, opts ...Option) (*Client, error) {
 		}
 	}
 	if !cfg.baseURLSet {
-		cfg.baseURL = DefaultBaseURL
-		if cfg.version == V22 {
-			cfg.baseURL = strings.TrimSuffix(DefaultBaseURL, "v2.1") + "v2.2"
+		cfg.baseURL = defaultBaseURL
+		if cfg.v22() {
+			cfg.baseURL = strings.TrimSuffix(defaultBaseURL, "v2.1") + "v2.2"
 		}
 	}
-	if cfg.version == V22 && cfg.variants == nil {
-		cfg.variants = defaultV22Variants
-	}
-	if cfg.version != V22 && cfg.variants != nil {
-		return nil, errors.New("callyzer: NewClient: WithCallVariants needs WithAPIVersion(V22)")
-	}
 	if cfg.loc == nil {
-		loc, err := time.LoadLocation(DefaultLocation)
+		loc, err := time.LoadLocation(defaultLocation)
 		if err != nil {
-			return nil, fmt.Errorf("callyzer: NewClient: loading %s: %w", DefaultLocation, err)
+			return nil, fmt.Errorf("callyzer: NewClient: loading %s: %w", defaultLocation, err)
 		}
 		cfg.loc = loc
 	}
@@ -100,29 +92,17 @@ func NewClient(apiKey string, opts ...Option) (*Client, error) {
 	return c, nil
 }
 
-// String describes the client without its key.
-func (c *Client) String() string {
-	return fmt.Sprintf("callyzer.Client{base: %s, version: %s, key: %s}", c.cfg.baseURL, c.cfg.version, redacted)
-}
+// Format prints a description of the client without its key, whatever
+// the verb and flags. (A Client has no exported fields: encoding/json
+// gives {}.)
+func (c *Client) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, c.describe()) }
 
-// GoString is String; the key never prints.
-func (c *Client) GoString() string { return c.String() }
-
-// Format prints String for every verb, so no verb or flag reaches the key.
-func (c *Client) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, c.String()) }
-
-// LogValue logs the client without its key.
-func (c *Client) LogValue() slog.Value {
-	return slog.GroupValue(
-		slog.String("base", c.cfg.baseURL),
-		slog.String("version", string(c.cfg.version)),
-		slog.String("key", redacted),
-	)
-}
-
-// MarshalJSON encodes the client without its key.
-func (c *Client) MarshalJSON() ([]byte, error) {
-	return json.Marshal(map[string]string{"base": c.cfg.baseURL, "version": string(c.cfg.version), "key": redacted})
+func (c *Client) describe() string {
+	version := "v2.1"
+	if c.cfg.v22() {
+		version = "v2.2"
+	}
+	return fmt.Sprintf("callyzer.Client{base: %s, version: %s, key: %s}", c.cfg.baseURL, version, redacted)
 }
 
 // request is one logical API request; do sends it, with retries.
@@ -228,6 +208,13 @@ func (c *Client) ctxError(r *request, attempts int, err error) *Error {
 	return e
 }
 
+// heldError is the error of a pacer's Acquire that a Hold keeps back past
+// the caller's deadline (see package pacing).
+type heldError interface {
+	error
+	HeldUntil() time.Time
+}
+
 // attempt makes one HTTP request: it waits for the pacer's slot, sends,
 // reads the body through the size cap and only then frees the slot.
 func (c *Client) attempt(ctx context.Context, r *request, n int) outcome {
@@ -236,9 +223,9 @@ func (c *Client) attempt(ctx context.Context, r *request, n int) outcome {
 		if ctx.Err() != nil {
 			return outcome{err: c.ctxError(r, n, ctx.Err())}
 		}
-		if held, ok := errors.AsType[*pacing.HeldError](err); ok {
+		if held, ok := errors.AsType[heldError](err); ok {
 			return outcome{err: &Error{Endpoint: r.endpoint, PageNo: r.pageNo, Attempts: n, kind: ErrRateLimited,
-				Message: "held back by an earlier 429 past the deadline", RetryAfter: time.Until(held.Until), cause: err}}
+				Message: "held back by an earlier 429 past the deadline", RetryAfter: time.Until(held.HeldUntil()), cause: err}}
 		}
 		return outcome{err: &Error{Endpoint: r.endpoint, PageNo: r.pageNo, kind: ErrUpstream,
 			Message: "pacer refused the request", cause: c.sanitize(err)}}
@@ -342,8 +329,8 @@ func readCapped(rc io.Reader, limit int64) ([]byte, error) {
 func (c *Client) transportOutcome(ctx, actx context.Context, r *request, status int, err error) outcome {
 	e := &Error{Endpoint: r.endpoint, PageNo: r.pageNo, StatusCode: status}
 	if errors.Is(err, errBodyTooLarge) {
-		e.kind = ErrResponseTooLarge
-		e.Message = fmt.Sprintf("body over %d bytes", c.cfg.maxBodyBytes)
+		e.kind = ErrMalformedResponse
+		e.Message = fmt.Sprintf("body over the cap of %d bytes (WithMaxBodyBytes)", c.cfg.maxBodyBytes)
 		return outcome{err: e}
 	}
 	if ctx.Err() != nil {

@@ -4,7 +4,7 @@
 //
 // # Usage
 //
-//	c, err := callyzer.NewClient(apiKey) // options: WithBaseURL, WithLocation, ...
+//	c, err := callyzer.NewClient(apiKey) // options: WithLocation, WithCallVariants, ...
 //	if err != nil { ... }
 //	q := callyzer.HistoryQuery{
 //		CallFrom:      time.Now().AddDate(0, -6, 0),
@@ -25,17 +25,17 @@
 // total_records. With both a call window and a synced window, the call
 // window is chunked and the synced window goes whole with every request,
 // so a synced window over the maximum is refused (ErrInvalidQuery) before
-// anything is sent. Under API v2.2 (WithAPIVersion(V22)) each chunk is swept
-// once per (call_method, call_mode) combination of WithCallVariants.
-// HistoryPage fetches a single page; History yields calls one by one.
-// Employees returns the roster.
+// anything is sent. WithCallVariants switches the client to API v2.2, where
+// each chunk is swept once per (call_method, call_mode) combination given;
+// without it the client speaks v2.1. Employees returns the roster.
 //
 // Numbers go out in Callyzer's "48-601234567" form and come back in E.164
 // ("+48601234567"). call_date and call_time are read as a wall clock in the
 // account's zone (WithLocation, default Europe/Warsaw; on a machine
-// without a zone database, import time/tzdata in the main package). synced_at and modified_at are read the same way; a trailing
-// zone abbreviation such as IST or CET is ignored (abbreviations are
-// ambiguous), while "UTC"/"GMT" and numeric offsets are honoured.
+// without a zone database, import time/tzdata in the main package).
+// synced_at and modified_at are read the same way; a trailing zone
+// abbreviation such as IST or CET is ignored (abbreviations are ambiguous),
+// while "UTC"/"GMT" and numeric offsets are honoured.
 //
 // # Pacing
 //
@@ -43,18 +43,17 @@
 // requests with 429. Every request therefore takes the slot of a
 // pacing.Pacer, by the rules stated in package pacing; the Client keeps
 // its side of them: the pages of one HistoryPages iteration (or one
-// Employees call, or a single HistoryPage) form one sequence of
-// HistoryQuery.Priority, begun before the first request and ended however
-// the iteration ends; a request holds its slot until its body is read,
-// and its release reports when it was written (net/http/httptrace's
-// WroteRequest); retries wait outside the slot; a 429's Retry-After
-// (capped by WithMaxRetryAfter) holds the pacer.
+// Employees call) form one sequence of the query's Priority, begun before
+// the first request and ended however the iteration ends; a request holds
+// its slot until its body is read, and its release reports when it was
+// written (net/http/httptrace's WroteRequest); retries wait outside the
+// slot; a 429's Retry-After (capped by WithMaxRetryAfter) holds the pacer.
 //
-// Clients of the same key and host in one process share one pacing.Local
-// by default (starts at least WithInterval apart, default 2s), whatever
-// their intervals; when these differ, the pacer keeps the largest (the key
-// is kept only as a salted hash). WithPacer supplies another, such as a
-// pgpacing.Pacer shared by replicas.
+// Clients of the same key and host in one process share one pacing.New
+// pacer by default (starts at least WithInterval apart, default 2s),
+// whatever their intervals; when these differ, the pacer keeps the largest
+// (the key is kept only as a salted hash). WithPacer supplies another, such
+// as a pgpacing pacer shared by replicas.
 //
 // # Errors
 //
@@ -64,15 +63,15 @@
 // with the rest of the hold as RetryAfter), ErrTimeout (also matches
 // context.DeadlineExceeded), ErrMalformedResponse (a 200 that is not what
 // the contract promises: a missing or null result, a data envelope, a row
-// without id, a field of the wrong type; ErrResponseTooLarge for a 2xx body
-// over WithMaxBodyBytes), ErrIncompleteResponse (rows that do not add up to
-// total_records, the page cap), ErrUpstream (5xx, transport failures),
-// ErrBadRequest (400). A non-2xx answer is classified by its status alone,
-// even when its body is cut short or over the cap (a 401 with a broken body
-// is still ErrUnauthorized, one request); what was read of the body only
-// feeds Message. A cancelled context gives an *Error that matches
-// context.Canceled and none of the kinds. A query refused before sending
-// wraps ErrInvalidQuery.
+// without id, a field of the wrong type, a body over WithMaxBodyBytes),
+// ErrIncompleteResponse (rows that do not add up to total_records, the page
+// cap; ErrShifted when the total changed while paging), ErrUpstream (5xx,
+// transport failures), ErrBadRequest (400). A non-2xx answer is classified
+// by its status alone, even when its body is cut short or over the cap (a
+// 401 with a broken body is still ErrUnauthorized, one request); what was
+// read of the body only feeds Message. A cancelled context gives an *Error
+// that matches context.Canceled and none of the kinds. A query refused
+// before sending wraps ErrInvalidQuery.
 //
 // Retries (WithMaxRetries, exponential backoff from WithRetryDelays) cover
 // transport failures, attempt timeouts, 5xx except 501, and 429 after its
@@ -83,24 +82,25 @@
 // are never retried, and nothing is retried once the context is done.
 //
 // The API key appears only in the Authorization header. It is held in a
-// type that redacts itself in String, GoString, Format, LogValue and JSON;
-// the Client prints and logs without it; error messages and log lines have
-// it removed even when the server echoes it, and phone numbers in them are
-// masked ("+48 601 *** 567"). This holds for every link of an error's
+// type that redacts itself however it is printed, logged or encoded; a
+// Client prints (every fmt verb, and slog's text handler) without it and
+// encodes to JSON as {}; error messages and log lines have it removed even
+// when the server echoes it, and phone numbers in them are masked
+// ("+48 601 *** 567"). This holds for every link of an error's
 // chain: a transport or pacer error is replaced by a cleaned stand-in that
 // keeps only what errors.Is needs (context.Canceled, DeadlineExceeded, the
 // connection errnos, a net.Error timeout), so errors.As to *url.Error finds
 // nothing. Debug log lines (WithLogger) carry the endpoint, page, attempt,
 // status and duration of every request.
 //
-// # Testing
+// # In a host's tests
 //
 // Point the client at a fake (callyzer/callyzertest, or an httptest
 // server) with WithBaseURL, or hand it a transport with WithHTTPClient
 // (httpmock.NewMockTransport works; never the global httpmock.Activate).
-// Use WithInterval(0) and WithRetryDelays(0, 0) so tests never wait, and
-// WithPacer(pacing.New(0)) to keep parallel tests on one host apart. Inside
-// a testing/synctest bubble, give the client a pacer made in the bubble and
-// an in-memory transport: the process-wide pacer and real sockets do not
+// WithInterval(0), WithRetryDelays(0, 0) and WithPacer(pacing.New(0)) keep
+// it from waiting and keep parallel tests on one host apart. Inside a
+// testing/synctest bubble, give it a pacer made in the bubble and an
+// in-memory transport: the process-wide pacer and real sockets do not
 // belong to the bubble.
 package callyzer

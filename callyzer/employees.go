@@ -61,7 +61,7 @@ type employeesBody struct {
 // checks as HistoryPages: the rows must add up to total_records, a changing
 // total, an empty page before the total or more than WithMaxPages pages is
 // ErrIncompleteResponse. The request is a GET with a JSON body; paging goes
-// in the body or the query string (WithEmployeePaging). Its pages form one
+// in the body or the query string (WithEmployeePagingInQuery). Its pages form one
 // pacer sequence, as HistoryPages' do.
 func (c *Client) Employees(ctx context.Context, q EmployeesQuery) ([]Employee, error) {
 	numbers, err := ccNumbers(q.EmployeeNumbers)
@@ -86,7 +86,7 @@ func (c *Client) Employees(ctx context.Context, q EmployeesQuery) ([]Employee, e
 		}
 		b := employeesBody{EmpNumbers: numbers, EmpTags: nonNil(q.Tags)}
 		r := &request{method: http.MethodGet, endpoint: employeesEndpoint, pageNo: pageNo, priority: q.Priority, seq: seq, logAttrs: attrs}
-		if c.cfg.employeePaging == EmployeePagingQuery {
+		if c.cfg.pagingInQuery {
 			r.query = url.Values{"page_no": {strconv.Itoa(pageNo)}, "page_size": {strconv.Itoa(c.cfg.pageSize)}}
 		} else {
 			b.PageNo, b.PageSize = pageNo, c.cfg.pageSize

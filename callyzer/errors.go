@@ -28,15 +28,11 @@ var (
 	ErrTimeout = errors.New("callyzer: timed out")
 	// ErrMalformedResponse: a 2xx answer that is not what the contract
 	// promises: not JSON, a missing or null "result", a "data" envelope, a
-	// row without "id", a field of the wrong type, an oversized body.
-	// A non-2xx answer is never malformed: its status alone classifies it,
-	// however its body ends.
+	// row without "id", a field of the wrong type, a body over the
+	// WithMaxBodyBytes cap (the Message says so). A non-2xx answer is never
+	// malformed: its status alone classifies it, however its body ends (its
+	// Message then says the body was cut).
 	ErrMalformedResponse = errors.New("callyzer: malformed response")
-	// ErrResponseTooLarge: a 2xx answer's body was over the
-	// WithMaxBodyBytes cap. Such errors also match ErrMalformedResponse.
-	// (A non-2xx answer over the cap keeps its status's kind; its Message
-	// is taken from the bytes read and says the body was cut.)
-	ErrResponseTooLarge = errors.New("callyzer: response body too large")
 	// ErrIncompleteResponse: the pages of a window chunk do not add up: rows
 	// seen differ from "total_records", the total changed between pages, an
 	// empty page came before the total was reached, or the page cap was hit.
@@ -118,9 +114,6 @@ func (e *Error) Unwrap() []error {
 		errs = append(errs, e.kind)
 		if e.kind == ErrTimeout && !errors.Is(e.cause, context.DeadlineExceeded) {
 			errs = append(errs, context.DeadlineExceeded)
-		}
-		if e.kind == ErrResponseTooLarge {
-			errs = append(errs, ErrMalformedResponse)
 		}
 		if e.kind == ErrShifted {
 			errs = append(errs, ErrIncompleteResponse)

@@ -14,7 +14,7 @@ import (
 	"github.com/leadcalls/leadcalls/callyzer/pacing"
 )
 
-func ExampleClient_History() {
+func ExampleClient_HistoryPages() {
 	page, _ := os.ReadFile("testdata/history_example.json")
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
@@ -38,16 +38,18 @@ func ExampleClient_History() {
 		Priority:      pacing.Interactive,
 	}
 	seen := map[string]bool{} // a call may arrive on two pages
-	for call, err := range c.History(context.Background(), q) {
+	for page, err := range c.HistoryPages(context.Background(), q) {
 		if err != nil {
 			fmt.Println("failed:", errors.Is(err, callyzer.ErrUnauthorized), err)
 			return
 		}
-		if seen[call.ID] {
-			continue
+		for _, call := range page.Calls {
+			if seen[call.ID] {
+				continue
+			}
+			seen[call.ID] = true
+			fmt.Println(call.ID, call.Type, call.Duration, call.ClientNumber, call.StartedAt.Format("2006-01-02 15:04:05 MST"))
 		}
-		seen[call.ID] = true
-		fmt.Println(call.ID, call.Type, call.Duration, call.ClientNumber, call.StartedAt.Format("2006-01-02 15:04:05 MST"))
 	}
 	fmt.Println("key printed:", strings.Contains(fmt.Sprintf("%+v %#v", c, c), "my-api-key"))
 	// Output:

@@ -114,9 +114,9 @@ func (c *Client) planHistory(q HistoryQuery) (*historyPlan, error) {
 		p.types = append(p.types, string(t))
 	}
 	switch {
-	case c.cfg.version != V22 && q.Variant != (CallVariant{}):
-		return nil, invalidQuery("a call variant needs API v2.2")
-	case c.cfg.version != V22:
+	case !c.cfg.v22() && q.Variant != (CallVariant{}):
+		return nil, invalidQuery("a call variant needs API v2.2 (WithCallVariants)")
+	case !c.cfg.v22():
 		p.variants = []CallVariant{{}}
 	case q.Variant != (CallVariant{}):
 		if q.Variant.Method == "" || q.Variant.Mode == "" {
@@ -196,8 +196,8 @@ func (c *Client) maxSpan() int64 { return int64(c.cfg.maxWindow / time.Second) }
 // synced window when only that is set) is split into chunks of at most the
 // maximum window, with whole-second inclusive bounds that do not overlap and
 // cover exactly [from, to] (from rounded up, to rounded down), oldest first
-// unless q.NewestFirst; under API v2.2 each chunk is swept once per call
-// variant; and each chunk (and variant) is paged to its end. Each page's
+// unless q.NewestFirst; under API v2.2 (WithCallVariants) each chunk is
+// swept once per call variant; and each chunk (and variant) is paged to its end. Each page's
 // Next is where paging goes on after it: a caller that saves it with what
 // it committed resumes there with q.After.
 //
@@ -356,33 +356,13 @@ func (s span) cursor(v, page, seen, total int) Cursor {
 	return Cursor{ChunkFrom: from, ChunkTo: to, Variant: v, NextPage: page, Seen: seen, Total: total}
 }
 
-// History yields every call of q, page by page, as HistoryPages fetches
-// them (a call repeated on two pages is yielded twice). On failure it yields
-// one (Call{}, err) and stops; calls yielded before are not to be trusted
-// as complete.
-func (c *Client) History(ctx context.Context, q HistoryQuery) iter.Seq2[Call, error] {
-	return func(yield func(Call, error) bool) {
-		for pg, err := range c.HistoryPages(ctx, q) {
-			if err != nil {
-				yield(Call{}, err)
-				return
-			}
-			for _, call := range pg.Calls {
-				if !yield(call, nil) {
-					return
-				}
-			}
-		}
-	}
-}
-
 func (c *Client) fetchHistoryPage(ctx context.Context, p *historyPlan, chunk span, v CallVariant, pageNo int) (*HistoryPage, error) {
 	b := historyBody{
 		CallTypes:        p.types,
 		EmpNumbers:       p.employees,
 		ClientNumbers:    p.clients,
 		EmpTags:          p.tags,
-		IsExcludeNumbers: c.cfg.excludeNumbers,
+		IsExcludeNumbers: true, // Callyzer's default, sent explicitly
 		PageNo:           pageNo,
 		PageSize:         c.cfg.pageSize,
 		CallMethod:       v.Method,

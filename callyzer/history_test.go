@@ -86,7 +86,7 @@ func TestHistoryRequestShape(t *testing.T) {
 func TestHistorySyncedWindowOnly(t *testing.T) {
 	t.Parallel()
 	srv := newAPIServer(t, serveFixtures(page(0)))
-	c := newClient(t, srv.URL, callyzer.WithExcludeNumbers(false), callyzer.WithPageSize(25))
+	c := newClient(t, srv.URL, callyzer.WithPageSize(25))
 	from := time.Unix(1_780_000_000, 0)
 	_, err := collect(t, c, callyzer.HistoryQuery{SyncedFrom: from, SyncedTo: from.Add(time.Hour)})
 	require.NoError(t, err)
@@ -94,7 +94,7 @@ func TestHistorySyncedWindowOnly(t *testing.T) {
 	require.Equal(t, json.Number("1780000000"), body["synced_from"])
 	require.Equal(t, json.Number("1780003600"), body["synced_to"])
 	require.NotContains(t, body, "call_from")
-	require.Equal(t, false, body["is_exclude_numbers"])
+	require.Equal(t, true, body["is_exclude_numbers"], "always sent, as Callyzer's default")
 	require.Equal(t, json.Number("25"), body["page_size"])
 }
 
@@ -156,7 +156,7 @@ func TestHistoryPagesPagesToTheTotal(t *testing.T) {
 	q := historyQuery()
 	q.CallFrom = windowTo.AddDate(0, -1, 0)
 	var ids []string
-	for call, err := range c.History(t.Context(), q) {
+	for call, err := range calls(t.Context(), c, q) {
 		require.NoError(t, err)
 		ids = append(ids, call.ID)
 	}
@@ -176,7 +176,7 @@ func TestHistoryPagesYieldsRepeatedRows(t *testing.T) {
 	q := historyQuery()
 	q.CallFrom = windowTo.AddDate(0, -1, 0)
 	var ids []string
-	for call, err := range c.History(t.Context(), q) {
+	for call, err := range calls(t.Context(), c, q) {
 		require.NoError(t, err)
 		ids = append(ids, call.ID)
 	}
@@ -202,11 +202,11 @@ func TestHistoryPagesV22SweepsVariants(t *testing.T) {
 		writeJSON(w, http.StatusOK, page(1, fmt.Sprintf("c-%d", n)))
 	})
 	variants := []callyzer.CallVariant{
-		{Method: callyzer.MethodPhoneCall, Mode: callyzer.ModeVoice},
-		{Method: callyzer.MethodWhatsAppCall, Mode: callyzer.ModeVoice},
-		{Method: callyzer.MethodWhatsAppCall, Mode: callyzer.ModeVideo},
+		{Method: "PhoneCall", Mode: "Voice"},
+		{Method: "WhatsAppCall", Mode: "Voice"},
+		{Method: "WhatsAppCall", Mode: "Video"},
 	}
-	c := newClient(t, srv.URL, callyzer.WithAPIVersion(callyzer.V22), callyzer.WithCallVariants(variants...))
+	c := newClient(t, srv.URL, callyzer.WithCallVariants(variants...))
 	pages, err := collect(t, c, historyQuery())
 	require.NoError(t, err)
 	reqs := srv.requests()
@@ -235,7 +235,7 @@ func TestHistoryPagesV22SweepsVariants(t *testing.T) {
 func TestHistoryV22Fixture(t *testing.T) {
 	t.Parallel()
 	srv := newAPIServer(t, serveFixtures(fixture(t, "history_v22.json")))
-	c := newClient(t, srv.URL, callyzer.WithAPIVersion(callyzer.V22))
+	c := newClient(t, srv.URL, callyzer.WithCallVariants(callyzer.CallVariant{Method: "PhoneCall", Mode: "Voice"}))
 	q := historyQuery()
 	q.CallFrom = windowTo.AddDate(0, -1, 0)
 	pg, err := c.HistoryPage(t.Context(), q, 1)
@@ -254,7 +254,7 @@ func TestHistoryV22Fixture(t *testing.T) {
 	}}
 	require.Empty(t, cmp.Diff(want, pg.Calls))
 	body := srv.requests()[0].decodeBody(t)
-	require.Equal(t, "PhoneCall", body["call_method"], "the default v2.2 variant")
+	require.Equal(t, "PhoneCall", body["call_method"], "the one v2.2 variant")
 	require.Equal(t, "Voice", body["call_mode"])
 	require.True(t, strings.HasSuffix(srv.requests()[0].Path, "/call-log/history"))
 }
@@ -362,8 +362,8 @@ func TestHistoryOversizedBody(t *testing.T) {
 	srv := newAPIServer(t, serveFixtures(fixture(t, "history_example.json")))
 	c := newClient(t, srv.URL, callyzer.WithMaxBodyBytes(100))
 	_, err := collect(t, c, historyQuery())
-	require.ErrorIs(t, err, callyzer.ErrResponseTooLarge)
 	require.ErrorIs(t, err, callyzer.ErrMalformedResponse)
+	require.ErrorContains(t, err, "body over the cap of 100 bytes")
 	require.Len(t, srv.requests(), 1)
 }
 
@@ -422,11 +422,15 @@ func TestHistoryStopsWhenTheConsumerBreaks(t *testing.T) {
 
 func TestEmployees(t *testing.T) {
 	t.Parallel()
-	for _, paging := range []callyzer.EmployeePaging{callyzer.EmployeePagingBody, callyzer.EmployeePagingQuery} {
-		t.Run(fmt.Sprint(paging), func(t *testing.T) {
+	for _, inQuery := range []bool{false, true} {
+		t.Run(fmt.Sprint("paging in query ", inQuery), func(t *testing.T) {
 			t.Parallel()
 			srv := newAPIServer(t, serveFixtures(fixture(t, "employees_page1.json"), fixture(t, "employees_page2.json")))
-			c := newClient(t, srv.URL, callyzer.WithEmployeePaging(paging), callyzer.WithPageSize(2))
+			opts := []callyzer.Option{callyzer.WithPageSize(2)}
+			if inQuery {
+				opts = append(opts, callyzer.WithEmployeePagingInQuery())
+			}
+			c := newClient(t, srv.URL, opts...)
 			got, err := c.Employees(t.Context(), callyzer.EmployeesQuery{EmployeeNumbers: []string{"+48511222333"}, Tags: []string{"BIK"}})
 			require.NoError(t, err)
 			want := []callyzer.Employee{
@@ -448,7 +452,7 @@ func TestEmployees(t *testing.T) {
 				body := r.decodeBody(t)
 				require.Equal(t, []any{"48-511222333"}, body["emp_numbers"])
 				require.Equal(t, []any{"BIK"}, body["emp_tags"])
-				if paging == callyzer.EmployeePagingBody {
+				if !inQuery {
 					require.Equal(t, json.Number(fmt.Sprint(i+1)), body["page_no"])
 					require.Equal(t, json.Number("2"), body["page_size"])
 					require.Empty(t, r.RawQuery)

@@ -2,8 +2,10 @@ package callyzer_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"io"
+	"iter"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -173,6 +175,24 @@ func historyQuery() callyzer.HistoryQuery {
 		CallFrom: windowFrom, CallTo: windowTo,
 		ClientNumbers: []string{"+48601234567"},
 		Priority:      pacing.Interactive,
+	}
+}
+
+// calls yields every call of q, page by page, as HistoryPages fetches
+// them; on failure it yields one (Call{}, err) and stops.
+func calls(ctx context.Context, c *callyzer.Client, q callyzer.HistoryQuery) iter.Seq2[callyzer.Call, error] {
+	return func(yield func(callyzer.Call, error) bool) {
+		for pg, err := range c.HistoryPages(ctx, q) {
+			if err != nil {
+				yield(callyzer.Call{}, err)
+				return
+			}
+			for _, call := range pg.Calls {
+				if !yield(call, nil) {
+					return
+				}
+			}
+		}
 	}
 }
 

@@ -12,59 +12,30 @@ import (
 	"github.com/leadcalls/leadcalls/callyzer/pacing"
 )
 
-// APIVersion selects the Callyzer API version.
-type APIVersion string
-
-// The API versions the client speaks.
-const (
-	V21 APIVersion = "v2.1" // the default
-	V22 APIVersion = "v2.2" // sends call_method and call_mode
-)
-
-// CallVariant is one (call_method, call_mode) combination of API v2.2, such
-// as {"PhoneCall", "Voice"} or {"WhatsAppCall", "Video"}.
+// CallVariant is one (call_method, call_mode) combination of API v2.2.
+// The methods Callyzer is known to send are "PhoneCall" and "WhatsAppCall";
+// the modes, "Voice" and "Video".
 type CallVariant struct {
-	Method string // call_method: PhoneCall, WhatsAppCall
-	Mode   string // call_mode: Voice, Video
+	Method string // call_method, such as "PhoneCall"
+	Mode   string // call_mode, such as "Voice"
 }
 
-// The v2.2 call methods and modes Callyzer is known to use.
+// The defaults of the options.
 const (
-	MethodPhoneCall    = "PhoneCall"
-	MethodWhatsAppCall = "WhatsAppCall"
-	ModeVoice          = "Voice"
-	ModeVideo          = "Video"
+	defaultBaseURL        = "https://api1.callyzer.co/api/v2.1"
+	defaultLocation       = "Europe/Warsaw"
+	defaultPageSize       = 100
+	maxPageSize           = 100
+	defaultMaxWindow      = 180 * 24 * time.Hour
+	defaultInterval       = 2 * time.Second
+	defaultAttemptTimeout = 30 * time.Second
+	defaultMaxRetries     = 3
+	defaultRetryBase      = 500 * time.Millisecond
+	defaultRetryMax       = 10 * time.Second
+	defaultMaxRetryAfter  = 30 * time.Second
+	defaultMaxBodyBytes   = 8 << 20
+	defaultMaxPages       = 1000
 )
-
-// EmployeePaging says where /employee/get paging goes.
-type EmployeePaging int
-
-const (
-	// EmployeePagingBody sends page_no and page_size in the JSON body (the default).
-	EmployeePagingBody EmployeePaging = iota
-	// EmployeePagingQuery sends page_no and page_size in the query string.
-	EmployeePagingQuery
-)
-
-// Defaults.
-const (
-	DefaultBaseURL        = "https://api1.callyzer.co/api/v2.1"
-	DefaultLocation       = "Europe/Warsaw"
-	DefaultPageSize       = 100
-	MaxPageSize           = 100
-	DefaultMaxWindow      = 180 * 24 * time.Hour
-	DefaultInterval       = 2 * time.Second
-	DefaultAttemptTimeout = 30 * time.Second
-	DefaultMaxRetries     = 3
-	DefaultRetryBase      = 500 * time.Millisecond
-	DefaultRetryMax       = 10 * time.Second
-	DefaultMaxRetryAfter  = 30 * time.Second
-	DefaultMaxBodyBytes   = 8 << 20
-	DefaultMaxPages       = 1000
-)
-
-// defaultV22Variants is what v2.2 sweeps when WithCallVariants is not used.
-var defaultV22Variants = []CallVariant{{MethodPhoneCall, ModeVoice}}
 
 // Option configures a Client. Options check their input; NewClient returns
 // the first option error.
@@ -74,8 +45,7 @@ type config struct {
 	key            secret
 	baseURL        string
 	baseURLSet     bool
-	version        APIVersion
-	variants       []CallVariant
+	variants       []CallVariant // set: API v2.2; nil: v2.1
 	httpClient     *http.Client
 	attemptTimeout time.Duration
 	maxRetries     int
@@ -90,12 +60,15 @@ type config struct {
 	maxRetryAfter  time.Duration
 	maxBodyBytes   int64
 	maxPages       int
-	employeePaging EmployeePaging
-	excludeNumbers bool
+	pagingInQuery  bool // /employee/get paging goes in the query string
 }
 
+// v22 reports whether the client speaks API v2.2 (WithCallVariants).
+func (c *config) v22() bool { return c.variants != nil }
+
 // WithBaseURL sets the API base URL, version path included. Default:
-// DefaultBaseURL, or its /api/v2.2 twin under WithAPIVersion(V22).
+// https://api1.callyzer.co/api/v2.1, or its /api/v2.2 twin with
+// WithCallVariants.
 func WithBaseURL(raw string) Option {
 	return func(c *config) error {
 		u, err := url.Parse(raw)
@@ -111,21 +84,10 @@ func WithBaseURL(raw string) Option {
 	}
 }
 
-// WithAPIVersion selects the API version. Default: V21. Under V22 every
-// history request carries one call_method and one call_mode, and a window is
-// swept once per variant (see WithCallVariants).
-func WithAPIVersion(v APIVersion) Option {
-	return func(c *config) error {
-		if v != V21 && v != V22 {
-			return fmt.Errorf("callyzer: WithAPIVersion: unknown version %q", string(v))
-		}
-		c.version = v
-		return nil
-	}
-}
-
-// WithCallVariants sets the (call_method, call_mode) combinations that
-// HistoryPages sweeps under API v2.2, in order. Default: PhoneCall/Voice.
+// WithCallVariants makes the client speak API v2.2: every history request
+// carries one call_method and one call_mode, and HistoryPages sweeps each
+// window chunk once per variant, in the order given. Without it the client
+// speaks v2.1, which has no variants.
 func WithCallVariants(variants ...CallVariant) Option {
 	return func(c *config) error {
 		if len(variants) == 0 {
@@ -159,7 +121,7 @@ func WithHTTPClient(hc *http.Client) Option {
 }
 
 // WithAttemptTimeout bounds each HTTP attempt, reading the body included.
-// Default: DefaultAttemptTimeout.
+// Default: 30s.
 func WithAttemptTimeout(d time.Duration) Option {
 	return func(c *config) error {
 		if d <= 0 {
@@ -171,7 +133,7 @@ func WithAttemptTimeout(d time.Duration) Option {
 }
 
 // WithMaxRetries sets how many times a request is retried after the first
-// attempt. 0 disables retries. Default: DefaultMaxRetries.
+// attempt, 0..100; 0 disables retries. Default: 3.
 func WithMaxRetries(n int) Option {
 	return func(c *config) error {
 		if n < 0 || n > 100 {
@@ -182,12 +144,12 @@ func WithMaxRetries(n int) Option {
 	}
 }
 
-// WithPageSize sets the rows asked for per page, 1..MaxPageSize. Default:
-// DefaultPageSize.
+// WithPageSize sets the rows asked for per page, 1..100 (Callyzer's
+// maximum). Default: 100.
 func WithPageSize(n int) Option {
 	return func(c *config) error {
-		if n < 1 || n > MaxPageSize {
-			return fmt.Errorf("callyzer: WithPageSize: want 1..%d", MaxPageSize)
+		if n < 1 || n > maxPageSize {
+			return fmt.Errorf("callyzer: WithPageSize: want 1..%d", maxPageSize)
 		}
 		c.pageSize = n
 		return nil
@@ -196,7 +158,7 @@ func WithPageSize(n int) Option {
 
 // WithMaxWindow sets the widest window one request may cover (to - from).
 // Wider windows are split into chunks. Whole seconds, at least one.
-// Default: DefaultMaxWindow (180 days).
+// Default: 180 days, Callyzer's limit.
 func WithMaxWindow(d time.Duration) Option {
 	return func(c *config) error {
 		if d < time.Second || d%time.Second != 0 {
@@ -232,8 +194,8 @@ func WithLogger(l *slog.Logger) Option {
 }
 
 // WithPacer sets the pacer that hands out request slots, such as a
-// pgpacing.Pacer shared by replicas. Default: the process-wide pacing.Local
-// of this API key and host (see NewClient).
+// pgpacing pacer shared by replicas. Default: the process-wide pacing.New
+// pacer of this API key and host (see NewClient).
 func WithPacer(p pacing.Pacer) Option {
 	return func(c *config) error {
 		if p == nil {
@@ -245,8 +207,8 @@ func WithPacer(p pacing.Pacer) Option {
 }
 
 // WithInterval sets the least time between request starts of the default
-// pacer. 0 (for tests) keeps one request in flight but adds no gap. Default:
-// DefaultInterval (2s, Callyzer's documented limit).
+// pacer. 0 (for tests) keeps one request in flight but adds no gap.
+// Default: 2s, Callyzer's documented limit.
 func WithInterval(d time.Duration) Option {
 	return func(c *config) error {
 		if d < 0 {
@@ -259,7 +221,7 @@ func WithInterval(d time.Duration) Option {
 
 // WithRetryDelays sets the exponential backoff between retries: the first
 // delay base, growing to at most max (jittered). 0, 0 retries at once (for
-// tests). Default: DefaultRetryBase, DefaultRetryMax.
+// tests). Default: 500ms, 10s.
 func WithRetryDelays(base, max time.Duration) Option {
 	return func(c *config) error {
 		if base < 0 || max < base {
@@ -271,8 +233,7 @@ func WithRetryDelays(base, max time.Duration) Option {
 }
 
 // WithMaxRetryAfter caps the Retry-After the client is willing to wait. A
-// 429 asking for longer fails at once with ErrRateLimited. Default:
-// DefaultMaxRetryAfter.
+// 429 asking for longer fails at once with ErrRateLimited. Default: 30s.
 func WithMaxRetryAfter(d time.Duration) Option {
 	return func(c *config) error {
 		if d < 0 {
@@ -283,8 +244,9 @@ func WithMaxRetryAfter(d time.Duration) Option {
 	}
 }
 
-// WithMaxBodyBytes caps a response body; a larger body is an error matching
-// ErrResponseTooLarge and ErrMalformedResponse. Default: DefaultMaxBodyBytes.
+// WithMaxBodyBytes caps a response body; a larger 2xx body is
+// ErrMalformedResponse (a larger non-2xx body keeps its status's kind).
+// Default: 8 MiB.
 func WithMaxBodyBytes(n int64) Option {
 	return func(c *config) error {
 		if n < 1 {
@@ -297,7 +259,7 @@ func WithMaxBodyBytes(n int64) Option {
 
 // WithMaxPages caps the pages fetched for one window chunk (and one v2.2
 // variant), and for the employee roster, against a server that never stops
-// paging. Hitting it is ErrIncompleteResponse. Default: DefaultMaxPages.
+// paging. Hitting it is ErrIncompleteResponse. Default: 1000.
 func WithMaxPages(n int) Option {
 	return func(c *config) error {
 		if n < 1 {
@@ -308,24 +270,12 @@ func WithMaxPages(n int) Option {
 	}
 }
 
-// WithEmployeePaging says where /employee/get paging goes. Default:
-// EmployeePagingBody.
-func WithEmployeePaging(p EmployeePaging) Option {
+// WithEmployeePagingInQuery sends the paging of /employee/get (page_no,
+// page_size) in the query string instead of the JSON body. Default: in the
+// body.
+func WithEmployeePagingInQuery() Option {
 	return func(c *config) error {
-		if p != EmployeePagingBody && p != EmployeePagingQuery {
-			return errors.New("callyzer: WithEmployeePaging: unknown value")
-		}
-		c.employeePaging = p
-		return nil
-	}
-}
-
-// WithExcludeNumbers sets the is_exclude_numbers flag sent with every
-// history request (Callyzer leaves out the numbers the account excluded).
-// Default: true, Callyzer's own default, sent explicitly.
-func WithExcludeNumbers(exclude bool) Option {
-	return func(c *config) error {
-		c.excludeNumbers = exclude
+		c.pagingInQuery = true
 		return nil
 	}
 }

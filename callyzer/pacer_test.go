@@ -161,7 +161,7 @@ func TestClientPacingCountsFromTheSend(t *testing.T) {
 // sentRecorder is a pacer that records, for each request, when it was
 // granted and the send time its release reported.
 type sentRecorder struct {
-	*pacing.Local
+	pacing.Pacer
 
 	mu     sync.Mutex
 	grants []time.Time
@@ -169,7 +169,7 @@ type sentRecorder struct {
 }
 
 func (r *sentRecorder) Begin(prio pacing.Priority) pacing.Sequence {
-	return &sentSequence{r: r, Sequence: r.Local.Begin(prio)}
+	return &sentSequence{r: r, Sequence: r.Pacer.Begin(prio)}
 }
 
 type sentSequence struct {
@@ -199,7 +199,7 @@ func (s *sentSequence) Acquire(ctx context.Context) (func(time.Time), error) {
 func TestClientReportsSendsOverRealSockets(t *testing.T) {
 	t.Parallel()
 	srv := newAPIServer(t, serveFixtures(page(1, "c-1")))
-	rec := &sentRecorder{Local: pacing.New(0)}
+	rec := &sentRecorder{Pacer: pacing.New(0)}
 	c := newClient(t, srv.URL, callyzer.WithPacer(rec))
 	for range 3 {
 		_, err := c.HistoryPage(t.Context(), oneMonth(), 1)

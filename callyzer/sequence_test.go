@@ -26,13 +26,13 @@ const (
 
 // spyPacer is a pacer that counts what the Client asks of it.
 type spyPacer struct {
-	*pacing.Local
+	pacing.Pacer
 	begins, ends, acquires atomic.Int64
 }
 
 func (s *spyPacer) Begin(prio pacing.Priority) pacing.Sequence {
 	s.begins.Add(1)
-	return &spySequence{s, s.Local.Begin(prio)}
+	return &spySequence{s, s.Pacer.Begin(prio)}
 }
 
 type spySequence struct {
@@ -126,7 +126,7 @@ func TestClientEndsEverySequence(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			spy := &spyPacer{Local: pacing.New(0)}
+			spy := &spyPacer{Pacer: pacing.New(0)}
 			c, mt := mockClient(t, callyzer.WithPacer(spy), callyzer.WithPageSize(2), callyzer.WithMaxRetries(0))
 			tc.serve(mt)
 			ctx, cancel := context.WithCancel(t.Context())
@@ -150,7 +150,7 @@ func TestClientEndsEverySequence(t *testing.T) {
 // per request.
 func TestClientWithAPacerOfItsOwn(t *testing.T) {
 	t.Parallel()
-	pacer := &spyPacer{Local: pacing.New(0)}
+	pacer := &spyPacer{Pacer: pacing.New(0)}
 	srv := newAPIServer(t, serveFixtures(page(3, "a"), page(3, "b"), page(3, "c")))
 	c := newClient(t, srv.URL, callyzer.WithPacer(pacer), callyzer.WithPageSize(1))
 	pages, err := collect(t, c, oneMonth())

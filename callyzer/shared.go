@@ -11,7 +11,7 @@ import (
 )
 
 // The process-wide pacers: Clients of one API key and host share one
-// pacing.Local unless WithPacer says otherwise, whatever their intervals:
+// pacing.New pacer unless WithPacer says otherwise, whatever their intervals:
 // the budget is the key's, not the Client's. When their intervals differ,
 // the pacer keeps the largest asked for. The key is stored only as a
 // salted hash. Entries live as long as the process (one per key and host).
@@ -19,7 +19,7 @@ var shared struct {
 	once   sync.Once
 	salt   [16]byte
 	mu     sync.Mutex
-	pacers map[pacerKey]*pacing.Local
+	pacers map[pacerKey]pacing.Pacer // of pacing.New
 }
 
 type pacerKey struct {
@@ -27,10 +27,10 @@ type pacerKey struct {
 	host    string
 }
 
-func sharedPacer(key secret, host string, interval time.Duration) *pacing.Local {
+func sharedPacer(key secret, host string, interval time.Duration) pacing.Pacer {
 	shared.once.Do(func() {
 		_, _ = rand.Read(shared.salt[:])
-		shared.pacers = make(map[pacerKey]*pacing.Local)
+		shared.pacers = make(map[pacerKey]pacing.Pacer)
 	})
 	h := sha256.New()
 	h.Write(shared.salt[:])

@@ -54,9 +54,9 @@ type HistoryQuery struct {
 	Priority             pacing.Priority // pacing.Background unless set
 
 	EmployeeTags []string // emp_tags filter; empty means all
-	// Variant, under API v2.2, limits the query to one (call_method,
-	// call_mode) combination; zero means every configured one
-	// (WithCallVariants). Must be zero under v2.1.
+	// Variant limits the query to one (call_method, call_mode)
+	// combination; zero means every one of WithCallVariants. Must be zero
+	// without WithCallVariants (API v2.1).
 	Variant CallVariant
 
 	// NewestFirst reads the chunks of the window newest first (the pages

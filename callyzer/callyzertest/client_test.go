@@ -142,7 +142,7 @@ func TestClientFaults(t *testing.T) {
 		{name: "null result", fault: kind(callyzertest.FaultNullResult), want: callyzer.ErrMalformedResponse, attempts: 1},
 		{name: "missing result", fault: kind(callyzertest.FaultMissingResult), want: callyzer.ErrMalformedResponse, attempts: 1},
 		{name: "row without id", fault: kind(callyzertest.FaultMissingID), want: callyzer.ErrMalformedResponse, attempts: 1},
-		{name: "oversized body", fault: callyzertest.Fault{Kind: callyzertest.FaultOversized, Size: 2 * clientBodyCap}, want: callyzer.ErrResponseTooLarge, attempts: 1},
+		{name: "oversized body", fault: callyzertest.Fault{Kind: callyzertest.FaultOversized, Size: 2 * clientBodyCap}, want: callyzer.ErrMalformedResponse, attempts: 1},
 		{name: "total_records one more on page 1", fault: kind(callyzertest.FaultWrongTotal), want: callyzer.ErrIncompleteResponse, attempts: 1, extraPages: 1, firstOnly: true},
 		{name: "total_records changes", fault: kind(callyzertest.FaultWrongTotal), want: callyzer.ErrIncompleteResponse, attempts: 1, notFirst: true},
 		{name: "total_records below the rows", fault: callyzertest.Fault{Kind: callyzertest.FaultWrongTotal, Delta: -20}, want: callyzer.ErrIncompleteResponse, attempts: 1},
@@ -175,6 +175,9 @@ func TestClientFaults(t *testing.T) {
 					return
 				}
 				require.ErrorIs(t, err, tt.want)
+				if tt.fault.Kind == callyzertest.FaultOversized {
+					require.ErrorContains(t, err, "body over the cap")
+				}
 				require.Nil(t, calls)
 				var ce *callyzer.Error
 				require.ErrorAs(t, err, &ce)
@@ -246,7 +249,7 @@ func TestClientDecodesTheFake(t *testing.T) {
 				}
 			}
 			got := map[string]callyzer.Call{}
-			for call, err := range c.History(t.Context(), callyzer.HistoryQuery{CallFrom: from, CallTo: now}) {
+			for call, err := range historyCalls(t.Context(), c, callyzer.HistoryQuery{CallFrom: from, CallTo: now}) {
 				require.NoError(t, err)
 				got[call.ID] = call
 			}
@@ -265,7 +268,7 @@ func TestClientWindowRule(t *testing.T) {
 	srv := callyzertest.NewServer(t, callyzertest.Options{Calls: seedCalls(seededCalls)})
 	q := callyzer.HistoryQuery{CallFrom: now.AddDate(0, -6, -1), CallTo: now}
 	n := 0
-	for call, err := range newClient(t, srv).History(t.Context(), q) {
+	for call, err := range historyCalls(t.Context(), newClient(t, srv), q) {
 		require.NoError(t, err)
 		require.NotEmpty(t, call.ID)
 		n++
@@ -294,12 +297,12 @@ func TestClientVersion22(t *testing.T) {
 	srv := callyzertest.NewServer(t, callyzertest.Options{Version: callyzertest.V22, Calls: calls})
 	q := callyzer.HistoryQuery{CallFrom: now.AddDate(0, 0, -1), CallTo: now}
 
-	c := newClient(t, srv, callyzer.WithAPIVersion(callyzer.V22), callyzer.WithCallVariants(
-		callyzer.CallVariant{Method: callyzer.MethodPhoneCall, Mode: callyzer.ModeVoice},
-		callyzer.CallVariant{Method: callyzer.MethodWhatsAppCall, Mode: callyzer.ModeVideo},
+	c := newClient(t, srv, callyzer.WithCallVariants(
+		callyzer.CallVariant{Method: callyzertest.PhoneCall, Mode: callyzertest.Voice},
+		callyzer.CallVariant{Method: callyzertest.WhatsAppCall, Mode: callyzertest.Video},
 	))
 	got := map[string]string{}
-	for call, err := range c.History(t.Context(), q) {
+	for call, err := range historyCalls(t.Context(), c, q) {
 		require.NoError(t, err)
 		got[call.ID] = call.CallMethod + "/" + call.CallMode
 	}
@@ -358,11 +361,15 @@ func TestClientPacingRateLimited(t *testing.T) {
 func TestClientEmployees(t *testing.T) {
 	t.Parallel()
 	ds := callyzertest.Generate(9, callyzertest.GenerateConfig{End: now, Employees: 23, Leads: 1, Calls: 10})
-	for _, paging := range []callyzer.EmployeePaging{callyzer.EmployeePagingBody, callyzer.EmployeePagingQuery} {
-		t.Run(fmt.Sprint("paging ", paging), func(t *testing.T) {
+	for _, inQuery := range []bool{false, true} {
+		t.Run(fmt.Sprint("paging in query ", inQuery), func(t *testing.T) {
 			t.Parallel()
 			srv := callyzertest.NewServer(t, callyzertest.Options{Employees: ds.Employees})
-			emps, err := newClient(t, srv, callyzer.WithEmployeePaging(paging)).Employees(t.Context(), callyzer.EmployeesQuery{})
+			var opts []callyzer.Option
+			if inQuery {
+				opts = append(opts, callyzer.WithEmployeePagingInQuery())
+			}
+			emps, err := newClient(t, srv, opts...).Employees(t.Context(), callyzer.EmployeesQuery{})
 			require.NoError(t, err)
 			require.Len(t, emps, 23)
 			for i, e := range emps {
@@ -370,7 +377,7 @@ func TestClientEmployees(t *testing.T) {
 				require.True(t, ds.Employees[i].LastCallAt.Equal(e.LastCallAt))
 			}
 			require.Equal(t, []int{1, 2, 3}, pagesAsked(srv))
-			if paging == callyzer.EmployeePagingQuery {
+			if inQuery {
 				require.Equal(t, "10", srv.Requests()[0].Query.Get("page_size"))
 			} else {
 				require.Equal(t, float64(10), srv.Requests()[0].Body["page_size"])

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"iter"
 	"net/http"
 	"sync"
 	"testing"
@@ -149,6 +150,24 @@ func idOf(i int) string {
 		i /= 10
 	}
 	return string(b)
+}
+
+// historyCalls yields every call of q, page by page, as HistoryPages
+// fetches them; on failure it yields one (Call{}, err) and stops.
+func historyCalls(ctx context.Context, c *callyzer.Client, q callyzer.HistoryQuery) iter.Seq2[callyzer.Call, error] {
+	return func(yield func(callyzer.Call, error) bool) {
+		for pg, err := range c.HistoryPages(ctx, q) {
+			if err != nil {
+				yield(callyzer.Call{}, err)
+				return
+			}
+			for _, call := range pg.Calls {
+				if !yield(call, nil) {
+					return
+				}
+			}
+		}
+	}
 }
 
 // firstPage returns the first page of q, or the error that came before it:

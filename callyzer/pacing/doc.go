@@ -6,8 +6,8 @@
 //
 // # Rules
 //
-// These hold for every Pacer here: Local within a process, and
-// pgpacing.Pacer across the processes sharing a PostgreSQL database (both
+// These hold for every Pacer here: New's within a process, and
+// pgpacing.New's across the processes sharing a PostgreSQL database (both
 // take every decision with the same function).
 //
 //   - At most one request holds the slot. Starts are at least the interval
@@ -20,7 +20,7 @@
 //     its next request for a grace of min(interval, 1s): no Background
 //     request and no later sequence gets it meanwhile.
 //   - Hold keeps every request back until the given time; an Acquire whose
-//     deadline comes first fails at once with a *HeldError.
+//     deadline comes first fails at once (see Errors).
 //
 // # Usage
 //
@@ -37,7 +37,8 @@
 //
 // # Errors
 //
-// Acquire returns ctx.Err() when its context ends first, and a *HeldError
-// when a Hold outlasts its deadline (callyzer reports it as
-// ErrRateLimited, with the hold's end as RetryAfter).
+// Acquire returns ctx.Err() when its context ends first. When a Hold
+// outlasts its deadline, it fails at once with an error whose method
+// HeldUntil() time.Time says until when; callyzer.Client reports it as
+// callyzer.ErrRateLimited, with the rest of the hold as RetryAfter.
 package pacing

@@ -31,7 +31,7 @@ func Example() {
 
 // After a 429, Hold keeps every caller back; one that cannot wait that
 // long is told at once.
-func ExampleLocal_Hold() {
+func ExamplePacer_Hold() {
 	p := pacing.New(0)
 	p.Hold(time.Now().Add(time.Minute)) // Retry-After: 60
 
@@ -40,8 +40,8 @@ func ExampleLocal_Hold() {
 	seq := p.Begin(pacing.Interactive)
 	defer seq.End()
 	_, err := seq.Acquire(ctx)
-	var held *pacing.HeldError
-	fmt.Println(errors.As(err, &held), time.Until(held.Until).Round(time.Minute))
+	var held interface{ HeldUntil() time.Time }
+	fmt.Println(errors.As(err, &held), time.Until(held.HeldUntil()).Round(time.Minute))
 	// Output:
 	// true 1m0s
 }

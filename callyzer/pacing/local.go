@@ -10,11 +10,11 @@ import (
 	"github.com/leadcalls/leadcalls/callyzer/pacing/internal/rule"
 )
 
-// Local is the Pacer of the callers of one process. Its Background
+// local is the Pacer of the callers of one process (New). Its Background
 // waiters are served in the order they came. It starts no goroutine: a
 // caller waits in Acquire, and a timer wakes the queue when the interval
 // or a reservation has passed.
-type Local struct {
+type local struct {
 	mu       sync.Mutex
 	slot     rule.Slot
 	queue    []*waiter    // by rule.Compare
@@ -23,10 +23,10 @@ type Local struct {
 	timer    *time.Timer  // wakes the queue; nil until first needed
 }
 
-var _ Pacer = (*Local)(nil)
+var _ Pacer = (*local)(nil)
 
 func init() {
-	pacinghook.RaiseInterval = func(p any, d time.Duration) { p.(*Local).raiseInterval(d) }
+	pacinghook.RaiseInterval = func(p any, d time.Duration) { p.(*local).raiseInterval(d) }
 }
 
 type waiter struct {
@@ -37,24 +37,26 @@ type waiter struct {
 	held    time.Time     // refused: the hold's end; written before ready is closed
 }
 
-// sequence is Local's Sequence. Its fields after rank are guarded by
-// Local.mu.
+// sequence is local's Sequence. Its fields after rank are guarded by
+// local.mu.
 type sequence struct {
-	p     *Local
+	p     *local
 	prio  Priority
 	rank  rule.Rank
 	ended bool
 	using int // its requests waiting for or holding the slot
 }
 
-// New returns a Local whose request starts are at least interval apart.
-// An interval <= 0 only keeps one request in flight (and gives no grace).
-func New(interval time.Duration) *Local {
-	return &Local{slot: rule.Slot{Interval: max(interval, 0)}}
+// New returns the Pacer of the callers of one process, whose request
+// starts are at least interval apart. An interval <= 0 only keeps one
+// request in flight (and gives no grace). Its Background requests are
+// served in the order they asked.
+func New(interval time.Duration) Pacer {
+	return &local{slot: rule.Slot{Interval: max(interval, 0)}}
 }
 
 // Begin opens a sequence of requests of priority prio.
-func (p *Local) Begin(prio Priority) Sequence {
+func (p *local) Begin(prio Priority) Sequence {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.count++
@@ -63,7 +65,7 @@ func (p *Local) Begin(prio Priority) Sequence {
 
 // Hold keeps every start back until until; a waiter whose deadline comes
 // first is refused at once.
-func (p *Local) Hold(until time.Time) {
+func (p *local) Hold(until time.Time) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.slot.Hold(until)
@@ -96,7 +98,7 @@ func (s *sequence) Acquire(ctx context.Context) (release func(sent time.Time), e
 	if rule.Refuse(p.slot, w.claim.Deadline) {
 		held := p.slot.Held
 		p.mu.Unlock()
-		return nil, &HeldError{Until: held}
+		return nil, &rule.HeldError{Until: held}
 	}
 	s.using++
 	p.unreserveLocked(s)
@@ -116,7 +118,7 @@ func (s *sequence) Acquire(ctx context.Context) (release func(sent time.Time), e
 			p.mu.Lock()
 			s.using--
 			p.mu.Unlock()
-			return nil, &HeldError{Until: w.held}
+			return nil, &rule.HeldError{Until: w.held}
 		}
 		return p.releaser(w), nil
 	case <-ctx.Done():
@@ -150,7 +152,7 @@ func (s *sequence) End() {
 	p.dispatchLocked()
 }
 
-func (p *Local) releaser(w *waiter) func(time.Time) {
+func (p *local) releaser(w *waiter) func(time.Time) {
 	var once sync.Once
 	return func(sent time.Time) {
 		once.Do(func() {
@@ -171,7 +173,7 @@ func (p *Local) releaser(w *waiter) func(time.Time) {
 
 // dispatchLocked grants the slot to the first waiter when the rules allow
 // it, or arms the timer for when they may.
-func (p *Local) dispatchLocked() {
+func (p *local) dispatchLocked() {
 	now := time.Now()
 	p.reserved = slices.DeleteFunc(p.reserved, func(r rule.Claim) bool { return !r.Until.After(now) })
 	for len(p.queue) > 0 {
@@ -202,21 +204,21 @@ func (p *Local) dispatchLocked() {
 	}
 }
 
-func (p *Local) wake() {
+func (p *local) wake() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.dispatchLocked()
 }
 
 // unreserveLocked ends s's reservation, if it has one.
-func (p *Local) unreserveLocked(s *sequence) {
+func (p *local) unreserveLocked(s *sequence) {
 	p.reserved = slices.DeleteFunc(p.reserved, func(r rule.Claim) bool { return r.Rank.N == s.rank.N })
 }
 
 // raiseInterval makes p's interval d when d is larger: of two Clients of
 // one key that ask for different intervals, the stricter one holds for
 // both. Starts already scheduled keep their time.
-func (p *Local) raiseInterval(d time.Duration) {
+func (p *local) raiseInterval(d time.Duration) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.slot.Interval = max(p.slot.Interval, d)

@@ -144,7 +144,7 @@ func TestPacerHold(t *testing.T) {
 }
 
 // A hold that outlasts the caller's deadline fails the caller at once
-// with a *HeldError (which callyzer reports as ErrRateLimited) instead of
+// with an error that says until when (which callyzer reports as ErrRateLimited) instead of
 // letting it wait into a timeout; a caller whose deadline lies after the
 // hold still waits and gets the slot.
 func TestPacerHoldPastDeadlineFailsFast(t *testing.T) {
@@ -157,9 +157,9 @@ func TestPacerHoldPastDeadlineFailsFast(t *testing.T) {
 		ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
 		defer cancel()
 		_, err := plain(p, pacing.Interactive)(ctx)
-		held, ok := errors.AsType[*pacing.HeldError](err)
+		held, ok := errors.AsType[heldError](err)
 		require.True(t, ok, "%v", err)
-		require.Equal(t, start.Add(30*time.Second), held.Until)
+		require.Equal(t, start.Add(30*time.Second), held.HeldUntil())
 		require.Equal(t, start, time.Now(), "must fail without waiting")
 
 		ctx2, cancel2 := context.WithTimeout(t.Context(), time.Minute)
@@ -190,7 +190,7 @@ func TestPacerHoldRefusesWaiters(t *testing.T) {
 		patient := enqueue(t, plain(p, pacing.Background), "patient", granted)
 		start := time.Now()
 		p.Hold(start.Add(30 * time.Second))
-		_, ok := errors.AsType[*pacing.HeldError](<-refused)
+		_, ok := errors.AsType[heldError](<-refused)
 		require.True(t, ok)
 		require.Equal(t, start, time.Now(), "refused at once")
 

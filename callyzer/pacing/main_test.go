@@ -11,7 +11,7 @@ import (
 	"github.com/leadcalls/leadcalls/callyzer/pacing"
 )
 
-// The tests of Local run in testing/synctest bubbles, so that they check
+// The tests of New's pacer run in testing/synctest bubbles, so that they check
 // the pacing to the nanosecond without sleeping: one request in flight,
 // starts an interval apart (from the send when it is later than the
 // grant), Interactive before Background, sequences in the order they
@@ -21,6 +21,13 @@ import (
 
 func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m)
+}
+
+// heldError is the error of an Acquire that a Hold refuses, as callers
+// outside the package see it.
+type heldError interface {
+	error
+	HeldUntil() time.Time
 }
 
 type acquireFunc func(context.Context) (func(time.Time), error)

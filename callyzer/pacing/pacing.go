@@ -33,7 +33,8 @@ type Pacer interface {
 type Sequence interface {
 	// Acquire blocks until the caller holds the slot for the sequence's
 	// next request, or ctx is done (it then returns ctx.Err()). It fails
-	// at once with a *HeldError when a Hold lasts past ctx's deadline.
+	// at once when a Hold lasts past ctx's deadline, with an error whose
+	// method HeldUntil() time.Time returns the hold's end.
 	// The caller must call release once the response has been read, with
 	// the time the request was written (zero if it never was); later
 	// calls do nothing.
@@ -41,14 +42,4 @@ type Sequence interface {
 	// End closes the sequence; later calls do nothing. A request acquired
 	// after End is served as a sequence of its own.
 	End()
-}
-
-// HeldError is the error of an Acquire that a Hold keeps back past its
-// context's deadline: waiting could only end in a timeout.
-type HeldError struct {
-	Until time.Time // no request starts before this
-}
-
-func (e *HeldError) Error() string {
-	return "pacing: requests are held back until " + e.Until.Format(time.RFC3339) + ", past the deadline"
 }

@@ -101,7 +101,7 @@ func parseFlags(args []string, out io.Writer) (config, error) {
 	fs.StringVar(&c.db, "db", "", "SQLite file, or a postgres:// DSN (default: leadcalls-demo.db in the user cache directory)")
 	fs.StringVar(&c.seedFile, "seed", "", "JSON file of users and leads replacing the built-in ones (required with -callyzer-url)")
 	fs.DurationVar(&c.refreshTimeout, "refresh-timeout", 30*time.Second, "bound of one refresh")
-	fs.DurationVar(&c.interval, "callyzer-interval", callyzer.DefaultInterval, "least time between Callyzer requests")
+	fs.DurationVar(&c.interval, "callyzer-interval", 2*time.Second, "least time between Callyzer requests")
 	fs.StringVar(&c.callyzerURL, "callyzer-url", os.Getenv("CALLYZER_BASE_URL"), "Callyzer base URL instead of the simulator (key from CALLYZER_API_KEY; needs -seed)")
 	fs.DurationVar(&c.simLatency, "sim-latency", 400*time.Millisecond, "the simulator's answer time")
 	fs.DurationVar(&c.syncInterval, "sync-interval", defaultSyncInterval, "how often the periodic sync runs (0: off; off with -callyzer-url unless given)")

@@ -27,7 +27,7 @@
 // ours (callyzer.Client with callhistory.Refresher or Syncer), "naive"
 // (naive.go: sequential pages, no pacer, no priority, no sharing, a 429
 // slept out for max(Retry-After, interval) in real time, compressed), and
-// "naive + pacer" (the same client behind one shared pacing.Local, each
+// "naive + pacer" (the same client behind one shared pacing.New pacer, each
 // request a Background sequence of its own: no priority, no sequences, no
 // shared fetches). Every refresh of every side runs under the compressed
 // refresh deadline; backfills have none.

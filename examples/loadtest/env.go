@@ -28,11 +28,23 @@ import (
 	"github.com/leadcalls/leadcalls/storage/sqlstore"
 )
 
-// Window rules of the Callyzer contract, as the client applies them.
+// Window rules of the Callyzer contract, as the client applies them by
+// default (callyzer.WithPageSize, WithMaxWindow).
 const (
-	pageSize  = callyzer.DefaultPageSize
-	maxWindow = int64(callyzer.DefaultMaxWindow / time.Second)
-	months    = 6
+	pageSize     = 100
+	maxWindowDur = 180 * 24 * time.Hour
+	maxWindow    = int64(maxWindowDur / time.Second)
+	months       = 6
+)
+
+// The client's default timings (callyzer.WithAttemptTimeout,
+// WithRetryDelays, WithMaxRetryAfter), which the harness compresses like
+// every other duration.
+const (
+	attemptTimeout = 30 * time.Second
+	retryBase      = 500 * time.Millisecond
+	retryMax       = 10 * time.Second
+	maxRetryAfter  = 30 * time.Second
 )
 
 var quiet = slog.New(slog.DiscardHandler)
@@ -218,7 +230,7 @@ func newAPI(srv *callyzertest.Server, cfg config) *fakeAPI {
 		ours: &http.Client{Transport: &compressTransport{base: tr, compress: cfg.Compress}, Timeout: time.Minute},
 		// A naive client's per-request timeout: the SDK's default attempt
 		// timeout, compressed like every other duration.
-		naive: &http.Client{Transport: tr, Timeout: cfg.scale(callyzer.DefaultAttemptTimeout)},
+		naive: &http.Client{Transport: tr, Timeout: cfg.scale(attemptTimeout)},
 	}
 }
 
@@ -235,16 +247,16 @@ func (f *fakeAPI) client(extra ...callyzer.Option) (*callyzer.Client, error) {
 		callyzer.WithBaseURL(f.srv.URL),
 		callyzer.WithHTTPClient(f.ours),
 		callyzer.WithInterval(f.cfg.interval()),
-		callyzer.WithRetryDelays(f.cfg.scale(callyzer.DefaultRetryBase), f.cfg.scale(callyzer.DefaultRetryMax)),
-		callyzer.WithAttemptTimeout(f.cfg.scale(callyzer.DefaultAttemptTimeout)),
-		callyzer.WithMaxRetryAfter(f.cfg.scale(callyzer.DefaultMaxRetryAfter)),
+		callyzer.WithRetryDelays(f.cfg.scale(retryBase), f.cfg.scale(retryMax)),
+		callyzer.WithAttemptTimeout(f.cfg.scale(attemptTimeout)),
+		callyzer.WithMaxRetryAfter(f.cfg.scale(maxRetryAfter)),
 		callyzer.WithLogger(quiet),
 	}
 	return callyzer.NewClient(f.srv.APIKey(), append(opts, extra...)...)
 }
 
 // naiveClient is the naive baseline on this fake; with paced, every caller
-// of the returned client shares one pacing.Local ("naive + pacer").
+// of the returned client shares one pacing.New pacer ("naive + pacer").
 func (f *fakeAPI) naiveClient(paced bool) *naiveClient {
 	c := &naiveClient{hc: f.naive, baseURL: f.srv.URL, apiKey: f.srv.APIKey(), compress: f.cfg.Compress, interval: f.cfg.Interval}
 	if paced {

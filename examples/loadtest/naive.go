@@ -18,7 +18,7 @@ import (
 // on purpose without package callyzer's paging. It pages each window chunk
 // sequentially, honours a 429 by sleeping, and shares nothing between
 // callers. Plain ("naive") it has no pacer; "naive + pacer" gives every
-// caller one shared pacing.Local, each request a Background sequence of
+// caller one shared pacing.New pacer, each request a Background sequence of
 // its own: one request in flight, starts an interval apart, first come
 // first served, with no priority, no sequences of pages and no sharing of
 // fetches. It decodes the rows and keeps nothing, so its times are a lower

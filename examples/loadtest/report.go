@@ -10,8 +10,6 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
-
-	"github.com/leadcalls/leadcalls/callyzer"
 )
 
 // row is one line of the table: a figure of ours beside the baseline and the
@@ -128,14 +126,14 @@ func legend(cfg config) string {
 		"attempt timeout (%s), compressed. A refresh that runs out of time is counted as timed out: "+
 		"a figure, not a harness failure. Any other error of ours fails the run; the baselines' errors "+
 		"are figures. Backfills have no deadline.",
-		secs(refreshTimeout), secs(callyzer.DefaultAttemptTimeout))
+		secs(refreshTimeout), secs(attemptTimeout))
 	item("**Baselines.** \"naive\" is `naiveRefresh` in this harness: it pages each window chunk "+
 		"sequentially, has no pacer, no priority and no sharing, and after a 429 sleeps "+
 		"max(Retry-After, the %s interval) in real time, compressed. The fake's Retry-After is in whole "+
 		"seconds of compressed time, so it cannot be read as the real wait; real Callyzer answers a "+
 		"request sent while another is in flight (most 429s: a page takes longer than the interval) with "+
 		"the whole interval, and one sent too early with the rest of it, rounded up. \"naive + pacer\" "+
-		"is the same client with one shared pacing.Local, each request a Background sequence of its "+
+		"is the same client with one shared pacing.New pacer, each request a Background sequence of its "+
 		"own: one request at a time, starts an interval apart, first come first served, no priority, "+
 		"no sequences of pages, no shared fetches. Both decode the rows and keep nothing, so their times are a "+
 		"lower bound for such clients.", secs(cfg.Interval))
@@ -146,7 +144,7 @@ func legend(cfg config) string {
 		"\"Wasted\" requests belong to refreshes that then failed (for ours: to a number none of whose "+
 		"refreshes succeeded, as its callers share one fetch); \"pages\" among them are the requests "+
 		"Callyzer answered, each of which spent an interval of the budget on something no user saw.",
-		pageSize, int(callyzer.DefaultMaxWindow/(24*time.Hour)))
+		pageSize, int(maxWindowDur/(24*time.Hour)))
 	item("**2 latency.** Wall time of one user's refresh, as a multiple of its physical floor (the "+
 		"pages its lead needs × the pacing interval), and in real seconds. Percentiles are over the "+
 		"refreshes that succeeded; the counts say how many succeeded, timed out and failed. Page "+

@@ -26,7 +26,7 @@ type side int
 const (
 	sideOurs  side = iota // callyzer.Client + callhistory.Refresher / Syncer
 	sideNaive             // naiveClient without a pacer
-	sidePaced             // naiveClient with one shared pacing.Local
+	sidePaced             // naiveClient with one shared pacing.New pacer
 	nSides
 )
 

@@ -24,7 +24,7 @@
 //	db, err := sql.Open("pgx", databaseURL)    // the store's, the lock's and the pacer's
 //	db.SetMaxOpenConns(10)
 //	syncer, err := callhistory.NewSyncer(callhistory.SyncConfig{
-//		Source: client, // a *callyzer.Client paced by a pgpacing.Pacer on db
+//		Source: client, // a *callyzer.Client paced by a pgpacing pacer on db
 //		Store:  store,  // a *sqlstore.Store on db, which also keeps the sync state
 //		Lock:   pgcoord.PassLock{DB: db},
 //	})

@@ -57,7 +57,7 @@ func Example() {
 	}
 
 	// One request budget for the Callyzer account across every replica.
-	pacer, err := pgpacing.New(db, "callyzer/main-account", callyzer.DefaultInterval)
+	pacer, err := pgpacing.New(db, pgpacing.Config{Name: "callyzer/main-account"})
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -30,7 +30,7 @@ import (
 )
 
 const (
-	// interval is the pacing interval every replica's pgpacing.Pacer keeps
+	// interval is the pacing interval every replica's pgpacing pacer keeps
 	// between request starts (unless a test asks for another), and
 	// latency the fake's answer time: a request occupies the slot for
 	// interval, not for latency.
@@ -113,7 +113,7 @@ func newCluster(t *testing.T, n, calls, pageSize int, every, lat time.Duration) 
 	c := &cluster{srv: srv, ds: ds, db: db, interval: every}
 	for i := range n {
 		rdb := testdb.OpenDSN(t, testdb.PostgresDriver, dsn)
-		pacer, err := pgpacing.New(rdb, pacerName, every, pgpacing.WithPollInterval(5*time.Millisecond))
+		pacer, err := pgpacing.New(rdb, pgpacing.Config{Name: pacerName, Interval: every, PollInterval: 5 * time.Millisecond})
 		require.NoError(t, err)
 		sent := &recorder{next: http.DefaultTransport}
 		hc := &http.Client{Transport: sent, Timeout: 30 * time.Second}
@@ -241,7 +241,7 @@ func TestTwoReplicasRunOnePassAtATime(t *testing.T) {
 		rounds = 4
 		late   = 120 // late uploads per round after the first: two pages
 	)
-	c := newCluster(t, 2, 600, callyzer.MaxPageSize, interval, latency)
+	c := newCluster(t, 2, 600, 100, interval, latency) // pages of 100, Callyzer's largest
 	ctx := t.Context()
 
 	var winners []string

@@ -9,7 +9,7 @@
 //		go test -race ./internal/replicatest/
 //
 // Each simulated replica is what a host process would build: its own
-// *sql.DB, a callyzer.Client whose pacer is a pgpacing.Pacer on that
+// *sql.DB, a callyzer.Client whose pacer is a pgpacing pacer on that
 // *sql.DB (one pacer name for the Callyzer account), an sqlstore.Store that
 // also keeps the sync state, and a callhistory.Syncer whose PassLock is
 // pgcoord.PassLock on that *sql.DB.

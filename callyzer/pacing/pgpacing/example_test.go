@@ -12,8 +12,8 @@ import (
 	"github.com/leadcalls/leadcalls/callyzer/pacing/pgpacing"
 )
 
-// Every replica shares one Callyzer request budget: wire a Pacer into the
-// client. (Compile-only: it needs a PostgreSQL server, so it has no Output.)
+// Every replica shares one Callyzer request budget: wire the pacer into
+// the client. (Compile-only: it needs a PostgreSQL server, so it has no Output.)
 func ExampleNew() {
 	ctx := context.Background()
 	db, err := sql.Open("pgx", os.Getenv("DATABASE_URL"))
@@ -27,7 +27,7 @@ func ExampleNew() {
 		log.Fatal(err)
 	}
 	// Name the budget after the account, never after the key itself.
-	pacer, err := pgpacing.New(db, "callyzer/acme", callyzer.DefaultInterval)
+	pacer, err := pgpacing.New(db, pgpacing.Config{Name: "callyzer/acme"}) // 2s apart by default
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -25,8 +25,8 @@ func TestHoldAcrossReplicas(t *testing.T) {
 	const interval = 10 * time.Millisecond
 	d := newTestDB(t)
 	dbs := d.migrated(t, 2)
-	a := newPacer(t, dbs[0], d.name, interval)
-	b := newPacer(t, dbs[1], d.name, interval, pgpacing.WithPollInterval(5*time.Millisecond))
+	a := newPacer(t, dbs[0], pgpacing.Config{Name: d.name, Interval: interval})
+	b := newPacer(t, dbs[1], pgpacing.Config{Name: d.name, Interval: interval, PollInterval: 5 * time.Millisecond})
 	var bTimes claimTimes
 	pgpacing.SetClaimHook(b, bTimes.hook)
 
@@ -41,9 +41,9 @@ func TestHoldAcrossReplicas(t *testing.T) {
 	short, cancel := context.WithTimeout(t.Context(), 500*time.Millisecond)
 	defer cancel()
 	_, err = single(short, b, pacing.Interactive)
-	held, ok := errors.AsType[*pacing.HeldError](err)
+	held, ok := errors.AsType[heldError](err)
 	require.True(t, ok, "%v", err)
-	require.False(t, held.Until.Before(until), "HeldError.Until %v is before the hold's end %v", held.Until, until)
+	require.False(t, held.HeldUntil().Before(until), "HeldUntil %v is before the hold's end %v", held.HeldUntil(), until)
 	require.NoError(t, short.Err(), "a held caller is told at once, not at its deadline")
 
 	// A Client on replica B reports it as ErrRateLimited, sending nothing.
@@ -79,7 +79,7 @@ func TestHoldLogsWhenTheDatabaseIsGone(t *testing.T) {
 	db := d.replica(t)
 	require.NoError(t, db.Close())
 	var buf bytes.Buffer
-	p := newPacer(t, db, d.name, time.Second, pgpacing.WithLogger(slog.New(slog.NewTextHandler(&buf, nil))))
+	p := newPacer(t, db, pgpacing.Config{Name: d.name, Interval: time.Second, Logger: slog.New(slog.NewTextHandler(&buf, nil))})
 	p.Hold(time.Now().Add(time.Second))
 	require.Contains(t, buf.String(), "could not hold")
 }
@@ -95,8 +95,8 @@ func TestSentAcrossReplicas(t *testing.T) {
 	)
 	d := newTestDB(t)
 	dbs := d.migrated(t, 2)
-	a := newPacer(t, dbs[0], d.name, interval)
-	b := newPacer(t, dbs[1], d.name, interval, pgpacing.WithPollInterval(5*time.Millisecond))
+	a := newPacer(t, dbs[0], pgpacing.Config{Name: d.name, Interval: interval})
+	b := newPacer(t, dbs[1], pgpacing.Config{Name: d.name, Interval: interval, PollInterval: 5 * time.Millisecond})
 	var aTimes, bTimes claimTimes
 	pgpacing.SetClaimHook(a, aTimes.hook)
 	pgpacing.SetClaimHook(b, bTimes.hook)

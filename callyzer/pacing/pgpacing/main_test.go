@@ -33,6 +33,13 @@ func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m)
 }
 
+// heldError is the error of an Acquire that a Hold refuses, as callers
+// outside package pacing see it.
+type heldError interface {
+	error
+	HeldUntil() time.Time
+}
+
 // testDB is one test's private schema on the shared PostgreSQL.
 type testDB struct {
 	dsn  string

@@ -43,7 +43,7 @@ var schema = []string{
 	begun_at timestamptz NOT NULL DEFAULT clock_timestamp()`,
 }
 
-// Migrate creates the tables the Pacer needs (leadcalls_pacer and
+// Migrate creates the tables the pacers of New need (leadcalls_pacer and
 // leadcalls_pacer_waiters) if they do not exist, in the first schema of the
 // connection's search_path, and adds the columns of this version to tables
 // an earlier version created. It is idempotent and safe to run from several

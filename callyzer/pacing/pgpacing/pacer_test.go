@@ -25,9 +25,9 @@ func unusedDB(t *testing.T) *sql.DB {
 	return db
 }
 
-func newPacer(t *testing.T, db *sql.DB, name string, interval time.Duration, opts ...pgpacing.Option) *pgpacing.Pacer {
+func newPacer(t *testing.T, db *sql.DB, cfg pgpacing.Config) pacing.Pacer {
 	t.Helper()
-	p, err := pgpacing.New(db, name, interval, opts...)
+	p, err := pgpacing.New(db, cfg)
 	require.NoError(t, err)
 	return p
 }
@@ -36,22 +36,19 @@ func TestNewRejectsBadInput(t *testing.T) {
 	t.Parallel()
 	db := unusedDB(t)
 	for name, tc := range map[string]struct {
-		db       *sql.DB
-		name     string
-		interval time.Duration
-		opts     []pgpacing.Option
+		db  *sql.DB
+		cfg pgpacing.Config
 	}{
-		"nil db":            {nil, "acct", time.Second, nil},
-		"empty name":        {db, "", time.Second, nil},
-		"negative interval": {db, "acct", -time.Second, nil},
-		"zero lease":        {db, "acct", time.Second, []pgpacing.Option{pgpacing.WithLease(0)}},
-		"zero poll":         {db, "acct", time.Second, []pgpacing.Option{pgpacing.WithPollInterval(0)}},
-		"poll over cap":     {db, "acct", time.Second, []pgpacing.Option{pgpacing.WithPollInterval(time.Second)}},
-		"nil logger":        {db, "acct", time.Second, []pgpacing.Option{pgpacing.WithLogger(nil)}},
+		"nil db":            {nil, pgpacing.Config{Name: "acct"}},
+		"empty name":        {db, pgpacing.Config{Interval: time.Second}},
+		"negative interval": {db, pgpacing.Config{Name: "acct", Interval: -time.Second}},
+		"negative lease":    {db, pgpacing.Config{Name: "acct", Lease: -time.Second}},
+		"negative poll":     {db, pgpacing.Config{Name: "acct", PollInterval: -time.Millisecond}},
+		"poll over cap":     {db, pgpacing.Config{Name: "acct", PollInterval: time.Second}},
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			p, err := pgpacing.New(tc.db, tc.name, tc.interval, tc.opts...)
+			p, err := pgpacing.New(tc.db, tc.cfg)
 			require.Error(t, err)
 			require.Nil(t, p)
 		})
@@ -60,7 +57,7 @@ func TestNewRejectsBadInput(t *testing.T) {
 
 func TestAcquireFailsBeforeIO(t *testing.T) {
 	t.Parallel()
-	p := newPacer(t, unusedDB(t), "acct", time.Second)
+	p := newPacer(t, unusedDB(t), pgpacing.Config{Name: "acct", Interval: time.Second})
 
 	_, err := single(t.Context(), p, pacing.Priority(7))
 	require.ErrorContains(t, err, "unknown priority")
@@ -83,7 +80,7 @@ func TestMigrateConcurrentAndIdempotent(t *testing.T) {
 	db := d.replica(t)
 	require.NoError(t, pgpacing.Migrate(t.Context(), db), "a second run changes nothing and succeeds")
 
-	p := newPacer(t, db, d.name, time.Millisecond)
+	p := newPacer(t, db, pgpacing.Config{Name: d.name, Interval: time.Millisecond})
 	release, err := single(t.Context(), p, pacing.Background)
 	require.NoError(t, err)
 	release(time.Time{})
@@ -108,7 +105,7 @@ func TestMigrateUpgradesEarlierTables(t *testing.T) {
 	require.NoError(t, pgpacing.Migrate(t.Context(), db))
 	require.NoError(t, pgpacing.Migrate(t.Context(), db))
 
-	p := newPacer(t, db, d.name, time.Millisecond)
+	p := newPacer(t, db, pgpacing.Config{Name: d.name, Interval: time.Millisecond})
 	p.Hold(time.Now().Add(10 * time.Millisecond))
 	seq := p.Begin(pacing.Interactive)
 	release, err := seq.Acquire(t.Context())
@@ -120,7 +117,7 @@ func TestMigrateUpgradesEarlierTables(t *testing.T) {
 func TestAcquireWithoutMigrateSaysSo(t *testing.T) {
 	t.Parallel()
 	d := newTestDB(t)
-	p := newPacer(t, d.replica(t), d.name, time.Millisecond)
+	p := newPacer(t, d.replica(t), pgpacing.Config{Name: d.name, Interval: time.Millisecond})
 	_, err := single(t.Context(), p, pacing.Background)
 	require.ErrorContains(t, err, "pgpacing.Migrate")
 }
@@ -156,7 +153,7 @@ func TestPacerAcrossReplicas(t *testing.T) {
 	defer cancel()
 	var g errgroup.Group
 	for r, db := range dbs {
-		p := newPacer(t, db, d.name, interval, pgpacing.WithPollInterval(5*time.Millisecond))
+		p := newPacer(t, db, pgpacing.Config{Name: d.name, Interval: interval, PollInterval: 5 * time.Millisecond})
 		pgpacing.SetClaimHook(p, claims.hook)
 		for gr := range goroutines {
 			g.Go(func() error {
@@ -244,7 +241,7 @@ type waiter struct {
 func startWaiter(t *testing.T, ctx context.Context, db *sql.DB, name string, interval time.Duration,
 	prio pacing.Priority, label string, order chan<- string) *waiter {
 	t.Helper()
-	p := newPacer(t, db, name, interval, pgpacing.WithPollInterval(5*time.Millisecond))
+	p := newPacer(t, db, pgpacing.Config{Name: name, Interval: interval, PollInterval: 5 * time.Millisecond})
 	w := &waiter{label: label, waiting: make(chan struct{}), got: make(chan error, 1)}
 	var once sync.Once
 	pgpacing.SetPollHook(p, func(pacing.Priority) { once.Do(func() { close(w.waiting) }) })
@@ -277,7 +274,7 @@ func TestPacerServesInteractiveFirstAcrossReplicas(t *testing.T) {
 	dbs := d.migrated(t, 4)
 	ctx := t.Context()
 
-	holder := newPacer(t, dbs[0], d.name, interval)
+	holder := newPacer(t, dbs[0], pgpacing.Config{Name: d.name, Interval: interval})
 	releaseHolder, err := single(ctx, holder, pacing.Background)
 	require.NoError(t, err)
 
@@ -323,7 +320,7 @@ func TestPacerCancelWhileWaiting(t *testing.T) {
 	d := newTestDB(t)
 	dbs := d.migrated(t, 3)
 
-	holder := newPacer(t, dbs[0], d.name, interval)
+	holder := newPacer(t, dbs[0], pgpacing.Config{Name: d.name, Interval: interval})
 	releaseHolder, err := single(t.Context(), holder, pacing.Background)
 	require.NoError(t, err)
 
@@ -349,7 +346,7 @@ func TestPacerCancelWhileWaiting(t *testing.T) {
 	releaseHolder(time.Time{})
 	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Second)
 	defer cancel()
-	release, err := single(ctx, newPacer(t, dbs[2], d.name, interval), pacing.Background)
+	release, err := single(ctx, newPacer(t, dbs[2], pgpacing.Config{Name: d.name, Interval: interval}), pacing.Background)
 	require.NoError(t, err)
 	release(time.Time{})
 }
@@ -367,12 +364,12 @@ func TestPacerLeaseFreesSlotOfCrashedHolder(t *testing.T) {
 	acquireWithin := func(db *sql.DB, within time.Duration) (func(time.Time), error) {
 		ctx, cancel := context.WithTimeout(ctx, within)
 		defer cancel()
-		p := newPacer(t, db, d.name, interval, pgpacing.WithPollInterval(5*time.Millisecond))
+		p := newPacer(t, db, pgpacing.Config{Name: d.name, Interval: interval, PollInterval: 5 * time.Millisecond})
 		pgpacing.SetClaimHook(p, claims.hook)
 		return single(ctx, p, pacing.Background)
 	}
 
-	crashed := newPacer(t, dbs[0], d.name, interval, pgpacing.WithLease(lease))
+	crashed := newPacer(t, dbs[0], pgpacing.Config{Name: d.name, Interval: interval, Lease: lease})
 	pgpacing.SetClaimHook(crashed, claims.hook)
 	releaseCrashed, err := single(ctx, crashed, pacing.Background)
 	require.NoError(t, err)

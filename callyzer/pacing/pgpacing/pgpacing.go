@@ -1,6 +1,7 @@
 package pgpacing
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"database/sql"
@@ -16,8 +17,9 @@ import (
 )
 
 const (
-	defaultLease = 2 * time.Minute
-	defaultPoll  = 20 * time.Millisecond
+	defaultInterval = 2 * time.Second
+	defaultLease    = 2 * time.Minute
+	defaultPoll     = 20 * time.Millisecond
 	// maxSleep caps one wait between polls, so that an Interactive waiter
 	// renews its row well within waiterLease.
 	maxSleep = 250 * time.Millisecond
@@ -30,10 +32,36 @@ const (
 	opTimeout = 5 * time.Second
 )
 
-// Pacer is a pacing.Pacer shared by every process that uses the same
-// PostgreSQL database and the same name (see the package documentation).
-// It is safe for concurrent use and holds no connection between calls.
-type Pacer struct {
+// Config configures a pacer. Its zero values are the defaults; Name is
+// required.
+type Config struct {
+	// Name identifies the shared budget: a label of the Callyzer account,
+	// such as "callyzer/acme", never the API key (it is stored and
+	// logged). Required.
+	Name string
+	// Interval is the least time between two request starts; every
+	// replica should use the same. Default: 2s, Callyzer's limit.
+	Interval time.Duration
+	// Lease is how long a holder may keep the slot: after this, counted
+	// from its start, the slot is free again even if the holder never
+	// released it (it crashed, or its release could not reach the
+	// database). Set it above the HTTP client's per-attempt timeout.
+	// Default: 2 minutes.
+	Lease time.Duration
+	// PollInterval is how often a waiting caller asks the database for the
+	// slot while it is held or kept for another, at most 250ms. While the
+	// slot is free but its next start lies ahead, a waiter sleeps until
+	// then (250ms at most at a time). Default: 20ms.
+	PollInterval time.Duration
+	// Logger receives what the pacer could not write: a release, a Hold or
+	// an End. Default: no logging.
+	Logger *slog.Logger
+}
+
+// pacer is the pacing.Pacer of New, shared by every process that uses the
+// same PostgreSQL database and the same name. It holds no connection
+// between calls.
+type pacer struct {
 	db       *sql.DB
 	name     string
 	interval time.Duration
@@ -51,92 +79,47 @@ type Pacer struct {
 	claimed func(dbStart, granted time.Time)
 }
 
-var _ pacing.Pacer = (*Pacer)(nil)
+var _ pacing.Pacer = (*pacer)(nil)
 
-// Option configures a Pacer. Options check their input; New returns the
-// first option error.
-type Option func(*Pacer) error
-
-// WithLease sets how long a holder may keep the slot: after this, counted
-// from its start, the slot is free again even if the holder never released
-// it (it crashed, or its release could not reach the database). Set it
-// above the HTTP client's per-attempt timeout. Default: 2 minutes.
-func WithLease(d time.Duration) Option {
-	return func(p *Pacer) error {
-		if d <= 0 {
-			return errors.New("pgpacing: WithLease: want > 0")
-		}
-		p.lease = d
-		return nil
-	}
-}
-
-// WithPollInterval sets how often a waiting caller asks the database for the
-// slot while it is held or kept for another. While the slot is free but its
-// next start lies ahead, a waiter sleeps until then (250ms at most at a
-// time). Default: 20ms.
-func WithPollInterval(d time.Duration) Option {
-	return func(p *Pacer) error {
-		if d <= 0 || d > maxSleep {
-			return fmt.Errorf("pgpacing: WithPollInterval: want > 0 and <= %v", maxSleep)
-		}
-		p.poll = d
-		return nil
-	}
-}
-
-// WithLogger sets where the Pacer reports what it could not write: a
-// release, a Hold or an End. Default: no logging.
-func WithLogger(l *slog.Logger) Option {
-	return func(p *Pacer) error {
-		if l == nil {
-			return errors.New("pgpacing: WithLogger: nil logger")
-		}
-		p.logger = l
-		return nil
-	}
-}
-
-// New returns a Pacer for name on db. name identifies the shared budget
-// (a label of the Callyzer account, never the API key: it is stored and
-// logged); interval is the least time between two request starts (0 keeps
-// one request in flight without a gap). Every replica should use the same
-// interval. The tables must exist: see Migrate. New does no I/O.
-func New(db *sql.DB, name string, interval time.Duration, opts ...Option) (*Pacer, error) {
+// New returns a pacing.Pacer on db shared by every process that uses the
+// same database and cfg.Name (see the package documentation). It is safe
+// for concurrent use. The tables must exist: see Migrate. New does no I/O.
+func New(db *sql.DB, cfg Config) (pacing.Pacer, error) {
 	if db == nil {
 		return nil, errors.New("pgpacing: New: nil db")
 	}
-	if name == "" {
-		return nil, errors.New("pgpacing: New: empty name")
+	if cfg.Name == "" {
+		return nil, errors.New("pgpacing: New: empty Name")
 	}
-	if interval < 0 {
-		return nil, errors.New("pgpacing: New: interval must be >= 0")
+	if cfg.Interval < 0 || cfg.Lease < 0 {
+		return nil, errors.New("pgpacing: New: Interval and Lease must be >= 0")
 	}
-	p := &Pacer{
+	if cfg.PollInterval < 0 || cfg.PollInterval > maxSleep {
+		return nil, fmt.Errorf("pgpacing: New: PollInterval must be >= 0 and <= %v", maxSleep)
+	}
+	p := &pacer{
 		db:       db,
-		name:     name,
-		interval: interval,
-		lease:    defaultLease,
-		poll:     defaultPoll,
-		logger:   slog.New(slog.DiscardHandler),
+		name:     cfg.Name,
+		interval: cmp.Or(cfg.Interval, defaultInterval),
+		lease:    cmp.Or(cfg.Lease, defaultLease),
+		poll:     cmp.Or(cfg.PollInterval, defaultPoll),
+		logger:   cfg.Logger,
 	}
-	for _, opt := range opts {
-		if err := opt(p); err != nil {
-			return nil, err
-		}
+	if p.logger == nil {
+		p.logger = slog.New(slog.DiscardHandler)
 	}
 	return p, nil
 }
 
 // Begin opens a sequence of requests of priority prio. It does no I/O.
-func (p *Pacer) Begin(prio pacing.Priority) pacing.Sequence {
+func (p *pacer) Begin(prio pacing.Priority) pacing.Sequence {
 	return &sequence{p: p, prio: prio, key: rand.Text()}
 }
 
 // Hold keeps every caller, on every replica, back until until. It has no
-// error to return: if it cannot reach the database, it logs (WithLogger)
+// error to return: if it cannot reach the database, it logs (Config.Logger)
 // and the pacing goes on as before.
-func (p *Pacer) Hold(until time.Time) {
+func (p *pacer) Hold(until time.Time) {
 	if !until.After(time.Now()) {
 		return
 	}
@@ -159,11 +142,11 @@ func (p *Pacer) Hold(until time.Time) {
 	}
 }
 
-// sequence is Pacer's pacing.Sequence. An open Interactive sequence waits,
+// sequence is pacer's pacing.Sequence. An open Interactive sequence waits,
 // and keeps the slot between its requests, under one waiter row keyed by
 // key and ranked by the database time its first request first asked.
 type sequence struct {
-	p    *Pacer
+	p    *pacer
 	prio pacing.Priority
 	key  string
 
@@ -212,7 +195,7 @@ func (s *sequence) Acquire(ctx context.Context) (release func(sent time.Time), e
 		}
 		if out.refused {
 			p.abandon(c, false)
-			return nil, &pacing.HeldError{Until: time.Now().Add(out.heldFor)}
+			return nil, &rule.HeldError{Until: time.Now().Add(out.heldFor)}
 		}
 		if p.polled != nil {
 			p.polled(s.prio)
@@ -299,7 +282,7 @@ type attemptOutcome struct {
 // attempt is one claim attempt: in one transaction it locks the pacer's
 // row, reads the live claims and the database clock, decides by package
 // pacing's rules and writes back what the decision says.
-func (p *Pacer) attempt(ctx context.Context, c *claim) (attemptOutcome, error) {
+func (p *pacer) attempt(ctx context.Context, c *claim) (attemptOutcome, error) {
 	var out attemptOutcome
 	var asked time.Time
 	err := p.inTx(ctx, func(tx *sql.Tx) error {
@@ -354,7 +337,7 @@ func (p *Pacer) attempt(ctx context.Context, c *claim) (attemptOutcome, error) {
 
 // releaseFunc returns the release of c's slot; s is the open Interactive
 // sequence it belongs to, or nil.
-func (p *Pacer) releaseFunc(c *claim, lag time.Duration, s *sequence) func(time.Time) {
+func (p *pacer) releaseFunc(c *claim, lag time.Duration, s *sequence) func(time.Time) {
 	var once sync.Once
 	return func(sent time.Time) {
 		once.Do(func() {
@@ -384,7 +367,7 @@ func (p *Pacer) releaseFunc(c *claim, lag time.Duration, s *sequence) func(time.
 // free frees the slot if holder still holds it, releasing it at last(st)
 // (see rule.Slot.Release). An open Interactive sequence s (nil: none) then
 // keeps the slot for its grace.
-func (p *Pacer) free(ctx context.Context, holder string, last func(*state) time.Time, s *sequence) error {
+func (p *pacer) free(ctx context.Context, holder string, last func(*state) time.Time, s *sequence) error {
 	return p.inTx(ctx, func(tx *sql.Tx) error {
 		st, err := p.load(ctx, tx)
 		if err != nil || st.holder != holder {
@@ -411,7 +394,7 @@ func (p *Pacer) free(ctx context.Context, holder string, last func(*state) time.
 // unknown, frees the slot in case that claim took it (no request was
 // sent, so the next start stays as the claim set it). Best effort: leases
 // cover a failure.
-func (p *Pacer) abandon(c *claim, maybeClaimed bool) {
+func (p *pacer) abandon(c *claim, maybeClaimed bool) {
 	if !c.interactive && !maybeClaimed {
 		return
 	}
@@ -432,7 +415,7 @@ func (p *Pacer) abandon(c *claim, maybeClaimed bool) {
 	}
 }
 
-func (p *Pacer) wrap(ctx context.Context, op string, err error) error {
+func (p *pacer) wrap(ctx context.Context, op string, err error) error {
 	if ctxErr := ctx.Err(); ctxErr != nil {
 		return ctxErr
 	}

@@ -97,7 +97,7 @@ func TestSequenceKeepsTheSlotAcrossReplicas(t *testing.T) {
 	)
 	d := newTestDB(t)
 	dbs := d.migrated(t, 2)
-	a := newPacer(t, dbs[0], d.name, seqInterval, pgpacing.WithPollInterval(5*time.Millisecond))
+	a := newPacer(t, dbs[0], pgpacing.Config{Name: d.name, Interval: seqInterval, PollInterval: 5 * time.Millisecond})
 	var log grantLog
 
 	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
@@ -107,7 +107,7 @@ func TestSequenceKeepsTheSlotAcrossReplicas(t *testing.T) {
 	var wg sync.WaitGroup
 	var bErr atomic.Value
 	for range 2 {
-		b := newPacer(t, dbs[1], d.name, seqInterval, pgpacing.WithPollInterval(5*time.Millisecond))
+		b := newPacer(t, dbs[1], pgpacing.Config{Name: d.name, Interval: seqInterval, PollInterval: 5 * time.Millisecond})
 		wg.Go(func() {
 			for {
 				release, err := single(bctx, b, pacing.Background)
@@ -171,7 +171,7 @@ func TestLaterSequenceWaitsForTheOpenOne(t *testing.T) {
 	defer cancel()
 	var log grantLog
 
-	first := newPacer(t, dbs[0], d.name, seqInterval, pgpacing.WithPollInterval(5*time.Millisecond))
+	first := newPacer(t, dbs[0], pgpacing.Config{Name: d.name, Interval: seqInterval, PollInterval: 5 * time.Millisecond})
 	s1 := first.Begin(pacing.Interactive)
 	release, err := s1.Acquire(ctx)
 	require.NoError(t, err)
@@ -186,7 +186,7 @@ func TestLaterSequenceWaitsForTheOpenOne(t *testing.T) {
 		prio pacing.Priority
 		who  string
 	}{{1, pacing.Background, "bg"}, {2, pacing.Interactive, "s2"}} {
-		p := newPacer(t, dbs[w.db], d.name, seqInterval, pgpacing.WithPollInterval(5*time.Millisecond))
+		p := newPacer(t, dbs[w.db], pgpacing.Config{Name: d.name, Interval: seqInterval, PollInterval: 5 * time.Millisecond})
 		polled := make(chan struct{})
 		var once sync.Once
 		pgpacing.SetPollHook(p, func(pacing.Priority) { once.Do(func() { close(polled) }) })
@@ -231,7 +231,7 @@ func TestAbandonedSequenceHoldsOthersBackByTheGraceAtMost(t *testing.T) {
 	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
 	defer cancel()
 
-	a := newPacer(t, dbs[0], d.name, seqInterval)
+	a := newPacer(t, dbs[0], pgpacing.Config{Name: d.name, Interval: seqInterval})
 	var aTimes claimTimes
 	pgpacing.SetClaimHook(a, aTimes.hook)
 	seq := a.Begin(pacing.Interactive)
@@ -240,7 +240,7 @@ func TestAbandonedSequenceHoldsOthersBackByTheGraceAtMost(t *testing.T) {
 	require.NoError(t, err)
 	aStart, _ := aTimes.last()
 
-	b := newPacer(t, dbs[1], d.name, seqInterval, pgpacing.WithPollInterval(5*time.Millisecond))
+	b := newPacer(t, dbs[1], pgpacing.Config{Name: d.name, Interval: seqInterval, PollInterval: 5 * time.Millisecond})
 	var bTimes claimTimes
 	pgpacing.SetClaimHook(b, bTimes.hook)
 	polled := make(chan struct{})
@@ -278,7 +278,7 @@ func TestSequenceEndRemovesItsReservation(t *testing.T) {
 	t.Parallel()
 	d := newTestDB(t)
 	dbs := d.migrated(t, 1)
-	p := newPacer(t, dbs[0], d.name, time.Minute) // grace 1s: long enough to be seen
+	p := newPacer(t, dbs[0], pgpacing.Config{Name: d.name, Interval: time.Minute}) // grace 1s: long enough to be seen
 	rows := func() int {
 		var n int
 		require.NoError(t, dbs[0].QueryRowContext(t.Context(),

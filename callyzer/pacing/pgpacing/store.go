@@ -56,7 +56,7 @@ func (st *state) dbTime(t time.Time) time.Time {
 }
 
 // load locks the pacer's row and reads the state.
-func (p *Pacer) load(ctx context.Context, tx *sql.Tx) (*state, error) {
+func (p *pacer) load(ctx context.Context, tx *sql.Tx) (*state, error) {
 	st := &state{slot: rule.Slot{Interval: p.interval}}
 	var (
 		holder                       sql.NullString
@@ -102,7 +102,7 @@ func (p *Pacer) load(ctx context.Context, tx *sql.Tx) (*state, error) {
 }
 
 // store writes the pacer's row back from st.
-func (p *Pacer) store(ctx context.Context, tx *sql.Tx, st *state) error {
+func (p *pacer) store(ctx context.Context, tx *sql.Tx, st *state) error {
 	_, err := tx.ExecContext(ctx, storeSQL, p.name, up(st.slot.Next), nullTime(st.started),
 		sql.NullString{String: st.holder, Valid: st.holder != ""}, nullTime(up(st.leaseUntil)), nullTime(up(st.slot.Held)))
 	return err
@@ -114,12 +114,12 @@ type execer interface {
 
 // putWaiter writes the row of waiter key, live until until; a row that
 // exists keeps its rank.
-func (p *Pacer) putWaiter(ctx context.Context, tx *sql.Tx, key string, until, begun time.Time) error {
+func (p *pacer) putWaiter(ctx context.Context, tx *sql.Tx, key string, until, begun time.Time) error {
 	_, err := tx.ExecContext(ctx, putWaiterSQL, p.name, key, up(until), begun)
 	return err
 }
 
-func (p *Pacer) deleteWaiter(ctx context.Context, db execer, key string) error {
+func (p *pacer) deleteWaiter(ctx context.Context, db execer, key string) error {
 	_, err := db.ExecContext(ctx, deleteWaiterSQL, p.name, key)
 	return err
 }
@@ -127,7 +127,7 @@ func (p *Pacer) deleteWaiter(ctx context.Context, db execer, key string) error {
 // ensureRow creates the pacer's row on first use, and clears rows of
 // waiters that crashed long ago (housekeeping: a lapsed row counts for
 // nothing).
-func (p *Pacer) ensureRow(ctx context.Context) error {
+func (p *pacer) ensureRow(ctx context.Context) error {
 	if p.rowReady.Load() {
 		return nil
 	}
@@ -144,7 +144,7 @@ func (p *Pacer) ensureRow(ctx context.Context) error {
 }
 
 // inTx runs f in a transaction and commits it.
-func (p *Pacer) inTx(ctx context.Context, f func(*sql.Tx) error) error {
+func (p *pacer) inTx(ctx context.Context, f func(*sql.Tx) error) error {
 	tx, err := p.db.BeginTx(ctx, nil)
 	if err != nil {
 		return err

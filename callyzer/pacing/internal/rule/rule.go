@@ -1,9 +1,9 @@
 // Package rule states the pacing rules of package pacing once, as pure
 // functions over a snapshot of one budget's state, for both of its
-// implementations: pacing.Local in one process, pgpacing.Pacer across the
-// processes sharing a PostgreSQL database. It reads no clock and does no
-// I/O: the caller brings the time (pgpacing the database's) and keeps the
-// state.
+// implementations: pacing.New's in one process, pgpacing's across the
+// processes sharing a PostgreSQL database; and the error both return when a
+// Hold refuses a caller. It reads no clock and does no I/O: the caller
+// brings the time (pgpacing the database's) and keeps the state.
 package rule
 
 import (
@@ -69,9 +69,9 @@ func (s Slot) Reservation(c Claim, now time.Time) (r Claim, ok bool) {
 }
 
 // Rank orders claims of one priority, lowest first: by when their sequence
-// began, then by N, then by Key. pacing.Local ranks by N alone (a counter
-// of sequence begins and requests); pgpacing by Began, on the database
-// clock, then by Key, the random key of the waiter's row.
+// began, then by N, then by Key. pacing.New's pacer ranks by N alone (a
+// counter of sequence begins and requests); pgpacing's by Began, on the
+// database clock, then by Key, the random key of the waiter's row.
 type Rank struct {
 	Began time.Time
 	N     uint64
@@ -158,3 +158,17 @@ func later(a, b time.Time) time.Time {
 	}
 	return a
 }
+
+// HeldError is the error of an Acquire that a Hold keeps back past its
+// context's deadline: waiting could only end in a timeout. Callers outside
+// package pacing see it through its HeldUntil method.
+type HeldError struct {
+	Until time.Time // no request starts before this
+}
+
+func (e *HeldError) Error() string {
+	return "pacing: requests are held back until " + e.Until.Format(time.RFC3339) + ", past the deadline"
+}
+
+// HeldUntil returns the end of the hold.
+func (e *HeldError) HeldUntil() time.Time { return e.Until }
