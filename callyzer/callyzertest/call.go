@@ -2,6 +2,7 @@ package callyzertest
 
 import (
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/leadcalls/leadcalls/internal/phone"
@@ -130,4 +131,93 @@ func (c Call) clone() Call {
 func (e Employee) clone() Employee {
 	e.Tags = append([]string(nil), e.Tags...)
 	return e
+}
+
+// callRow is a call written the way Callyzer does. The fields are in the
+// order of their keys, the order encoding/json writes a map in, as the
+// fake wrote rows before it had this type.
+type callRow struct {
+	CallDate          string   `json:"call_date"`
+	CallMethod        string   `json:"call_method,omitempty"` // V22 only
+	CallMode          string   `json:"call_mode,omitempty"`   // V22 only
+	CallRecordingURL  any      `json:"call_recording_url"`    // string, or nil for null
+	CallTime          string   `json:"call_time"`
+	CallType          string   `json:"call_type"`
+	ClientCountryCode string   `json:"client_country_code"`
+	ClientName        string   `json:"client_name"`
+	ClientNumber      string   `json:"client_number"`
+	CRMStatus         string   `json:"crm_status"`
+	Duration          any      `json:"duration"` // a number or a numeric string
+	EmpCode           string   `json:"emp_code"`
+	EmpCountryCode    string   `json:"emp_country_code"`
+	EmpName           string   `json:"emp_name"`
+	EmpNumber         string   `json:"emp_number"`
+	EmpTags           []string `json:"emp_tags"`
+	ID                any      `json:"id,omitempty"` // a string; nil (left out) only for FaultMissingID
+	LeadID            string   `json:"lead_id"`
+	ModifiedAt        string   `json:"modified_at"`
+	Note              any      `json:"note"` // string, or nil for null
+	ReminderDate      string   `json:"reminder_date"`
+	ReminderTime      string   `json:"reminder_time"`
+	SyncedAt          string   `json:"synced_at"`
+}
+
+func (r *callRow) halfType() {
+	r.Duration = map[string]any{"value": r.Duration}
+	r.ID = 10001
+}
+
+func (r *callRow) dropID()          { r.ID = nil }
+func (r *callRow) setNote(n string) { r.Note = n }
+
+// callRow writes c the way Callyzer does.
+func (s *Server) callRow(c *Call) *callRow {
+	loc := s.opts.Location
+	ft := s.opts.Format
+	start := c.StartedAt.In(loc)
+	tags := c.EmpTags
+	if tags == nil {
+		tags = []string{}
+	}
+	var dur any = c.Duration
+	if ft.DurationAsString || c.DurationAsString {
+		dur = strconv.Itoa(c.Duration)
+	}
+	nullEmpty := ft.NullEmpty || c.NullEmpty
+	suffix := ft.ZoneSuffix || c.ZoneSuffix
+	r := &callRow{
+		ID:                c.ID,
+		ClientName:        c.ClientName,
+		ClientCountryCode: c.ClientCountryCode,
+		ClientNumber:      c.ClientNumber,
+		EmpName:           c.EmpName,
+		EmpCode:           c.EmpCode,
+		EmpCountryCode:    c.EmpCountryCode,
+		EmpNumber:         c.EmpNumber,
+		EmpTags:           tags,
+		CallType:          c.CallType,
+		Duration:          dur,
+		CallDate:          start.Format(time.DateOnly),
+		CallTime:          start.Format(time.TimeOnly),
+		Note:              orNull(c.Note, nullEmpty),
+		CallRecordingURL:  orNull(c.RecordingURL, nullEmpty),
+		CRMStatus:         c.CRMStatus,
+		ReminderDate:      c.ReminderDate,
+		ReminderTime:      c.ReminderTime,
+		SyncedAt:          stamp(c.SyncedAt, loc, suffix),
+		ModifiedAt:        stamp(c.ModifiedAt, loc, suffix),
+		LeadID:            c.LeadID,
+	}
+	if s.opts.Version == V22 {
+		r.CallMethod = orDefault(c.CallMethod, PhoneCall)
+		r.CallMode = orDefault(c.CallMode, Voice)
+	}
+	return r
+}
+
+func orNull(s string, null bool) any {
+	if s == "" && null {
+		return nil
+	}
+	return s
 }
