@@ -511,7 +511,6 @@ func envelope(rows []row, total int, f *Fault) map[string]any {
 	return env
 }
 
-
 func orDefault(s, def string) string {
 	if s == "" {
 		return def
