@@ -102,22 +102,14 @@ func NewRefresher(cfg Config) (*Refresher, error) {
 	return &Refresher{cfg: cfg}, nil
 }
 
-// Refresh refreshes the call history of lead leadID for actor, following the
-// spec's steps in order: permission, lead, phone, fetch, map, replace,
-// result. Errors wrap one of the package's sentinels; Message turns any
+// Refresh refreshes the call history of lead leadID for actor, following
+// the spec's steps (permission, lead, phone, fetch, map, replace, result),
+// and returns the stored list. A denial sends nothing and writes nothing;
+// any failure leaves the store as it was. Concurrent refreshes of one
+// number share one fetch and write, which carries on for the others when a
+// caller's ctx ends (that caller gets ErrTimeout with ctx.Err() in the
+// chain). Errors wrap one of the package's sentinels; Message turns any
 // outcome into the user's message.
-//
-// The lead is loaded first (Authorizer needs it), then the actor is
-// authorised; a denial makes no request to Callyzer and no write. Every
-// page of the window is fetched and validated before the store's
-// ReplaceWindow runs, so any failure leaves the store as it was.
-//
-// Concurrent refreshes of one number share one fetch and write, which runs
-// on a context detached from the first caller's, bounded by
-// Config.RefreshTimeout. A caller whose own ctx ends stops waiting and gets
-// an error wrapping ErrTimeout and ctx.Err() (so errors.Is(err,
-// context.Canceled) tells that the caller went away); the shared refresh
-// carries on for the others and its result is still stored.
 func (r *Refresher) Refresh(ctx context.Context, actor *Actor, leadID string) (*Result, error) {
 	start := time.Now()
 	lead, phone, err := r.admit(ctx, actor, leadID)

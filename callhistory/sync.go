@@ -102,21 +102,14 @@ func (s *Syncer) State(ctx context.Context) (SyncState, error) {
 	return st, nil
 }
 
-// RunOnce runs one pass, for a host's own scheduler. It first takes the
-// pass lock: when another pass of the same name holds it, RunOnce returns
-// (nil, ErrPassInProgress) having done nothing. Otherwise it reads, by
-// upload time, the window [cursor - Overlap, now] (the client splits a
-// window over its maximum), committing each page with UpsertCalls and
-// moving the cursor past each chunk once every page of it is committed.
-// Then, when a backfill is pending, it goes on with it from the saved chunk
-// and page. The first pass of a name starts a backfill of BackfillMonths
-// and sets the cursor to the pass's start, so calls uploaded during or
-// after the backfill are picked up by later passes.
-//
-// A pass never deletes a call and stops at the first failure, keeping what
-// it committed. The error wraps one of ErrCallyzerAuth, ErrRateLimited,
-// ErrUpstream, ErrTimeout, ErrStore or ErrInternal; the report (non-nil
-// once the lock was taken) counts what was done up to then.
+// RunOnce runs one pass, for a host's own scheduler: under the pass lock
+// (ErrPassInProgress, having done nothing, when another pass holds it) it
+// upserts every call uploaded in [cursor - Overlap, now], moving the
+// cursor past each committed chunk, then goes on with a pending backfill
+// from its saved cursor; a name's first pass starts a backfill of
+// BackfillMonths. A pass never deletes and stops at the first failure,
+// keeping what it committed; the report (non-nil once the lock was taken)
+// counts what was done.
 func (s *Syncer) RunOnce(ctx context.Context) (*SyncReport, error) {
 	return s.pass(ctx, false)
 }

@@ -192,33 +192,17 @@ func chunks(s span, maxSpan int64, newestFirst bool) []span {
 
 func (c *Client) maxSpan() int64 { return int64(c.cfg.maxWindow / time.Second) }
 
-// HistoryPages yields every page of q: the window (the call window, or the
-// synced window when only that is set) is split into chunks of at most the
-// maximum window, with whole-second inclusive bounds that do not overlap and
-// cover exactly [from, to] (from rounded up, to rounded down), oldest first
-// unless q.NewestFirst; under API v2.2 (WithCallVariants) each chunk is
-// swept once per call variant; and each chunk (and variant) is paged to its end. Each page's
-// Next is where paging goes on after it: a caller that saves it with what
-// it committed resumes there with q.After.
-//
-// The rows of a chunk must add up to its total_records: a page with more
-// rows than remain, an empty page before the total is reached, or more than
-// WithMaxPages pages ends the sequence with an error wrapping
-// ErrIncompleteResponse; a total that changed between pages (since the
-// cursor, when resuming), with ErrShifted, which matches it too: the pages
-// read may have shifted, so read the chunk again from its first page. A row
-// that appears on two pages is yielded twice: the consumer de-duplicates by
-// Call.ID. Pages are yielded as they arrive, so a consumer must not take
-// them as complete until the sequence has ended without an error.
-//
-// When both windows are set, the call window is chunked and the synced
-// window is sent unchanged with every request, so it must span at most the
-// maximum window. On failure the sequence yields one (nil, err) and stops;
-// it never yields a nil page with a nil error.
-//
-// The iteration's requests form one pacer sequence (see package pacing):
-// an Interactive iteration keeps the slot between its pages, and goes
-// before those begun after it.
+// HistoryPages yields every page of q. The window (the call window, or
+// the synced window alone) is read in chunks of at most the maximum window
+// (whole seconds, inclusive, covering it exactly), oldest first unless
+// q.NewestFirst, each swept once per call variant under API v2.2 and paged
+// to its end. Each page's Next is where paging goes on after it; q.After
+// resumes there. A chunk's rows must add up to its total_records, else the
+// sequence ends with ErrIncompleteResponse (ErrShifted when the total
+// changed: read the chunk again from page 1). A row may come twice: the
+// consumer de-duplicates by Call.ID, and trusts nothing until the sequence
+// ends without an error. On failure it yields one (nil, err). The pages of
+// one iteration are one pacer sequence.
 func (c *Client) HistoryPages(ctx context.Context, q HistoryQuery) iter.Seq2[*HistoryPage, error] {
 	return func(yield func(*HistoryPage, error) bool) {
 		p, err := c.planHistory(q)
