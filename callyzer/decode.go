@@ -144,55 +144,6 @@ func jsonProblem(err error) string {
 	}
 }
 
-// wireCall is one call row as Callyzer sends it.
-type wireCall struct {
-	ID                *text    `json:"id"`
-	ClientName        text     `json:"client_name"`
-	ClientCountryCode text     `json:"client_country_code"`
-	ClientNumber      text     `json:"client_number"`
-	EmpName           text     `json:"emp_name"`
-	EmpCode           text     `json:"emp_code"`
-	EmpCountryCode    text     `json:"emp_country_code"`
-	EmpNumber         text     `json:"emp_number"`
-	EmpTags           []string `json:"emp_tags"`
-	CallType          text     `json:"call_type"`
-	Duration          *count   `json:"duration"`
-	CallDate          text     `json:"call_date"`
-	CallTime          text     `json:"call_time"`
-	Note              text     `json:"note"`
-	CallRecordingURL  text     `json:"call_recording_url"`
-	CRMStatus         text     `json:"crm_status"`
-	ReminderDate      text     `json:"reminder_date"`
-	ReminderTime      text     `json:"reminder_time"`
-	SyncedAt          text     `json:"synced_at"`
-	ModifiedAt        text     `json:"modified_at"`
-	LeadID            text     `json:"lead_id"`
-	CallMethod        text     `json:"call_method"`
-	CallMode          text     `json:"call_mode"`
-}
-
-// decodedPage is a decoded /call-log/history answer.
-type decodedPage struct {
-	calls []Call
-	total int
-}
-
-// decodeHistory decodes a /call-log/history answer with call times read in
-// loc. On success the result is non-nil and its calls non-nil.
-func decodeHistory(body []byte, loc *time.Location) (*decodedPage, error) {
-	rows, total, err := decodeEnvelope[wireCall](body)
-	if err != nil {
-		return nil, err
-	}
-	calls := make([]Call, len(rows))
-	for i := range rows {
-		if err := rows[i].toCall(&calls[i], loc); err != nil {
-			return nil, fmt.Errorf("row %d: %w", i+1, err)
-		}
-	}
-	return &decodedPage{calls: calls, total: total}, nil
-}
-
 func (w *wireCall) toCall(c *Call, loc *time.Location) error {
 	if w.ID == nil || strings.TrimSpace(string(*w.ID)) == "" {
 		return errors.New(`no "id"`)

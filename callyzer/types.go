@@ -6,42 +6,6 @@ import (
 	"github.com/leadcalls/leadcalls/callyzer/pacing"
 )
 
-// CallType is Callyzer's call_type. The four documented values have
-// constants; any other value the API sends is kept verbatim.
-type CallType string
-
-// The call types Callyzer documents.
-const (
-	Incoming CallType = "Incoming"
-	Outgoing CallType = "Outgoing"
-	Missed   CallType = "Missed"
-	Rejected CallType = "Rejected"
-)
-
-// Call is one call record of /call-log/history, decoded.
-type Call struct {
-	ID             string    // Callyzer's id of the call; the identity
-	ClientName     string    // "Unknown" when the phone had no contact
-	ClientNumber   string    // the other party, E.164 ("+48601234567")
-	EmployeeName   string    //
-	EmployeeCode   string    //
-	EmployeeNumber string    // the employee's phone, E.164
-	EmployeeTags   []string  //
-	Type           CallType  // verbatim, including values Callyzer may add
-	Duration       int       // seconds
-	StartedAt      time.Time // call_date + call_time read in the account's zone
-	Note           string    //
-	RecordingURL   string    // may be empty; recordings attach later
-	CRMStatus      string    //
-	ReminderDate   string    // verbatim
-	ReminderTime   string    // verbatim
-	SyncedAt       time.Time // when the phone uploaded the call; zero if absent
-	ModifiedAt     time.Time // zero if absent
-	LeadID         string    // Callyzer's own lead id (v2.1+)
-	CallMethod     string    // v2.2: PhoneCall / WhatsAppCall
-	CallMode       string    // v2.2: Voice / Video
-}
-
 // HistoryQuery selects calls of /call-log/history. At least one of the
 // call-time window (CallFrom, CallTo) or the upload-time window (SyncedFrom,
 // SyncedTo) must be set. Both bounds of a window are inclusive.
