@@ -96,7 +96,7 @@ func ReplaceWindow(ctx context.Context, st Store, phone string, w Window, calls 
 			return WriteResult{}, fmt.Errorf("callhistory: ReplaceWindow: call %d is of another number or outside the window", i)
 		}
 	}
-	in, err := canonicalCalls(calls)
+	in, answer, err := canonicalCalls(calls)
 	if err != nil {
 		return WriteResult{}, fmt.Errorf("callhistory: ReplaceWindow: %w", err)
 	}
@@ -111,20 +111,16 @@ func ReplaceWindow(ctx context.Context, st Store, phone string, w Window, calls 
 		if err != nil {
 			return nil, err
 		}
-		return planReplace(phone, inWindow, stored, in, syncedAt), nil
+		return planReplace(phone, inWindow, stored, in, answer, syncedAt), nil
 	})
 }
 
-// planReplace plans a window replacement: in is the answer, inWindow the
-// stored calls of phone in the window, stored the stored copies of in and
-// inWindow by CallyzerID.
-func planReplace(phone string, inWindow []Call, stored map[string]Call, in []Call, syncedAt time.Time) *plan {
+// planReplace plans a window replacement: in is the answer (answer, its
+// CallyzerIDs), inWindow the stored calls of phone in the window, stored
+// the stored copies of in and inWindow by CallyzerID.
+func planReplace(phone string, inWindow []Call, stored map[string]*Call, in []Call, answer map[string]bool, syncedAt time.Time) *plan {
 	p := planWrites(stored, in)
 	p.replaces = true
-	answer := make(map[string]bool, len(in))
-	for _, c := range in {
-		answer[c.CallyzerID] = true
-	}
 	for _, c := range inWindow {
 		// A call the answer lacks is gone from Callyzer, unless it was
 		// uploaded after the fetch began.
@@ -149,7 +145,7 @@ func UpsertCalls(ctx context.Context, st Store, calls []Call, syncedAt time.Time
 	if len(calls) == 0 {
 		return WriteResult{}, nil
 	}
-	in, err := canonicalCalls(calls)
+	in, _, err := canonicalCalls(calls)
 	if err != nil {
 		return WriteResult{}, fmt.Errorf("callhistory: UpsertCalls: %w", err)
 	}
@@ -196,16 +192,16 @@ func (p *plan) synced(phone string, at time.Time) {
 }
 
 // planWrites merges each incoming call with its stored copy, if any.
-func planWrites(stored map[string]Call, in []Call) *plan {
-	p := &plan{puts: make([]Call, 0, len(in))}
+func planWrites(stored map[string]*Call, in []Call) *plan {
+	p := &plan{}
 	for _, c := range in {
-		prev, ok := stored[c.CallyzerID]
-		if !ok {
+		prev := stored[c.CallyzerID]
+		if prev == nil {
 			p.puts = append(p.puts, c)
 			p.result.Inserted++
 			continue
 		}
-		next, changed := merge(prev, c)
+		next, changed := merge(*prev, c)
 		if !changed {
 			p.result.Unchanged++
 			continue
@@ -239,15 +235,17 @@ func merge(prev, in Call) (next Call, changed bool) {
 }
 
 // readByID returns the stored copies of the calls in, by CallyzerID: those
-// of known (already read) and, read from tx, the others.
-func readByID(ctx context.Context, tx Tx, in []Call, known []Call) (map[string]Call, error) {
-	stored := make(map[string]Call, len(in)+len(known))
-	for _, c := range known {
-		stored[c.CallyzerID] = canonicalCall(c)
+// of known (already read, made canonical in place) and, read from tx, the
+// others.
+func readByID(ctx context.Context, tx Tx, in []Call, known []Call) (map[string]*Call, error) {
+	stored := make(map[string]*Call, len(in)+len(known))
+	for i := range known {
+		known[i] = canonicalCall(known[i])
+		stored[known[i].CallyzerID] = &known[i]
 	}
 	var ids []string
 	for _, c := range in {
-		if _, ok := stored[c.CallyzerID]; !ok {
+		if stored[c.CallyzerID] == nil {
 			ids = append(ids, c.CallyzerID)
 		}
 	}
@@ -256,8 +254,9 @@ func readByID(ctx context.Context, tx Tx, in []Call, known []Call) (map[string]C
 		if err != nil {
 			return nil, err
 		}
-		for _, c := range found {
-			stored[c.CallyzerID] = canonicalCall(c)
+		for i := range found {
+			found[i] = canonicalCall(found[i])
+			stored[found[i].CallyzerID] = &found[i]
 		}
 	}
 	return stored, nil
@@ -374,25 +373,25 @@ func (p *plan) apply(ctx context.Context, tx Tx) error {
 }
 
 // canonicalCalls returns copies of calls in the form stores keep and merge
-// compares (see canonicalCall), refusing a call without a CallyzerID and
-// a CallyzerID that appears twice: the caller de-duplicates, the store
-// does not guess which copy wins.
-func canonicalCalls(calls []Call) ([]Call, error) {
+// compares (see canonicalCall), and the set of their CallyzerIDs, refusing
+// a call without a CallyzerID and a CallyzerID that appears twice: the
+// caller de-duplicates, the store does not guess which copy wins.
+func canonicalCalls(calls []Call) ([]Call, map[string]bool, error) {
 	out := make([]Call, len(calls))
-	seen := make(map[string]bool, len(calls))
+	ids := make(map[string]bool, len(calls))
 	for i, c := range calls {
 		if c.CallyzerID == "" {
-			return nil, fmt.Errorf("call %d has no CallyzerID", i)
+			return nil, nil, fmt.Errorf("call %d has no CallyzerID", i)
 		}
-		if seen[c.CallyzerID] {
-			return nil, fmt.Errorf("call %d repeats a CallyzerID", i)
+		if ids[c.CallyzerID] {
+			return nil, nil, fmt.Errorf("call %d repeats a CallyzerID", i)
 		}
-		seen[c.CallyzerID] = true
+		ids[c.CallyzerID] = true
 		c = canonicalCall(c)
 		c.RowID = 0 // the store's
 		out[i] = c
 	}
-	return out, nil
+	return out, ids, nil
 }
 
 // canonicalCall returns c with every time in UTC, truncated to precision,

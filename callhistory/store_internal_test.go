@@ -79,13 +79,13 @@ func TestPlanReplace(t *testing.T) {
 		uploaded("no-upload", time.Time{}, 4),
 		uploaded("late", answeredAt.Add(time.Microsecond), 5),
 	}
-	stored := map[string]Call{}
-	for _, c := range inWindow {
-		stored[c.CallyzerID] = c
+	stored := map[string]*Call{}
+	for i := range inWindow {
+		stored[inWindow[i].CallyzerID] = &inWindow[i]
 	}
 	older := kept
 	older.ModifiedAt, older.Note, older.RowID = older.ModifiedAt.Add(-time.Second), "older", 0
-	p := planReplace(kept.Phone, inWindow, stored, []Call{older}, answeredAt)
+	p := planReplace(kept.Phone, inWindow, stored, []Call{older}, map[string]bool{older.CallyzerID: true}, answeredAt)
 	var deleted []string
 	for _, c := range p.deletes {
 		deleted = append(deleted, c.CallyzerID)
@@ -102,7 +102,7 @@ func TestPlanReplace(t *testing.T) {
 	}
 	// A zero syncedAt deletes only calls without an upload time, and moves
 	// no date.
-	p = planReplace(kept.Phone, inWindow, stored, nil, time.Time{})
+	p = planReplace(kept.Phone, inWindow, stored, nil, nil, time.Time{})
 	if len(p.deletes) != 1 || p.deletes[0].CallyzerID != "no-upload" || len(p.lastSynced) != 0 {
 		t.Fatalf("zero syncedAt: deletes %v, dates %v", p.deletes, p.lastSynced)
 	}
@@ -116,7 +116,8 @@ func TestPlanLocksEveryNumberItChanges(t *testing.T) {
 	prev.Phone = "+48601000009"
 	in := ruleCall("m")
 	in.RowID, in.Note = 0, "moved"
-	p := planWrites(map[string]Call{"m": canonicalCall(prev)}, []Call{canonicalCall(in)})
+	stored := canonicalCall(prev)
+	p := planWrites(map[string]*Call{"m": &stored}, []Call{canonicalCall(in)})
 	if diff := cmp.Diff([]string{"+48601000009"}, p.unlocked([]string{in.Phone})); diff != "" {
 		t.Fatalf("unlocked (-want +got):\n%s", diff)
 	}
