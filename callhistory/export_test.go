@@ -4,3 +4,7 @@ package callhistory
 // shared refresh of its number, so tests can release a held fetch once every
 // caller waits on it.
 func SetAfterJoin(r *Refresher, f func()) { r.afterJoin = f }
+
+// NewLocalPassLock returns the lock a Syncer takes by default, for tests
+// that share one between Syncers or take it themselves.
+func NewLocalPassLock() PassLock { return &localPassLock{} }

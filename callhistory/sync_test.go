@@ -592,7 +592,7 @@ func TestSyncPassLock(t *testing.T) {
 	t.Parallel()
 	t.Run("HeldElsewhere", func(t *testing.T) {
 		t.Parallel()
-		lock := &testLock{}
+		lock := callhistory.NewLocalPassLock()
 		env := newSyncEnv(t, syncOptions{config: func(c *callhistory.SyncConfig) { c.Lock = lock }})
 		release, ok, err := lock.TryLock(t.Context(), "default")
 		require.NoError(t, err)
@@ -608,7 +608,7 @@ func TestSyncPassLock(t *testing.T) {
 	})
 	t.Run("OtherNamesRun", func(t *testing.T) {
 		t.Parallel()
-		lock := &testLock{}
+		lock := callhistory.NewLocalPassLock()
 		env := newSyncEnv(t, syncOptions{config: func(c *callhistory.SyncConfig) { c.Lock, c.Name = lock, "konto-2" }})
 		release, ok, err := lock.TryLock(t.Context(), "default")
 		require.NoError(t, err)
@@ -623,7 +623,7 @@ func TestSyncPassLock(t *testing.T) {
 	t.Run("ReleasedOnceAfterEveryPass", func(t *testing.T) {
 		t.Parallel()
 		var taken, released atomic.Int64
-		inner := &testLock{}
+		inner := callhistory.NewLocalPassLock()
 		lock := lockFunc(func(ctx context.Context, name string) (func() error, bool, error) {
 			rel, ok, err := inner.TryLock(ctx, name)
 			if !ok {
