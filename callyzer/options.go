@@ -34,7 +34,7 @@ const (
 	defaultRetryMax       = 10 * time.Second
 	defaultMaxRetryAfter  = 30 * time.Second
 	defaultMaxBodyBytes   = 8 << 20
-	defaultMaxPages       = 1000
+	defaultMaxPages       = 100_000 // a backfill chunk of ten million calls
 )
 
 // Option configures a Client. Options check their input; NewClient returns
@@ -259,7 +259,8 @@ func WithMaxBodyBytes(n int64) Option {
 
 // WithMaxPages caps the pages fetched for one window chunk (and one v2.2
 // variant), and for the employee roster, against a server that never stops
-// paging. Hitting it is ErrIncompleteResponse. Default: 1000.
+// paging. Hitting it is ErrIncompleteResponse. Default: 100,000 (a 180-day
+// chunk of ten million calls, which a large account's backfill may need).
 func WithMaxPages(n int) Option {
 	return func(c *config) error {
 		if n < 1 {
