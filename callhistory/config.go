@@ -4,7 +4,10 @@ import (
 	"fmt"
 	"log/slog"
 	"reflect"
+	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/leadcalls/leadcalls/internal/phone"
 	"github.com/leadcalls/leadcalls/statusmap"
@@ -70,4 +73,39 @@ func counts(pairs ...any) []slog.Attr {
 		attrs = append(attrs, slog.Int(pairs[i].(string), pairs[i+1].(int)))
 	}
 	return attrs
+}
+
+// maxLeadIDLen bounds a lead id, in bytes.
+const maxLeadIDLen = 256
+
+// validLeadID reports whether id may be a lead's: at most maxLeadIDLen
+// bytes of UTF-8 without control characters.
+func validLeadID(id string) bool {
+	if len(id) > maxLeadIDLen || !utf8.ValidString(id) {
+		return false
+	}
+	return strings.IndexFunc(id, unicode.IsControl) < 0
+}
+
+// maxLogValue caps a value that comes from a request or from Callyzer in a
+// log line, in bytes.
+const maxLogValue = 64
+
+// capText returns s cut to maxLogValue bytes (on a rune boundary), saying
+// how much was cut, with control characters replaced.
+func capText(s string) string {
+	s = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return '?'
+		}
+		return r
+	}, strings.ToValidUTF8(s, "?"))
+	if len(s) <= maxLogValue {
+		return s
+	}
+	cut := maxLogValue
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return fmt.Sprintf("%s…(+%d bytes)", s[:cut], len(s)-cut)
 }

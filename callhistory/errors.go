@@ -2,6 +2,7 @@ package callhistory
 
 import (
 	"errors"
+	"fmt"
 )
 
 // The outcomes of Refresh and History other than success. Errors returned by
@@ -22,6 +23,10 @@ var (
 	ErrRateLimited = errors.New("callhistory: Callyzer rate limit")
 	// ErrUpstream: any other Callyzer failure (5xx, malformed or incomplete answers).
 	ErrUpstream = errors.New("callhistory: Callyzer request failed")
+	// ErrSuspiciousAnswer: an answer would have taken most of the lead's
+	// listed calls out at once (Config.Guard); nothing was written. It
+	// wraps ErrUpstream.
+	ErrSuspiciousAnswer = fmt.Errorf("%w: an answer that would take most calls out of the list", ErrUpstream)
 	// ErrStore: the store failed. A refresh's window was either replaced
 	// whole or not at all: a failed ReplaceWindow changed nothing, while a
 	// failure reading the result back (Calls, LastSynced) comes after the

@@ -2,6 +2,7 @@ package callhistory
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/leadcalls/leadcalls/callyzer"
 	"github.com/leadcalls/leadcalls/statusmap"
@@ -22,23 +23,31 @@ type keepFunc func(c callyzer.Call, phone string, err error) (bool, error)
 
 // add maps the calls of page into set: every call must have an id; its
 // client number is normalised to E.164, the key a lead's history is read
-// by; keep says what becomes of it.
-func (pm pageMapper) add(set *callSet, page *callyzer.HistoryPage, keep keepFunc) error {
+// by; keep says what becomes of it. It returns how many recording URLs it
+// dropped for not being https.
+func (pm pageMapper) add(set *callSet, page *callyzer.HistoryPage, keep keepFunc) (dropped int, err error) {
 	for _, c := range page.Calls {
 		if c.ID == "" {
-			return fmt.Errorf("%w: a call without an id", ErrUpstream)
+			return dropped, fmt.Errorf("%w: a call without an id", ErrUpstream)
 		}
 		phone, err := pm.phone(c.ClientNumber)
 		ok, err := keep(c, phone, err)
 		if err != nil {
-			return err
+			return dropped, err
 		}
-		if ok {
-			c.ClientNumber = phone
-			set.add(FromCallyzer(pm.mapper, c))
+		if !ok {
+			continue
 		}
+		raw := c.ClientNumber
+		c.ClientNumber = phone
+		call := FromCallyzer(pm.mapper, c)
+		call.NoCountryCode = !strings.HasPrefix(raw, "+")
+		if c.RecordingURL != "" && call.RecordingURL == "" {
+			dropped++
+		}
+		set.add(call)
 	}
-	return nil
+	return dropped, nil
 }
 
 // phone reads a client number as Callyzer sent it in E.164.

@@ -36,6 +36,15 @@ type Config struct {
 	ListLimit int
 	// DefaultRegion parses numbers written without a country code. Default: "PL".
 	DefaultRegion string
+	// RemoveAfter is how long after the first answer that lacked a call a
+	// refresh that still lacks it deletes it for good (until then it is
+	// only out of the list). Default: 10m.
+	RemoveAfter time.Duration
+	// Guard refuses an answer that would take many listed calls out at
+	// once (ErrSuspiciousAnswer; nothing is written). Default, when nil:
+	// more than half of the window's listed calls and at least 5;
+	// &RemovalGuard{} turns it off.
+	Guard *RemovalGuard
 	// Now returns the current time. Default: time.Now.
 	Now func() time.Time
 	// Logger receives one line per refresh, phone numbers masked. Default:
@@ -62,14 +71,20 @@ type Result struct {
 
 // Report says what one refresh did.
 type Report struct {
-	Requests  int           // HTTP requests sent to Callyzer, retries included
-	Fetched   int           // calls received (after de-duplication)
-	Inserted  int           //
-	Updated   int           //
-	Deleted   int           //
-	Unchanged int           //
-	Shared    bool          // this caller joined a fetch already under way
-	Duration  time.Duration // this caller's wait, from Refresh to its return
+	Requests  int // HTTP requests sent to Callyzer, retries included
+	Fetched   int // calls of the lead received (after de-duplication)
+	Inserted  int //
+	Updated   int // restored calls included
+	Deleted   int // calls the answer lacked, taken out of the list
+	Unchanged int //
+	Purged    int // missing calls a later answer confirmed gone, deleted for good
+	// Foreign counts calls of other numbers in the answer, left out: the
+	// account may ignore the client_numbers filter.
+	Foreign int
+	// DroppedRecordings counts recording URLs that were not https, not kept.
+	DroppedRecordings int
+	Shared            bool          // this caller joined a fetch already under way
+	Duration          time.Duration // this caller's wait, from Refresh to its return
 }
 
 // Refresher is the use case "refresh a lead's call history". It is safe for
@@ -92,10 +107,12 @@ func (r *Refresher) Wait() {
 
 // NewRefresher checks cfg, fills in the defaults and returns a Refresher.
 func NewRefresher(cfg Config) (*Refresher, error) {
-	defaults := Config{Authorizer: RoleAuthorizer{}, RefreshTimeout: defaultRefreshTimeout, HistoryMonths: defaultHistoryMonths, ListLimit: defaultListLimit}
+	defaults := Config{Authorizer: RoleAuthorizer{}, RefreshTimeout: defaultRefreshTimeout, HistoryMonths: defaultHistoryMonths, ListLimit: defaultListLimit,
+		RemoveAfter: defaultRemoveAfter, Guard: &RemovalGuard{Share: 0.5, Min: 5}}
 	if err := prepare("Config", &cfg, defaults,
 		required("Source", cfg.Source == nil), required("Store", cfg.Store == nil), required("Leads", cfg.Leads == nil),
 		notNegative("RefreshTimeout", cfg.RefreshTimeout), notNegative("HistoryMonths", cfg.HistoryMonths), notNegative("ListLimit", cfg.ListLimit),
+		notNegative("RemoveAfter", cfg.RemoveAfter),
 	); err != nil {
 		return nil, err
 	}
@@ -193,6 +210,10 @@ func (r *Refresher) History(ctx context.Context, actor *Actor, leadID string) (*
 // admit runs the spec's steps 1 and 2: load the lead, authorise the actor,
 // check the lead exists and has a valid number (returned in E.164).
 func (r *Refresher) admit(ctx context.Context, actor *Actor, leadID string) (Lead, string, error) {
+	if !validLeadID(leadID) {
+		// No lead has such an id: refused before any lookup or log.
+		return Lead{}, "", fmt.Errorf("%w: the id is over %d bytes or holds control characters", ErrLeadNotFound, maxLeadIDLen)
+	}
 	var found *Lead
 	lead, err := r.cfg.Leads.Lead(ctx, leadID)
 	switch {
@@ -214,7 +235,7 @@ func (r *Refresher) admit(ctx context.Context, actor *Actor, leadID string) (Lea
 		return Lead{}, "", err
 	}
 	if found == nil {
-		return Lead{}, "", fmt.Errorf("%w: %q", ErrLeadNotFound, leadID)
+		return Lead{}, "", ErrLeadNotFound
 	}
 	phone, err := normalizePhone(lead.Phone, r.cfg.DefaultRegion)
 	if err != nil {
@@ -250,11 +271,20 @@ func (r *Refresher) refreshNumber(ctx context.Context, phone string) (out *refre
 
 	now := r.cfg.Now()
 	w := r.window(now)
-	calls, requests, err := r.fetch(ctx, phone, w)
+	got, err := r.fetch(ctx, phone, w)
 	if err != nil {
 		return nil, err
 	}
-	wr, err := ReplaceWindow(ctx, r.cfg.Store, phone, w, calls, now)
+	if got.foreign > 0 {
+		r.cfg.Logger.WarnContext(ctx, "callhistory: refresh left out calls of other numbers; the account may ignore the client_numbers filter, or match another number form",
+			slog.String("phone", maskPhone(phone)), slog.Int("foreign", got.foreign))
+	}
+	wr, err := replaceWindow(ctx, r.cfg.Store, phone, w, got.calls, now, removal{after: r.cfg.RemoveAfter, guard: *r.cfg.Guard})
+	if errors.Is(err, ErrSuspiciousAnswer) {
+		r.cfg.Logger.WarnContext(ctx, "callhistory: refresh refused a suspicious answer and wrote nothing; check the client_numbers form the account matches (go run ./examples/callyzercheck)",
+			slog.String("phone", maskPhone(phone)), slog.Int("fetched", len(got.calls)), slog.String("error", maskText(err.Error())))
+		return nil, err
+	}
 	if err != nil {
 		return nil, storeError(ctx, "replacing the window", err)
 	}
@@ -270,12 +300,15 @@ func (r *Refresher) refreshNumber(ctx context.Context, phone string) (out *refre
 		calls:      list,
 		lastSynced: last,
 		report: Report{
-			Requests:  requests,
-			Fetched:   len(calls),
-			Inserted:  wr.Inserted,
-			Updated:   wr.Updated,
-			Deleted:   wr.Deleted,
-			Unchanged: wr.Unchanged,
+			Requests:          got.requests,
+			Fetched:           len(got.calls),
+			Inserted:          wr.Inserted,
+			Updated:           wr.Updated,
+			Deleted:           wr.Deleted,
+			Unchanged:         wr.Unchanged,
+			Purged:            wr.Purged,
+			Foreign:           got.foreign,
+			DroppedRecordings: got.dropped,
 		},
 	}, nil
 }
@@ -294,55 +327,62 @@ func (r *Refresher) window(now time.Time) Window {
 	return Window{From: from.UTC(), To: to.UTC()}
 }
 
+// fetched is what a refresh read of the lead's window.
+type fetched struct {
+	calls    []Call
+	requests int // HTTP requests, retries included
+	foreign  int // calls of other numbers (or of no valid number), left out
+	dropped  int // recording URLs that were not https
+}
+
 // fetch reads every page of the window for phone and maps its calls: every
-// call must have an id, lie in w and belong to phone once its client number
-// is normalised (Callyzer sends bare national digits for a number it has no
-// country code for); a call repeated across pages is kept once. It returns
-// the calls and the HTTP requests the pages took.
-func (r *Refresher) fetch(ctx context.Context, phone string, w Window) ([]Call, int, error) {
+// call must have an id and lie in w; a call of another number once its
+// client number is normalised (Callyzer sends bare national digits for a
+// number it has no country code for) is left out and counted; a call
+// repeated across pages is kept once.
+func (r *Refresher) fetch(ctx context.Context, phone string, w Window) (*fetched, error) {
 	q := callyzer.HistoryQuery{
 		CallFrom:      w.From,
 		CallTo:        w.To,
 		ClientNumbers: []string{phone},
 		Priority:      pacing.Interactive,
 	}
+	out := &fetched{}
 	pm := pageMapper{mapper: r.cfg.Mapper, region: r.cfg.DefaultRegion, known: phone}
 	keep := func(c callyzer.Call, n string, err error) (bool, error) {
 		switch {
-		case err != nil:
-			// Not wrapped: the lead's number is fine, Callyzer's is not.
-			return false, fmt.Errorf("%w: call %q: its client number is not a valid phone number", ErrUpstream, c.ID)
-		case n != phone:
-			return false, fmt.Errorf("%w: call %q belongs to another number", ErrUpstream, c.ID)
+		case err != nil || n != phone:
+			out.foreign++
+			return false, nil
 		case !w.contains(c.StartedAt):
 			return false, fmt.Errorf("%w: call %q at %s lies outside the window %s..%s",
 				ErrUpstream, c.ID, c.StartedAt.UTC().Format(time.RFC3339), w.From.Format(time.RFC3339), w.To.Format(time.RFC3339))
 		}
 		return true, nil
 	}
-	var (
-		set      callSet
-		requests int
-	)
+	var set callSet
 	for page, err := range r.cfg.Source.HistoryPages(ctx, q) {
 		if page != nil {
-			requests += page.Attempts
+			out.requests += page.Attempts
 		}
 		if err != nil {
-			return nil, requests, fetchError(err)
+			return nil, fetchError(err)
 		}
 		if page == nil {
-			return nil, requests, fmt.Errorf("%w: the client yielded no page and no error", ErrUpstream)
+			return nil, fmt.Errorf("%w: the client yielded no page and no error", ErrUpstream)
 		}
 		if set.index == nil {
 			// The first chunk's total is a fair first guess of the size.
 			set = newCallSet(min(page.TotalRecords, maxPrealloc))
 		}
-		if err := pm.add(&set, page, keep); err != nil {
-			return nil, requests, err
+		dropped, err := pm.add(&set, page, keep)
+		out.dropped += dropped
+		if err != nil {
+			return nil, err
 		}
 	}
-	return set.calls, requests, nil
+	out.calls = set.calls
+	return out, nil
 }
 
 // maxPrealloc bounds what fetch allocates on the word of total_records.
@@ -409,7 +449,7 @@ func callerGone(ctx context.Context) error {
 func (r *Refresher) logOutcome(ctx context.Context, op string, actor *Actor, leadID, phone string, rep *Report, err error) {
 	attrs := []slog.Attr{
 		slog.String("op", op),
-		slog.String("lead", leadID),
+		slog.String("lead", capText(leadID)),
 	}
 	if actor != nil {
 		attrs = append(attrs, slog.String("actor", actor.ID))

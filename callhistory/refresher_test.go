@@ -244,11 +244,6 @@ func TestRefreshMapsErrors(t *testing.T) {
 		{"bad request", func(u *unit) { u.source.err = cErr(callyzer.ErrBadRequest) }, callhistory.ErrUpstream, callyzer.ErrBadRequest, msgFailed},
 		{"error on the last page", func(u *unit) { u.source.err, u.source.errAt = cErr(callyzer.ErrUpstream), 2 }, callhistory.ErrUpstream, callyzer.ErrUpstream, msgFailed},
 		{"nil page", func(u *unit) { u.source.pages = append(u.source.pages, nil) }, callhistory.ErrUpstream, nil, msgFailed},
-		{"call of another number", func(u *unit) {
-			c := apiCall("c-x", unitNow.Add(-time.Hour), callyzer.Incoming, 3)
-			c.ClientNumber = "+48601234568"
-			u.source.pages = append(u.source.pages, page(3, 1, c))
-		}, callhistory.ErrUpstream, nil, msgFailed},
 		{"call after the window", func(u *unit) {
 			u.source.pages = append(u.source.pages, page(3, 1, apiCall("c-x", unitNow.Add(time.Second), callyzer.Incoming, 3)))
 		}, callhistory.ErrUpstream, nil, msgFailed},
@@ -530,24 +525,30 @@ func TestRefreshComparesClientNumbersInE164(t *testing.T) {
 			require.Equal(t, leadPhone, c.Phone, "call %s is stored under the lead's E.164 number", c.CallyzerID)
 		}
 	})
-	for _, tc := range []struct{ name, number, want string }{
-		{"CountryCodeTwice", "+4848601234567", `call "bad": its client number is not a valid phone number`},
-		{"Letters", "601ABC567", `call "bad": its client number is not a valid phone number`},
-		{"AnotherNationalNumber", "601234568", `call "bad" belongs to another number`},
-		{"AnotherE164Number", "+48601234568", `call "bad" belongs to another number`},
+	// A call of another number (or of no valid number) is left out and
+	// counted, with one warning naming the likely cause; the refresh stores
+	// the lead's own calls (it used to fail the whole refresh).
+	for _, tc := range []struct{ name, number string }{
+		{"CountryCodeTwice", "+4848601234567"},
+		{"Letters", "601ABC567"},
+		{"AnotherNationalNumber", "601234568"},
+		{"AnotherE164Number", "+48601234568"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			u := newUnit(t, func(u *unit, _ *callhistory.Config) {
+			logs := &syncBuffer{}
+			u := newUnit(t, func(u *unit, cfg *callhistory.Config) {
 				u.source.pages = []*callyzer.HistoryPage{page(1, 1, withNumber("ok", leadPhone), withNumber("bad", tc.number))}
+				cfg.Logger = slog.New(slog.NewTextHandler(logs, nil))
 			})
-			_, err := u.r.Refresh(t.Context(), admin, leadID)
-			require.ErrorIs(t, err, callhistory.ErrUpstream)
-			require.NotErrorIs(t, err, callhistory.ErrInvalidPhone, "the lead's number is fine")
-			require.ErrorContains(t, err, tc.want)
-			require.NotContains(t, err.Error(), tc.number)
-			require.Equal(t, msgFailed, callhistory.Message(err, callhistory.Polish))
-			require.Zero(t, u.store.count(), "nothing is written")
+			res, err := u.r.Refresh(t.Context(), admin, leadID)
+			require.NoError(t, err)
+			require.Len(t, res.Calls, 1)
+			require.Equal(t, "ok", res.Calls[0].CallyzerID)
+			require.Equal(t, 1, res.Report.Foreign)
+			require.Equal(t, 1, res.Report.Fetched)
+			require.Equal(t, 1, strings.Count(logs.String(), "left out calls of other numbers"), logs.String())
+			require.NotContains(t, logs.String(), tc.number)
 		})
 	}
 }

@@ -6,6 +6,7 @@ package callhistory_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -82,6 +83,7 @@ type itOptions struct {
 	leads     *countingLeads
 	client    []callyzer.Option
 	hooks     *storagetest.Hooks
+	config    func(*callhistory.Config)
 }
 
 func newIT(t testing.TB, o itOptions) *itEnv {
@@ -114,13 +116,17 @@ func newIT(t testing.TB, o itOptions) *itEnv {
 		o.leads = &countingLeads{}
 	}
 	env := &itEnv{srv: srv, store: memstore.New(), leads: o.leads, logs: logs}
-	env.r, err = callhistory.NewRefresher(callhistory.Config{
+	cfg := callhistory.Config{
 		Source: client,
 		Store:  storagetest.WithHooks(env.store, o.hooks),
 		Leads:  env.leads,
 		Now:    func() time.Time { return itNow },
 		Logger: logger,
-	})
+	}
+	if o.config != nil {
+		o.config(&cfg)
+	}
+	env.r, err = callhistory.NewRefresher(cfg)
 	require.NoError(t, err)
 	t.Cleanup(env.r.Wait)
 	return env
@@ -411,27 +417,56 @@ func TestReliabilityRepeatedRowStoredOnce(t *testing.T) {
 	require.Len(t, res.Calls, 6)
 }
 
-func TestReliabilityEmptyAnswerDeletesOnlyTheWindow(t *testing.T) {
+// TestReliabilityEmptyAnswerTakesOutOnlyTheWindow: with the guard off, an
+// empty answer takes the window's calls out of the list and nothing else;
+// they stay stored, missing, and come back with the next answer that holds
+// them. With the default guard the same answer (6 of 6 listed calls) is
+// refused and changes nothing.
+func TestReliabilityEmptyAnswerTakesOutOnlyTheWindow(t *testing.T) {
 	t.Parallel()
-	env := newIT(t, itOptions{server: callyzertest.Options{Calls: answerA()}})
-	env.seedStore(t)
-	_, err := env.r.Refresh(t.Context(), admin, leadID)
-	require.NoError(t, err)
-	before := env.snapshot(t)
-	require.Len(t, before.Calls[leadPhone], 8)
+	for _, guarded := range []bool{false, true} {
+		t.Run(fmt.Sprintf("guard=%v", guarded), func(t *testing.T) {
+			t.Parallel()
+			o := itOptions{server: callyzertest.Options{Calls: answerA()}}
+			if !guarded {
+				o.config = func(c *callhistory.Config) { c.Guard = &callhistory.RemovalGuard{} }
+			}
+			env := newIT(t, o)
+			env.seedStore(t)
+			_, err := env.r.Refresh(t.Context(), admin, leadID)
+			require.NoError(t, err)
+			before := env.snapshot(t)
+			require.Len(t, before.Calls[leadPhone], 8)
 
-	env.srv.SetCalls()
-	res, err := env.r.Refresh(t.Context(), admin, leadID)
-	require.NoError(t, err)
-	require.Equal(t, 6, res.Report.Deleted)
-	after := env.snapshot(t)
-	var ids []string
-	for _, c := range after.Calls[leadPhone] {
-		ids = append(ids, c.CallyzerID)
+			env.srv.SetCalls()
+			res, err := env.r.Refresh(t.Context(), admin, leadID)
+			if guarded {
+				require.ErrorIs(t, err, callhistory.ErrSuspiciousAnswer)
+				require.ErrorIs(t, err, callhistory.ErrUpstream)
+				require.Equal(t, msgFailed, callhistory.Message(err, callhistory.Polish))
+				require.Empty(t, cmp.Diff(before, env.snapshot(t)), "a refused answer changes nothing")
+				require.Contains(t, env.logs.String(), "client_numbers form")
+				return
+			}
+			require.NoError(t, err)
+			require.Equal(t, 6, res.Report.Deleted)
+			after := env.snapshot(t)
+			var ids []string
+			for _, c := range after.Calls[leadPhone] {
+				ids = append(ids, c.CallyzerID)
+			}
+			require.ElementsMatch(t, []string{"old-before", "new-after"}, ids)
+			require.Equal(t, before.Calls[otherPhone], after.Calls[otherPhone])
+			require.Equal(t, before.LastSynced[otherPhone], after.LastSynced[otherPhone])
+
+			env.srv.SetCalls(answerA()...)
+			res, err = env.r.Refresh(t.Context(), admin, leadID)
+			require.NoError(t, err)
+			require.Equal(t, callhistory.Report{Requests: res.Report.Requests, Fetched: 6, Updated: 6, Duration: res.Report.Duration}, *res.Report,
+				"the next answer lists them again, under the same rows")
+			require.Empty(t, cmp.Diff(before.Calls[leadPhone], env.snapshot(t).Calls[leadPhone]))
+		})
 	}
-	require.ElementsMatch(t, []string{"old-before", "new-after"}, ids)
-	require.Equal(t, before.Calls[otherPhone], after.Calls[otherPhone])
-	require.Equal(t, before.LastSynced[otherPhone], after.LastSynced[otherPhone])
 }
 
 func requireUnique(t testing.TB, calls []callhistory.Call) {

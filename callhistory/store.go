@@ -23,9 +23,10 @@ type Store interface {
 	// Update returns fn's error, wrapped or not.
 	Update(ctx context.Context, phones []string, fn func(Tx) error) error
 
-	// Calls returns the stored calls of phone, newest first (StartedAt
-	// descending, then CallyzerID ascending), at most limit of them when
-	// limit > 0. No calls is an empty slice and a nil error.
+	// Calls returns the listed calls of phone (those whose MissingSince is
+	// zero), newest first (StartedAt descending, then CallyzerID
+	// ascending), at most limit of them when limit > 0. No calls is an
+	// empty slice and a nil error.
 	Calls(ctx context.Context, phone string, limit int) ([]Call, error)
 
 	// LastSynced returns the last-sync date of phone, or the zero time when
@@ -37,7 +38,8 @@ type Store interface {
 // Reads see what is committed (fn reads before it writes); times come back
 // in UTC.
 type Tx interface {
-	// CallsInWindow returns the stored calls of phone that started in w.
+	// CallsInWindow returns the stored calls of phone that started in w,
+	// missing ones included.
 	CallsInWindow(ctx context.Context, phone string, w Window) ([]Call, error)
 	// CallsByID returns the stored calls with these CallyzerIDs, of any number.
 	CallsByID(ctx context.Context, ids []string) ([]Call, error)
@@ -56,9 +58,10 @@ type Tx interface {
 // WriteResult counts what a write did.
 type WriteResult struct {
 	Inserted  int
-	Updated   int
-	Deleted   int
+	Updated   int // restored calls included
+	Deleted   int // calls an answer lacked, now missing: out of the list
 	Unchanged int
+	Purged    int // missing calls a later answer confirmed gone, deleted for good
 }
 
 // Window is a closed interval of call start times: From <= StartedAt <= To.
@@ -71,6 +74,10 @@ func (w Window) contains(t time.Time) bool {
 	return !t.Before(w.From) && !t.After(w.To)
 }
 
+// defaultRemoveAfter is how long after the first answer that lacked a call
+// a later answer that still lacks it deletes it for good.
+const defaultRemoveAfter = 10 * time.Minute
+
 // precision is the finest time a store keeps: what PostgreSQL and MariaDB
 // DATETIME(6) keep. Every time is truncated to it before it is compared or
 // written, so a store returns exactly what was planned.
@@ -79,15 +86,28 @@ const precision = time.Microsecond
 // ReplaceWindow makes st hold, for phone and the start times in w, the
 // calls Callyzer answered to a fetch that began at syncedAt, in one atomic
 // write. Calls are written by CallyzerID as merge says (an empty
-// RecordingURL keeps the stored one; an older copy changes nothing). A
-// stored call of phone in w that the answer lacks is deleted when it was
-// uploaded (SyncedAt) no later than syncedAt, or has no upload time: a
-// later upload may come from a sync that committed after the fetch began.
-// A call the answer takes from another number moves to phone. The last-sync
-// date of phone becomes max(current, syncedAt). Every call must be of
-// phone, lie in w and have a CallyzerID of its own; on any error nothing
-// changes.
+// RecordingURL keeps the stored one; an older copy changes nothing; a
+// missing call comes back). A stored call of phone in w that the answer
+// lacks leaves the list (Calls) at once but is kept, marked missing, and
+// deleted for good only by a later answer, at least RemoveAfter (default
+// 10 minutes) after the first that lacked it, that still lacks it. Calls
+// the query could not have returned are never removed: those uploaded after
+// the fetch began (a sync may have stored them meanwhile) and those
+// Callyzer holds without a country code (NoCountryCode). A call the answer
+// takes from another number moves to phone. The last-sync date of phone
+// becomes max(current, syncedAt). Every call must be of phone, lie in w
+// and have a CallyzerID of its own; on any error nothing changes.
 func ReplaceWindow(ctx context.Context, st Store, phone string, w Window, calls []Call, syncedAt time.Time) (WriteResult, error) {
+	return replaceWindow(ctx, st, phone, w, calls, syncedAt, removal{after: defaultRemoveAfter})
+}
+
+// removal is how a window replacement removes the calls an answer lacks.
+type removal struct {
+	after time.Duration // a missing call is deleted by an answer at least this much later
+	guard RemovalGuard  // the zero guard is off
+}
+
+func replaceWindow(ctx context.Context, st Store, phone string, w Window, calls []Call, syncedAt time.Time, rm removal) (WriteResult, error) {
 	if phone == "" || w.From.After(w.To) {
 		return WriteResult{}, errors.New("callhistory: ReplaceWindow: empty phone, or a window that starts after it ends")
 	}
@@ -111,25 +131,69 @@ func ReplaceWindow(ctx context.Context, st Store, phone string, w Window, calls 
 		if err != nil {
 			return nil, err
 		}
-		return planReplace(phone, inWindow, stored, in, answer, syncedAt), nil
+		return planReplace(phone, inWindow, stored, in, answer, syncedAt, rm)
 	})
 }
 
 // planReplace plans a window replacement: in is the answer (answer, its
 // CallyzerIDs), inWindow the stored calls of phone in the window, stored
-// the stored copies of in and inWindow by CallyzerID.
-func planReplace(phone string, inWindow []Call, stored map[string]*Call, in []Call, answer map[string]bool, syncedAt time.Time) *plan {
+// the stored copies of in and inWindow by CallyzerID. It refuses, with an
+// error wrapping ErrSuspiciousAnswer, an answer the guard finds suspicious.
+func planReplace(phone string, inWindow []Call, stored map[string]*Call, in []Call, answer map[string]bool, syncedAt time.Time, rm removal) (*plan, error) {
 	p := planWrites(stored, in)
 	p.replaces = true
+	listed := 0 // the stored calls of the window in the list before this answer
+	mark := syncedAt
+	if mark.IsZero() {
+		mark = time.Unix(0, 0).UTC() // a zero syncedAt: the earliest mark there is
+	}
 	for _, c := range inWindow {
-		// A call the answer lacks is gone from Callyzer, unless it was
-		// uploaded after the fetch began.
-		if !answer[c.CallyzerID] && !canonicalTime(c.SyncedAt).After(syncedAt) {
+		if c.MissingSince.IsZero() {
+			listed++
+		}
+		if answer[c.CallyzerID] || !removable(c, syncedAt) {
+			continue
+		}
+		switch {
+		case c.MissingSince.IsZero():
+			c.MissingSince = mark
+			p.puts = append(p.puts, c)
+			p.result.Deleted++
+		case !syncedAt.Before(c.MissingSince.Add(rm.after)):
 			p.deletes = append(p.deletes, c)
+			p.result.Purged++
 		}
 	}
+	if rm.guard.refuses(p.result.Deleted, listed) {
+		return nil, fmt.Errorf("%w: it would take %d of the %d listed calls of the window out of the list", ErrSuspiciousAnswer, p.result.Deleted, listed)
+	}
 	p.synced(phone, syncedAt)
-	return p
+	return p, nil
+}
+
+// removable reports whether an answer to a fetch that began at syncedAt
+// could have returned c, so that its lacking c means something: c was
+// uploaded no later than the fetch began (or has no upload time), and
+// Callyzer holds it with a country code, as the query asks for it.
+func removable(c Call, syncedAt time.Time) bool {
+	return !c.SyncedAt.After(syncedAt) && !c.NoCountryCode
+}
+
+// RemovalGuard refuses an answer that would take many of a window's listed
+// calls out at once, as an answer that is empty because the account does
+// not match the number form sent would: more than Share of them and at
+// least Min. The zero RemovalGuard is off.
+type RemovalGuard struct {
+	Share float64
+	Min   int
+}
+
+// refuses reports whether taking removed of listed calls out is suspicious.
+func (g RemovalGuard) refuses(removed, listed int) bool {
+	if g == (RemovalGuard{}) || removed == 0 {
+		return false
+	}
+	return removed >= g.Min && float64(removed) > g.Share*float64(listed)
 }
 
 // UpsertCalls writes calls by CallyzerID as merge says and deletes nothing
@@ -218,12 +282,16 @@ func planWrites(stored map[string]*Call, in []Call) *plan {
 // merge returns what to store when in arrives for the stored call prev, and
 // whether that differs from prev in any field. An incoming call whose
 // ModifiedAt is before prev's (both non-zero) is an older copy, fetched
-// before prev was written: prev stays exactly as it is. Otherwise in
-// replaces prev under prev's RowID, keeping prev's recording when in has
-// none. Both calls must be canonical (see canonicalCall).
+// before prev was written: prev stays as it is, but listed again if it was
+// missing. Otherwise in replaces prev under prev's RowID, keeping prev's
+// recording when in has none. Both calls must be canonical (see
+// canonicalCall).
 func merge(prev, in Call) (next Call, changed bool) {
 	if !in.ModifiedAt.IsZero() && !prev.ModifiedAt.IsZero() && in.ModifiedAt.Before(prev.ModifiedAt) {
-		return prev, false
+		// Even an older copy says Callyzer holds the call.
+		next = prev
+		next.MissingSince = time.Time{}
+		return next, next != prev
 	}
 	next = in
 	next.RowID = prev.RowID
@@ -295,7 +363,6 @@ func write(ctx context.Context, st Store, op string, phones []string, planFn fun
 				return err
 			}
 			res = p.result
-			res.Deleted = len(p.deletes)
 			return nil
 		})
 		if more, ok := errors.AsType[*errMoreLocks](err); ok && round < maxRelocks {
@@ -388,7 +455,8 @@ func canonicalCalls(calls []Call) ([]Call, map[string]bool, error) {
 		}
 		ids[c.CallyzerID] = true
 		c = canonicalCall(c)
-		c.RowID = 0 // the store's
+		c.RowID = 0                  // the store's
+		c.MissingSince = time.Time{} // an answer holds the call
 		out[i] = c
 	}
 	return out, ids, nil

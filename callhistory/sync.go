@@ -308,28 +308,39 @@ func (r *run) backfill(ctx context.Context) error {
 	return nil
 }
 
+// futureAllowance is how far past the pass's start a call may have
+// started and still be stored: phones' clocks drift a little, not years.
+const futureAllowance = time.Hour
+
 // commit maps a page's calls and upserts them in batches of BatchSize.
 // Calls without a client number, or with one that does not normalise,
-// cannot be stored under any lead and are skipped (the latter logged,
-// masked).
+// cannot be stored under any lead, and calls dated after the pass's start
+// plus futureAllowance cannot have happened: they are skipped and counted
+// (the latter two logged, masked).
 func (r *run) commit(ctx context.Context, counts *SyncCounts, page *callyzer.HistoryPage) error {
 	counts.Pages++
 	counts.Seen += len(page.Calls)
 	set := newCallSet(len(page.Calls))
 	pm := pageMapper{mapper: r.s.cfg.Mapper, region: r.s.cfg.DefaultRegion}
-	err := pm.add(&set, page, func(c callyzer.Call, _ string, err error) (bool, error) {
+	dropped, err := pm.add(&set, page, func(c callyzer.Call, _ string, err error) (bool, error) {
+		skip := ""
 		switch {
 		case c.ClientNumber == "":
 			counts.Skipped++
 			return false, nil
 		case err != nil:
-			counts.Skipped++
-			r.s.cfg.Logger.WarnContext(ctx, "callhistory: sync skipped a call whose client number is not a valid phone number",
-				slog.String("sync", r.name), slog.String("call", c.ID), slog.String("number", maskPhone(c.ClientNumber)))
-			return false, nil
+			skip = "callhistory: sync skipped a call whose client number is not a valid phone number"
+		case c.StartedAt.After(r.now.Add(futureAllowance)):
+			skip = "callhistory: sync skipped a call dated in the future"
+		default:
+			return true, nil
 		}
-		return true, nil
+		counts.Skipped++
+		r.s.cfg.Logger.WarnContext(ctx, skip, slog.String("sync", r.name), slog.String("call", capText(c.ID)),
+			slog.String("number", maskPhone(c.ClientNumber)), slog.Time("started_at", c.StartedAt))
+		return false, nil
 	})
+	counts.DroppedRecordings += dropped
 	if err != nil {
 		return err
 	}

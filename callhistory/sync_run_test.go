@@ -218,7 +218,7 @@ func TestSyncBatchSizeBoundsEachWrite(t *testing.T) {
 func TestSyncStateJSONRoundTrip(t *testing.T) {
 	t.Parallel()
 	at := time.Date(2026, 11, 25, 14, 0, 0, 123456789, time.UTC)
-	counts := callhistory.SyncCounts{Pages: 1, Requests: 2, Seen: 3, Skipped: 4, Inserted: 5, Updated: 6, Unchanged: 7}
+	counts := callhistory.SyncCounts{Pages: 1, Requests: 2, Seen: 3, Skipped: 4, DroppedRecordings: 8, Inserted: 5, Updated: 6, Unchanged: 7}
 	full := callhistory.SyncState{
 		Status: callhistory.SyncFailedOther, RunningSince: at, LastSuccess: at.Add(-time.Hour),
 		LastError: "błąd 🚀", ConsecutiveFailures: 2, Cursor: at.Add(-2 * time.Hour),

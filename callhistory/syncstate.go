@@ -74,13 +74,15 @@ type BackfillProgress struct {
 
 // SyncCounts counts what (a phase of) a pass read and wrote.
 type SyncCounts struct {
-	Pages     int `json:"pages,omitempty"`     // pages read
-	Requests  int `json:"requests,omitempty"`  // HTTP requests sent to Callyzer, retries and failed ones included
-	Seen      int `json:"seen,omitempty"`      // rows received, repeats across pages included
-	Skipped   int `json:"skipped,omitempty"`   // rows without a client number, or with one that is not a valid phone number: they cannot be stored
-	Inserted  int `json:"inserted,omitempty"`  //
-	Updated   int `json:"updated,omitempty"`   //
-	Unchanged int `json:"unchanged,omitempty"` //
+	Pages    int `json:"pages,omitempty"`    // pages read
+	Requests int `json:"requests,omitempty"` // HTTP requests sent to Callyzer, retries and failed ones included
+	Seen     int `json:"seen,omitempty"`     // rows received, repeats across pages included
+	Skipped  int `json:"skipped,omitempty"`  // rows without a client number, with one that is not a valid phone number, or dated in the future: not stored
+	// DroppedRecordings counts recording URLs that were not https, not kept.
+	DroppedRecordings int `json:"dropped_recordings,omitempty"`
+	Inserted          int `json:"inserted,omitempty"`  //
+	Updated           int `json:"updated,omitempty"`   //
+	Unchanged         int `json:"unchanged,omitempty"` //
 }
 
 func (c *SyncCounts) add(o SyncCounts) {
@@ -88,6 +90,7 @@ func (c *SyncCounts) add(o SyncCounts) {
 	c.Requests += o.Requests
 	c.Seen += o.Seen
 	c.Skipped += o.Skipped
+	c.DroppedRecordings += o.DroppedRecordings
 	c.Inserted += o.Inserted
 	c.Updated += o.Updated
 	c.Unchanged += o.Unchanged

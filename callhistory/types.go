@@ -3,6 +3,7 @@ package callhistory
 import (
 	"context"
 	"iter"
+	"net/url"
 	"time"
 
 	"github.com/leadcalls/leadcalls/callyzer"
@@ -85,6 +86,16 @@ type Call struct {
 	CallyzerLeadID  string              // Callyzer lead_id
 	SyncedAt        time.Time           // Callyzer synced_at (upload time); zero if absent
 	ModifiedAt      time.Time           // Callyzer modified_at; zero if absent
+	// NoCountryCode: Callyzer sent the number without a country code (read
+	// in the default region). A refresh's query, by country code and
+	// number, cannot return such a call, so a refresh never removes it.
+	NoCountryCode bool
+	// MissingSince is when an answer that should have held the call first
+	// lacked it (the answer's fetch start); zero while Callyzer holds it.
+	// A missing call is left out of Store.Calls, restored by any answer or
+	// sync that brings it back, and deleted for good by a later refresh
+	// that still lacks it (see ReplaceWindow).
+	MissingSince time.Time
 }
 
 // FromCallyzer turns a Callyzer call into the stored Call, its status
@@ -107,7 +118,7 @@ func FromCallyzer(m *statusmap.Mapper, c callyzer.Call) Call {
 		EmployeeCode:    c.EmployeeCode,
 		EmployeePhone:   c.EmployeeNumber,
 		ClientName:      c.ClientName,
-		RecordingURL:    c.RecordingURL,
+		RecordingURL:    httpsOnly(c.RecordingURL),
 		Note:            c.Note,
 		RawCallType:     string(c.Type),
 		CRMStatus:       c.CRMStatus,
@@ -115,6 +126,16 @@ func FromCallyzer(m *statusmap.Mapper, c callyzer.Call) Call {
 		SyncedAt:        utc(c.SyncedAt),
 		ModifiedAt:      utc(c.ModifiedAt),
 	}
+}
+
+// httpsOnly returns u when it is an absolute https URL, and "" otherwise:
+// a recording link a user follows must not lead anywhere else.
+func httpsOnly(u string) string {
+	p, err := url.Parse(u)
+	if err != nil || p.Scheme != "https" || p.Host == "" {
+		return ""
+	}
+	return u
 }
 
 // utc keeps the zero time zero (time.Time{}.UTC() is zero too, but says so).

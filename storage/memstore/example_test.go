@@ -31,7 +31,8 @@ func Example() {
 	fmt.Printf("%+v\n", res)
 
 	// The next answer lost c1's recording URL, dropped c2 and added c3: the
-	// recording stays, c2 goes.
+	// recording stays, c2 leaves the list (kept, missing, until a later
+	// answer confirms it is gone).
 	res, _ = callhistory.ReplaceWindow(ctx, store, phone, window, []callhistory.Call{
 		call("c1", 9, ""),
 		call("c3", 15, ""),
@@ -49,8 +50,8 @@ func Example() {
 	last, _ := store.LastSynced(ctx, phone)
 	fmt.Println("last synced:", last.Format(time.DateTime))
 	// Output:
-	// {Inserted:2 Updated:0 Deleted:0 Unchanged:0}
-	// {Inserted:1 Updated:0 Deleted:1 Unchanged:1}
+	// {Inserted:2 Updated:0 Deleted:0 Unchanged:0 Purged:0}
+	// {Inserted:1 Updated:0 Deleted:1 Unchanged:1 Purged:0}
 	// c3 15:00 (no recording)
 	// c1 09:00 https://rec.example/c1.mp3
 	// last synced: 2026-05-04 16:00:00

@@ -95,7 +95,7 @@ func (s *Store) Calls(ctx context.Context, phone string, limit int) ([]callhisto
 		return nil, fmt.Errorf("memstore: calls: %w", err)
 	}
 	s.mu.RLock()
-	out := s.callsOfLocked(phone, func(callhistory.Call) bool { return true })
+	out := s.callsOfLocked(phone, func(c callhistory.Call) bool { return c.MissingSince.IsZero() })
 	s.mu.RUnlock()
 	slices.SortFunc(out, newestFirst)
 	if limit > 0 && len(out) > limit {

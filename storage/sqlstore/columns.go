@@ -38,6 +38,8 @@ var fields = []field{
 	textField("callyzer_lead_id", func(c *callhistory.Call) *string { return &c.CallyzerLeadID }),
 	timeField("synced_at", true, func(c *callhistory.Call) *time.Time { return &c.SyncedAt }),
 	timeField("modified_at", true, func(c *callhistory.Call) *time.Time { return &c.ModifiedAt }),
+	boolField("no_country_code", func(c *callhistory.Call) *bool { return &c.NoCountryCode }),
+	timeField("missing_since", true, func(c *callhistory.Call) *time.Time { return &c.MissingSince }),
 }
 
 // columnNames are the names of fields, in order.
@@ -85,6 +87,36 @@ func intField(column string, f func(*callhistory.Call) *int) field {
 		arg:    func(_ *dialect, c *callhistory.Call) any { return int64(*f(c)) },
 		dest:   func(_ *dialect, c *callhistory.Call) any { return intDest{f(c)} },
 	}
+}
+
+// boolField maps a column of 0 and 1; NULL (a row written before the
+// column) reads as false.
+func boolField(column string, f func(*callhistory.Call) *bool) field {
+	return field{
+		column: column,
+		arg: func(_ *dialect, c *callhistory.Call) any {
+			if *f(c) {
+				return int64(1)
+			}
+			return int64(0)
+		},
+		dest: func(_ *dialect, c *callhistory.Call) any { return boolDest{f(c)} },
+	}
+}
+
+type boolDest struct{ p *bool }
+
+func (d boolDest) Scan(v any) error {
+	if v == nil {
+		*d.p = false
+		return nil
+	}
+	var n int64
+	if err := (int64Dest{&n}).Scan(v); err != nil {
+		return err
+	}
+	*d.p = n != 0
+	return nil
 }
 
 // timeField maps a time column; an optional one keeps the zero time as NULL.

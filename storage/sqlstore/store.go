@@ -92,7 +92,7 @@ func (s *Store) Update(ctx context.Context, phones []string, fn func(callhistory
 // Calls implements callhistory.Store.
 func (s *Store) Calls(ctx context.Context, phone string, limit int) ([]callhistory.Call, error) {
 	q := "SELECT " + selectColumns + " FROM " + s.table("calls") +
-		" WHERE phone = ? ORDER BY started_at DESC, callyzer_id ASC"
+		" WHERE phone = ? AND missing_since IS NULL ORDER BY started_at DESC, callyzer_id ASC"
 	args := []any{phone}
 	if limit > 0 {
 		q += " LIMIT ?"

@@ -109,10 +109,11 @@ func TestReplaceWindowDiff(t *testing.T) {
 		require.NoError(t, err)
 		require.True(t, last.Equal(afterUploads.Add(time.Hour)), "last sync went backwards to %v", last)
 
-		// An empty answer deletes the window and nothing else.
+		// An empty answer takes the window out and nothing else; two hours
+		// after the answer that first lacked them, a-3..a-5 go for good.
 		res, err = callhistory.ReplaceWindow(ctx, s, phone, window, nil, afterUploads.Add(2*time.Hour))
 		require.NoError(t, err)
-		require.Equal(t, callhistory.WriteResult{Deleted: 4}, res)
+		require.Equal(t, callhistory.WriteResult{Deleted: 4, Purged: 3}, res)
 		if diff := cmp.Diff(want([]callhistory.Call{outside}), stored(t, s, phone), ignoreRowID); diff != "" {
 			t.Fatalf("calls (-want +got):\n%s", diff)
 		}
@@ -159,7 +160,8 @@ func TestWindowEdgesAndTimes(t *testing.T) {
 		require.True(t, last.IsZero(), "a zero syncedAt records nothing")
 		res, err = callhistory.ReplaceWindow(ctx, s, phone, w, nil, atTo.SyncedAt)
 		require.NoError(t, err)
-		require.Equal(t, callhistory.WriteResult{Deleted: 1}, res, "the call exactly at To is in the window")
+		require.Equal(t, callhistory.WriteResult{Deleted: 1, Purged: 1}, res,
+			"the call exactly at To is in the window (and the one at From, missing since a zero syncedAt, goes for good)")
 		if diff := cmp.Diff(want([]callhistory.Call{before, after}), stored(t, s, phone), ignoreRowID); diff != "" {
 			t.Fatalf("after (-want +got):\n%s", diff)
 		}

@@ -27,6 +27,7 @@ func (s *suite) roundTripTests() []subtest {
 			full.RawCallType = "Missed"
 			full.CRMStatus = "oddzwonić"
 			full.SyncedAt = full.SyncedAt.In(warsaw)
+			full.NoCountryCode = true
 			full.RowID = 424242 // ignored: the store assigns RowIDs
 
 			sparse := callhistory.Call{ // only what a call must have; zero times stay zero
@@ -175,7 +176,7 @@ func (s *suite) replaceWindowTests() []subtest {
 			requireLastSynced(t, st, phoneA, s.syncAt(2))
 			requireUnchanged(t, st, before, "an empty answer for another number")
 			res = s.replace(t, st, phoneA, []callhistory.Call{}, s.syncAt(3))
-			requireResult(t, "ReplaceWindow with no calls, again", res, callhistory.WriteResult{})
+			requireResult(t, "ReplaceWindow with no calls, an hour later: the missing calls go for good", res, callhistory.WriteResult{Purged: 3})
 			requireLastSynced(t, st, phoneA, s.syncAt(3))
 		}},
 		{"LateUploadsSurvive", func(t *testing.T) {
@@ -203,9 +204,11 @@ func (s *suite) replaceWindowTests() []subtest {
 			requireKeptRowIDs(t, before, got)
 			requireLastSynced(t, st, phoneA, answeredAt)
 
-			// A refresh that began after those uploads deletes them.
+			// A refresh that began after those uploads takes them out; an
+			// hour after the first, it also deletes for good the three the
+			// first took out.
 			res = s.replace(t, st, phoneA, nil, later.SyncedAt)
-			requireResult(t, "ReplaceWindow begun at the latest upload", res, callhistory.WriteResult{Deleted: 3})
+			requireResult(t, "ReplaceWindow begun at the latest upload", res, callhistory.WriteResult{Deleted: 3, Purged: 3})
 			requireCalls(t, st, phoneA, nil)
 		}},
 		{"ZeroSyncedAtDeletesOnlyCallsWithoutUpload", func(t *testing.T) {
@@ -219,6 +222,17 @@ func (s *suite) replaceWindowTests() []subtest {
 			requireLastSynced(t, st, phoneA, time.Time{})
 		}},
 		{"OlderCopy", func(t *testing.T) { s.olderCopyTest(t, true) }},
+		{"MissingLeaveTheListAndComeBack", s.missingTest},
+		{"NoCountryCodeNeverRemoved", func(t *testing.T) {
+			st := s.store(t)
+			bare := s.call(phoneA, "bare", s.in(time.Hour))
+			bare.NoCountryCode = true
+			kept := s.call(phoneA, "kept", s.in(2*time.Hour))
+			s.upsert(t, st, []callhistory.Call{bare, kept}, s.syncAt(1))
+			res := s.replace(t, st, phoneA, []callhistory.Call{kept}, s.syncAt(2))
+			requireResult(t, "an answer by country code without the call held without one", res, callhistory.WriteResult{Unchanged: 1})
+			requireCalls(t, st, phoneA, []callhistory.Call{bare, kept})
+		}},
 		{"Idempotent", func(t *testing.T) {
 			st := s.store(t)
 			in := s.calls(phoneA, "c", 20, 0)
@@ -282,6 +296,46 @@ func (s *suite) replaceWindowTests() []subtest {
 				t.Fatalf("Calls with limit 25 is not the first 25 calls (-want +got):\n%s", diff)
 			}
 		}},
+	}
+}
+
+// missingTest: a call an answer lacks leaves the list at once but keeps its
+// row; a sync or an answer that brings it back lists it again under the
+// same row, with its recording; an answer at least ten minutes after the
+// first that lacked it, still lacking it, deletes it for good.
+func (s *suite) missingTest(t *testing.T) {
+	st := s.store(t)
+	calls := s.calls(phoneA, "m", 3, 0)
+	s.replace(t, st, phoneA, calls, s.syncAt(1))
+	rows := rowIDs(storedCalls(t, st, phoneA))
+	lacked := s.syncAt(2)
+	res := s.replace(t, st, phoneA, calls[:2], lacked)
+	requireResult(t, "an answer lacking a call", res, callhistory.WriteResult{Unchanged: 2, Deleted: 1})
+	requireCalls(t, st, phoneA, calls[:2])
+
+	back := calls[2]
+	back.RecordingURL = "" // a sync without the recording
+	res = s.upsert(t, st, []callhistory.Call{back}, s.syncAt(3))
+	requireResult(t, "a sync bringing it back", res, callhistory.WriteResult{Updated: 1})
+	got := requireCalls(t, st, phoneA, calls)
+	if r := rowIDs(got)[back.CallyzerID]; r != rows[back.CallyzerID] {
+		t.Fatalf("the call came back under row %d, not its own %d", r, rows[back.CallyzerID])
+	}
+
+	res = s.replace(t, st, phoneA, calls[:2], s.syncAt(4))
+	requireResult(t, "lacked again", res, callhistory.WriteResult{Unchanged: 2, Deleted: 1})
+	res = s.replace(t, st, phoneA, calls[:2], s.at(s.syncAt(4).Add(9*time.Minute)))
+	requireResult(t, "still lacked 9 minutes later: kept", res, callhistory.WriteResult{Unchanged: 2})
+	res = s.replace(t, st, phoneA, calls, s.at(s.syncAt(4).Add(9*time.Minute+time.Second)))
+	requireResult(t, "an answer holding it again", res, callhistory.WriteResult{Unchanged: 2, Updated: 1})
+	requireCalls(t, st, phoneA, calls)
+	s.replace(t, st, phoneA, calls[:2], s.syncAt(5))
+	res = s.replace(t, st, phoneA, calls[:2], s.syncAt(6))
+	requireResult(t, "still lacked an hour later: gone", res, callhistory.WriteResult{Unchanged: 2, Purged: 1})
+	res = s.upsert(t, st, []callhistory.Call{calls[2]}, s.syncAt(7))
+	requireResult(t, "the same id after it was deleted", res, callhistory.WriteResult{Inserted: 1})
+	if r := rowIDs(storedCalls(t, st, phoneA))[back.CallyzerID]; r == rows[back.CallyzerID] {
+		t.Fatalf("a deleted call came back under its old row %d", r)
 	}
 }
 

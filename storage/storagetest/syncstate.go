@@ -59,7 +59,7 @@ func (s *suite) fullSyncState(i int) callhistory.SyncState {
 	}
 	counts := func(k int) callhistory.SyncCounts {
 		return callhistory.SyncCounts{
-			Pages: 1 + k, Requests: 2 + k, Seen: 3 + k, Skipped: 4 + k,
+			Pages: 1 + k, Requests: 2 + k, Seen: 3 + k, Skipped: 4 + k, DroppedRecordings: 8 + k,
 			Inserted: 5 + k, Updated: 6 + k, Unchanged: 7 + k,
 		}
 	}
