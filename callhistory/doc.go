@@ -37,10 +37,31 @@
 // The rules of a write live here, once, as pure functions that every Store
 // gets for free: a stored call and an incoming copy of it merge by
 // CallyzerID (an empty RecordingURL keeps the stored one; an older copy,
-// by ModifiedAt, changes nothing); a refresh deletes a stored call of the
-// window its answer lacks only when it was uploaded no later than the
-// fetch began; the last-sync date never goes back. A Store persists what
-// they decide, atomically, under per-number locks (Store.Update).
+// by ModifiedAt, changes nothing); the last-sync date never goes back. A
+// Store persists what they decide, atomically, under per-number locks
+// (Store.Update).
+//
+// No answer's word is final. A call the refresh's answer lacks leaves the
+// lead's list at once (the user sees what Callyzer answered), but its row
+// is kept, marked missing (Call.MissingSince); any later answer or sync
+// pass that holds it lists it again, with its recording and note, and a
+// refresh at least Config.RemoveAfter (10 minutes) after the first answer
+// that lacked it, still lacking it, deletes it for good. A number that is
+// never refreshed again keeps its missing rows, out of every list; a host
+// that wants them gone deletes them itself (sqlstore: rows whose
+// missing_since is older than it cares to keep). A refresh never removes a
+// call its query could not have returned: one uploaded after the fetch
+// began, or one Callyzer holds without a country code (the query asks by
+// country code and number). An answer that would take more than half of
+// the window's listed calls out, and at least 5 (Config.Guard), writes
+// nothing and fails with ErrSuspiciousAnswer: an empty answer usually
+// means the account matches another client_numbers form. Calls of other
+// numbers in an answer are left out and counted (Report.Foreign), and
+// recording URLs that are not https are never stored.
+//
+// Calls belong to a phone number, not to a lead: two leads with one number
+// show the same calls to whoever may view either. A host should treat a
+// change of a lead's number as a privileged edit.
 //
 // # The periodic sync
 //

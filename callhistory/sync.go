@@ -94,11 +94,28 @@ func NewSyncer(cfg SyncConfig) (*Syncer, error) {
 }
 
 // State returns the saved sync state, for a UI.
+//
+// A state saved as running while no pass holds the lock (the process died,
+// or could not save the end of its pass) reads as interrupted: idle, with
+// LastError saying so.
 func (s *Syncer) State(ctx context.Context) (SyncState, error) {
 	st, err := s.cfg.State.SyncState(ctx, s.cfg.Name)
 	if err != nil {
 		return SyncState{}, callerOrStore(ctx, "reading the sync state", err)
 	}
+	if st.Status != SyncRunning {
+		return st, nil
+	}
+	release, held, err := s.cfg.Lock.TryLock(ctx, s.cfg.Name)
+	if err != nil || !held {
+		return st, nil // a pass runs, or nobody can tell
+	}
+	if err := release(); err != nil {
+		s.cfg.Logger.WarnContext(ctx, "callhistory: releasing the sync pass lock failed",
+			slog.String("sync", s.cfg.Name), slog.String("error", maskText(err.Error())))
+	}
+	st.LastError = "interrupted: the pass that started at " + st.RunningSince.UTC().Format(time.RFC3339) + " stopped without saving its end"
+	st.Status, st.RunningSince = SyncIdle, time.Time{}
 	return st, nil
 }
 

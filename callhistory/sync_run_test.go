@@ -258,3 +258,37 @@ func TestSyncLastErrorIsBounded(t *testing.T) {
 	require.Greater(t, len(st.LastError), 1024-8)
 	require.True(t, utf8.ValidString(st.LastError))
 }
+
+// TestSyncStaleRunningReadsAsInterrupted: a state saved as running while no
+// pass holds the lock (the process died mid-pass, or could not save its
+// end) reads as interrupted; while a pass holds the lock it reads as
+// running.
+func TestSyncStaleRunningReadsAsInterrupted(t *testing.T) {
+	t.Parallel()
+	store := memstore.New()
+	lock := callhistory.NewLocalPassLock()
+	s, err := callhistory.NewSyncer(callhistory.SyncConfig{Source: &emptySource{}, Store: store, Lock: lock,
+		Logger: slog.New(slog.DiscardHandler)})
+	require.NoError(t, err)
+	started := time.Date(2026, 11, 25, 14, 0, 0, 0, time.UTC)
+	require.NoError(t, store.SaveSyncState(t.Context(), "default",
+		callhistory.SyncState{Status: callhistory.SyncRunning, RunningSince: started}))
+
+	release, ok, err := lock.TryLock(t.Context(), "default")
+	require.NoError(t, err)
+	require.True(t, ok)
+	st, err := s.State(t.Context())
+	require.NoError(t, err)
+	require.Equal(t, callhistory.SyncRunning, st.Status, "a pass holds the lock")
+	require.NoError(t, release())
+
+	st, err = s.State(t.Context())
+	require.NoError(t, err)
+	require.Equal(t, callhistory.SyncIdle, st.Status)
+	require.True(t, st.RunningSince.IsZero())
+	require.Contains(t, st.LastError, "interrupted")
+	require.Contains(t, st.LastError, "2026-11-25T14:00:00Z")
+	_, ok, err = lock.TryLock(t.Context(), "default")
+	require.NoError(t, err)
+	require.True(t, ok, "State released the lock it took")
+}

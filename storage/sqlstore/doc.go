@@ -74,6 +74,12 @@
 // statements chunked under each dialect's parameter limit. One table in
 // columns.go maps every column to its field of callhistory.Call.
 //
+// A call an answer lacked is kept with missing_since set (see
+// callhistory's doc) and left out of Calls. The use cases delete it when a
+// later answer confirms it is gone; a host that wants the missing rows of
+// numbers it no longer refreshes gone deletes them itself, e.g.
+// DELETE FROM leadcalls_calls WHERE missing_since < (a time of its choice).
+//
 // # Errors
 //
 // Every error is wrapped with the operation ("sqlstore: update: ..."). One function reads the drivers' errors (SQLite result codes,
