@@ -88,10 +88,15 @@
 // ErrConflict for a unique-constraint violation. A transaction the database
 // rolled back to break a deadlock or a serialisation conflict (PostgreSQL
 // 40001/40P01, MySQL 1213) is run again, up to 5 times, before ErrBusy
-// surfaces; a busy SQLite BEGIN is retried for up to 30 seconds. A cancelled or expired
+// surfaces; a busy SQLite BEGIN is retried for up to 30 seconds. A transaction
+// whose connection was lost before COMMIT (driver.ErrBadConn, or a connection
+// that no longer answers a ping, as after a server restart) is run once more on
+// a connection that answers one, and the lost one is discarded; a connection
+// lost at COMMIT is not retried, and its error says the write may or may not
+// have been committed. A cancelled or expired
 // context is reported as context.Canceled or context.DeadlineExceeded.
 // ErrInvalid is input the store refuses (a sync name SaveSyncState refuses,
 // a state whose times JSON cannot hold, a Tx used after its Update),
-// ErrSchemaVersion a database newer than the code. On any error nothing was written. Error
+// ErrSchemaVersion a database newer than the code. On any error but a connection lost at COMMIT nothing was written. Error
 // texts never contain phone numbers.
 package sqlstore

@@ -38,35 +38,65 @@ func (t *txn) query(ctx context.Context, q string, args ...any) (*sql.Rows, erro
 // a deadlock is run again.
 const maxAttempts = 5
 
+// errCommitUnknown marks a connection lost at COMMIT: the database may or
+// may not have committed, so the transaction is not run again.
+var errCommitUnknown = errors.New("connection lost at COMMIT, the write may or may not have been committed")
+
 // inTx runs fn in a write transaction that holds the locks of keys (phone
 // numbers, or "schema" for Migrate), and commits when fn returns nil. On an
 // error or a panic it rolls back; a panic is passed on after the rollback.
 // A transaction the database rolled back to break a deadlock or a
-// serialisation conflict runs again, up to maxAttempts times in all; fn
-// must therefore start from scratch on every call.
+// serialisation conflict runs again, up to maxAttempts times in all. One
+// whose connection was lost before COMMIT (a pooled connection a server
+// restart closed) runs once more, on a connection that answers a ping: no
+// COMMIT was sent, so nothing of it was committed. fn must therefore start
+// from scratch on every call.
 func (s *Store) inTx(ctx context.Context, op string, keys []string, fn func(*txn) error) error {
-	for attempt := 1; ; attempt++ {
-		err := s.inTxOnce(ctx, op, keys, fn)
-		if _, retry := classify(err); !retry || attempt == maxAttempts || ctx.Err() != nil {
+	retriedLost := false // ran again after a lost connection
+	for attempt := 1; ; {
+		lost, err := s.inTxOnce(ctx, op, keys, retriedLost, fn)
+		switch {
+		case err == nil || ctx.Err() != nil:
 			return err
+		case lost && !retriedLost:
+			retriedLost = true // once, and not one of the maxAttempts
+		default:
+			if _, retry := classify(err); !retry || attempt == maxAttempts {
+				return err
+			}
+			attempt++
 		}
 	}
 }
 
-func (s *Store) inTxOnce(ctx context.Context, op string, keys []string, fn func(*txn) error) (err error) {
-	conn, err := s.db.Conn(ctx)
+// inTxOnce runs fn in one transaction; lost reports that its connection
+// was lost before COMMIT. With ping, the connection is pinged first (see
+// liveConn).
+func (s *Store) inTxOnce(ctx context.Context, op string, keys []string, ping bool, fn func(*txn) error) (lost bool, err error) {
+	var conn *sql.Conn
+	if ping {
+		conn, err = s.liveConn(ctx)
+	} else {
+		conn, err = s.db.Conn(ctx)
+	}
 	if err != nil {
-		return translate(ctx, op, err)
+		return false, translate(ctx, op, err)
 	}
 	// broken is set when the connection's state is unknown (a failed
-	// rollback or unlock): it is then discarded instead of pooled.
+	// rollback or unlock): it is then discarded instead of pooled, as is a
+	// lost one.
 	broken := false
 	defer func() {
-		if broken {
-			_ = conn.Raw(func(any) error { return driver.ErrBadConn })
+		if broken || lost {
+			discard(conn)
+			return
 		}
 		_ = conn.Close()
 	}()
+	// failed returns an error that ended the transaction before COMMIT.
+	failed := func(err error) (bool, error) {
+		return connLost(ctx, conn, err), translate(ctx, op, err)
+	}
 
 	t := &txn{conn: conn, d: s.d}
 	locks := s.lockKeys(keys)
@@ -79,12 +109,12 @@ func (s *Store) inTxOnce(ctx context.Context, op string, keys []string, fn func(
 			}
 		}()
 		if err != nil {
-			return translate(ctx, op, err)
+			return failed(err)
 		}
 	}
 
 	if err := t.begin(ctx, s.beginStatements()); err != nil {
-		return translate(ctx, op, err)
+		return failed(err)
 	}
 	done := false
 	defer func() {
@@ -101,19 +131,69 @@ func (s *Store) inTxOnce(ctx context.Context, op string, keys []string, fn func(
 	if s.d.lockMode == lockInTx && !s.disableLockForTest {
 		for _, k := range locks {
 			if _, err := t.exec(ctx, s.d.lock, k.id); err != nil {
-				return translate(ctx, op, err)
+				return failed(err)
 			}
 		}
 	}
 
 	if err := fn(t); err != nil {
-		return translate(ctx, op, err)
+		return failed(err)
 	}
 	if _, err := t.exec(ctx, "COMMIT"); err != nil {
-		return translate(ctx, op, err)
+		if connLost(ctx, conn, err) {
+			broken = true
+			err = fmt.Errorf("%w: %w", errCommitUnknown, err)
+		}
+		return false, translate(ctx, op, err)
 	}
 	done = true
-	return nil
+	return false, nil
+}
+
+// connLost reports whether err ended conn's session before COMMIT:
+// driver.ErrBadConn, or a connection that no longer answers a ping. The
+// drivers answer at once, and with driver.ErrBadConn, for a connection
+// they have closed (pgx after a FATAL error such as 57P01 from a
+// terminated backend, go-sql-driver/mysql after "invalid connection" from
+// a killed one); database/sql then discards it.
+func connLost(ctx context.Context, conn *sql.Conn, err error) bool {
+	if errors.Is(err, driver.ErrBadConn) {
+		return true
+	}
+	if ctx.Err() != nil {
+		return false
+	}
+	return conn.PingContext(ctx) != nil
+}
+
+// liveConn returns a pooled connection that answers a ping. After a lost
+// connection the pool's others are likely lost too (a restarted server),
+// and a driver may notice only at their next statement; each that fails
+// the ping is discarded. No more than the pool's open connections can be
+// lost, so that many tries and one more reach a new connection unless the
+// server is still down.
+func (s *Store) liveConn(ctx context.Context) (*sql.Conn, error) {
+	var err error
+	for range s.db.Stats().OpenConnections + 1 {
+		var conn *sql.Conn
+		if conn, err = s.db.Conn(ctx); err != nil {
+			return nil, err
+		}
+		if err = conn.PingContext(ctx); err == nil {
+			return conn, nil
+		}
+		discard(conn)
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	return nil, err
+}
+
+// discard closes conn and keeps its driver connection out of the pool.
+func discard(conn *sql.Conn) {
+	_ = conn.Raw(func(any) error { return driver.ErrBadConn })
+	_ = conn.Close()
 }
 
 func (s *Store) beginStatements() []string {
