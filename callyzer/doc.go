@@ -66,7 +66,7 @@
 // without id, a field of the wrong type, a body over WithMaxBodyBytes),
 // ErrIncompleteResponse (rows that do not add up to total_records, the page
 // cap; ErrShifted when the total changed while paging), ErrUpstream (5xx,
-// transport failures), ErrBadRequest (400). A non-2xx answer is classified
+// transport failures, a 3xx), ErrBadRequest (400). A non-2xx answer is classified
 // by its status alone, even when its body is cut short or over the cap (a
 // 401 with a broken body is still ErrUnauthorized, one request); what was
 // read of the body only feeds Message. A cancelled context gives an *Error
@@ -80,6 +80,11 @@
 // server-side exception (it mentions SQLSTATE, Exception, a stack trace,
 // Traceback, ORA-, "fatal error", a deadlock) is retried once. 401 and 403
 // are never retried, and nothing is retried once the context is done.
+//
+// The client never follows a redirect, also with a host's *http.Client
+// (WithHTTPClient; a copy of it is used, with a CheckRedirect that stops):
+// the key and the body go to the base URL only, and a 3xx is ErrUpstream,
+// not retried.
 //
 // The API key appears only in the Authorization header. It is held in a
 // type that redacts itself however it is printed, logged or encoded; a

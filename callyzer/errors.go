@@ -43,8 +43,9 @@ var (
 	// from its first page. Such errors also match ErrIncompleteResponse.
 	ErrShifted = errors.New("callyzer: incomplete response: rows shifted while paging")
 	// ErrUpstream: a 5xx answer, a transport failure (connection refused or
-	// reset, a 2xx body cut short) after the retries, or any other
-	// unexpected status.
+	// reset, a 2xx body cut short) after the retries, a redirect (3xx: the
+	// client never follows one, nor retries it), or any other unexpected
+	// status.
 	ErrUpstream = errors.New("callyzer: upstream failure")
 	// ErrBadRequest: Callyzer answered 400.
 	ErrBadRequest = errors.New("callyzer: bad request")

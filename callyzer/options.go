@@ -108,8 +108,10 @@ func WithCallVariants(variants ...CallVariant) Option {
 	}
 }
 
-// WithHTTPClient sets the HTTP client. Default: a client of our own whose
-// Timeout is the attempt timeout (never http.DefaultClient).
+// WithHTTPClient sets the HTTP client. The Client uses a shallow copy of
+// hc that never follows a redirect (CheckRedirect returns
+// http.ErrUseLastResponse); hc itself is not changed. Default: a client of
+// our own whose Timeout is the attempt timeout (never http.DefaultClient).
 func WithHTTPClient(hc *http.Client) Option {
 	return func(c *config) error {
 		if hc == nil {
