@@ -101,7 +101,8 @@
 // # In a host's tests
 //
 // Point the client at a fake (callyzer/callyzertest, or an httptest
-// server) with WithBaseURL, or hand it a transport with WithHTTPClient
+// server) with WithBaseURL (plain http is allowed for a loopback host
+// only), or hand it a transport with WithHTTPClient
 // (httpmock.NewMockTransport works; never the global httpmock.Activate).
 // WithInterval(0), WithRetryDelays(0, 0) and WithPacer(pacing.New(0)) keep
 // it from waiting and keep parallel tests on one host apart. Inside a
