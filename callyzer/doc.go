@@ -21,11 +21,12 @@
 //
 // HistoryPages splits a window wider than the maximum (WithMaxWindow, 180
 // days) into chunks with whole-second inclusive bounds that do not overlap,
-// pages each chunk to its end, and checks that the rows add up to
-// total_records. With both a call window and a synced window, the call
-// window is chunked and the synced window goes whole with every request,
-// so a synced window over the maximum is refused (ErrInvalidQuery) before
-// anything is sent. WithCallVariants switches the client to API v2.2, where
+// pages each chunk to its end, and checks that the rows, and their
+// distinct ids, add up to total_records (a chunk whose ids fall short is
+// read once more from page 1). With both a call window and a synced
+// window, the call window is chunked and the synced window goes whole with
+// every request, so a synced window over the maximum is refused
+// (ErrInvalidQuery) before anything is sent. WithCallVariants switches the client to API v2.2, where
 // each chunk is swept once per (call_method, call_mode) combination given;
 // without it the client speaks v2.1. Employees returns the roster.
 //
@@ -64,8 +65,9 @@
 // context.DeadlineExceeded), ErrMalformedResponse (a 200 that is not what
 // the contract promises: a missing or null result, a data envelope, a row
 // without id, a field of the wrong type, a body over WithMaxBodyBytes),
-// ErrIncompleteResponse (rows that do not add up to total_records, the page
-// cap; ErrShifted when the total changed while paging), ErrUpstream (5xx,
+// ErrIncompleteResponse (rows that do not add up to total_records, distinct
+// ids that fall short of it on two readings, the page cap; ErrShifted when
+// the total changed while paging), ErrUpstream (5xx,
 // transport failures, a 3xx), ErrBadRequest (400). A non-2xx answer is classified
 // by its status alone, even when its body is cut short or over the cap (a
 // 401 with a broken body is still ErrUnauthorized, one request); what was
