@@ -21,10 +21,10 @@ const (
 type Call struct {
 	ID             string    // Callyzer's id of the call; the identity
 	ClientName     string    // "Unknown" when the phone had no contact
-	ClientNumber   string    // the other party, E.164 ("+48601234567")
+	ClientNumber   string    // the other party, E.164 ("+48601234567"); bare digits when the row has no country code
 	EmployeeName   string    //
 	EmployeeCode   string    //
-	EmployeeNumber string    // the employee's phone, E.164
+	EmployeeNumber string    // the employee's phone, E.164 (bare digits, as ClientNumber)
 	EmployeeTags   []string  //
 	Type           CallType  // verbatim, including values Callyzer may add
 	Duration       int       // seconds

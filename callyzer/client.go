@@ -81,15 +81,25 @@ func NewClient(apiKey string, opts ...Option) (*Client, error) {
 	if cfg.logger == nil {
 		cfg.logger = slog.Default()
 	}
-	c := &Client{cfg: cfg, hc: cfg.httpClient, pacer: cfg.pacer}
-	if c.hc == nil {
-		c.hc = &http.Client{Timeout: cfg.attemptTimeout}
-	}
+	c := &Client{cfg: cfg, hc: noRedirects(cfg.httpClient, cfg.attemptTimeout), pacer: cfg.pacer}
 	if c.pacer == nil {
 		u, _ := url.Parse(cfg.baseURL)
 		c.pacer = sharedPacer(cfg.key, u.Host, cfg.interval)
 	}
 	return c, nil
+}
+
+// noRedirects returns a shallow copy of hc (nil: a client of our own with
+// the attempt timeout) that never follows a redirect, so the key and the
+// body go nowhere but the base URL; hc itself is not changed. A 3xx then
+// reaches statusOutcome as it is.
+func noRedirects(hc *http.Client, timeout time.Duration) *http.Client {
+	c := http.Client{Timeout: timeout}
+	if hc != nil {
+		c = *hc
+	}
+	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	return &c
 }
 
 // Format prints a description of the client without its key, whatever
@@ -377,6 +387,10 @@ func (c *Client) statusOutcome(r *request, resp *http.Response, body []byte, rea
 			e.RetryAfter = out.retryAfter
 			c.pacer.Hold(time.Now().Add(min(out.retryAfter, c.cfg.maxRetryAfter)))
 		}
+	case code >= 300 && code < 400:
+		e.kind = ErrUpstream
+		redirect := redirectMessage(code, resp.Header.Get("Location"))
+		e.Message = joinMessage(phone.MaskText(c.cfg.key.redact(redirect)), e.Message)
 	case code == http.StatusNotImplemented:
 		e.kind = ErrUpstream
 	case code >= 500 && code < 600:
@@ -386,6 +400,16 @@ func (c *Client) statusOutcome(r *request, resp *http.Response, body []byte, rea
 		e.kind = ErrUpstream
 	}
 	return out
+}
+
+// redirectMessage says that a 3xx was refused, and where it pointed (the
+// host only: the rest of the URL may carry data).
+func redirectMessage(code int, location string) string {
+	to := ""
+	if u, err := url.Parse(location); err == nil && u.Host != "" {
+		to = " to " + u.Host
+	}
+	return fmt.Sprintf("redirect refused (HTTP %d %s%s): the client never follows a redirect", code, http.StatusText(code), to)
 }
 
 // errorMessage takes the "message" of a JSON error body, or else a short

@@ -25,6 +25,13 @@ func TestNewClientValidates(t *testing.T) {
 		{"relative base URL", "k", callyzer.WithBaseURL("/api/v2.1")},
 		{"base URL with user info", "k", callyzer.WithBaseURL("https://u:p@api1.callyzer.co/api/v2.1")},
 		{"ftp base URL", "k", callyzer.WithBaseURL("ftp://api1.callyzer.co")},
+		{"plain http to Callyzer", "k", callyzer.WithBaseURL("http://api1.callyzer.co/api/v2.1")},
+		{"plain http to a private address", "k", callyzer.WithBaseURL("http://10.0.0.5:8080/api/v2.1")},
+		{"plain http to a name that starts with localhost", "k", callyzer.WithBaseURL("http://localhost.example.com/api")},
+		{"plain http to a name under localhost", "k", callyzer.WithBaseURL("http://api.localhost/api")},
+		{"plain http just past 127.0.0.0/8", "k", callyzer.WithBaseURL("http://128.0.0.1/api")},
+		{"plain http to IPv6 other than ::1", "k", callyzer.WithBaseURL("http://[::2]:8080/api")},
+		{"plain http to the unspecified address", "k", callyzer.WithBaseURL("http://0.0.0.0:8080/api")},
 		{"no variants", "k", callyzer.WithCallVariants()},
 		{"half a variant", "k", callyzer.WithCallVariants(callyzer.CallVariant{Method: "PhoneCall"})},
 		{"nil HTTP client", "k", callyzer.WithHTTPClient(nil)},
@@ -58,6 +65,31 @@ func TestNewClientValidates(t *testing.T) {
 	)
 	require.NoError(t, err)
 	require.Contains(t, fmt.Sprint(c), "https://api1.callyzer.co/api/v2.2", "v2.2 defaults to the v2.2 path")
+}
+
+// TestBaseURLSchemes: https for any host; plain http for a loopback host
+// only (the key travels in every request).
+func TestBaseURLSchemes(t *testing.T) {
+	t.Parallel()
+	for _, base := range []string{
+		"https://api1.callyzer.co/api/v2.1",
+		"https://sandbox.api.callyzer.co/api/v2.2",
+		"https://10.0.0.5:8443/api",
+		"http://localhost:8080/api/v2.1",
+		"http://LocalHost/api",
+		"http://127.0.0.1:1",
+		"http://127.8.9.10/api",
+		"http://[::1]:8080/api",
+	} {
+		t.Run(base, func(t *testing.T) {
+			t.Parallel()
+			c, err := callyzer.NewClient("k", callyzer.WithBaseURL(base), callyzer.WithLogger(slog.New(slog.DiscardHandler)))
+			require.NoError(t, err)
+			require.Contains(t, fmt.Sprint(c), base)
+		})
+	}
+	_, err := callyzer.NewClient("k", callyzer.WithBaseURL("http://api1.callyzer.co/api/v2.1"))
+	require.EqualError(t, err, "callyzer: WithBaseURL: plain http only for a loopback host (localhost, 127.0.0.0/8, ::1); use https")
 }
 
 func TestClientsOfOneKeyShareAPacer(t *testing.T) {

@@ -21,11 +21,12 @@
 //
 // HistoryPages splits a window wider than the maximum (WithMaxWindow, 180
 // days) into chunks with whole-second inclusive bounds that do not overlap,
-// pages each chunk to its end, and checks that the rows add up to
-// total_records. With both a call window and a synced window, the call
-// window is chunked and the synced window goes whole with every request,
-// so a synced window over the maximum is refused (ErrInvalidQuery) before
-// anything is sent. WithCallVariants switches the client to API v2.2, where
+// pages each chunk to its end, and checks that the rows, and their
+// distinct ids, add up to total_records (a chunk whose ids fall short is
+// read once more from page 1). With both a call window and a synced
+// window, the call window is chunked and the synced window goes whole with
+// every request, so a synced window over the maximum is refused
+// (ErrInvalidQuery) before anything is sent. WithCallVariants switches the client to API v2.2, where
 // each chunk is swept once per (call_method, call_mode) combination given;
 // without it the client speaks v2.1. Employees returns the roster.
 //
@@ -64,9 +65,10 @@
 // context.DeadlineExceeded), ErrMalformedResponse (a 200 that is not what
 // the contract promises: a missing or null result, a data envelope, a row
 // without id, a field of the wrong type, a body over WithMaxBodyBytes),
-// ErrIncompleteResponse (rows that do not add up to total_records, the page
-// cap; ErrShifted when the total changed while paging), ErrUpstream (5xx,
-// transport failures), ErrBadRequest (400). A non-2xx answer is classified
+// ErrIncompleteResponse (rows that do not add up to total_records, distinct
+// ids that fall short of it on two readings, the page cap; ErrShifted when
+// the total changed while paging), ErrUpstream (5xx,
+// transport failures, a 3xx), ErrBadRequest (400). A non-2xx answer is classified
 // by its status alone, even when its body is cut short or over the cap (a
 // 401 with a broken body is still ErrUnauthorized, one request); what was
 // read of the body only feeds Message. A cancelled context gives an *Error
@@ -80,6 +82,11 @@
 // server-side exception (it mentions SQLSTATE, Exception, a stack trace,
 // Traceback, ORA-, "fatal error", a deadlock) is retried once. 401 and 403
 // are never retried, and nothing is retried once the context is done.
+//
+// The client never follows a redirect, also with a host's *http.Client
+// (WithHTTPClient; a copy of it is used, with a CheckRedirect that stops):
+// the key and the body go to the base URL only, and a 3xx is ErrUpstream,
+// not retried.
 //
 // The API key appears only in the Authorization header. It is held in a
 // type that redacts itself however it is printed, logged or encoded; a
@@ -96,7 +103,8 @@
 // # In a host's tests
 //
 // Point the client at a fake (callyzer/callyzertest, or an httptest
-// server) with WithBaseURL, or hand it a transport with WithHTTPClient
+// server) with WithBaseURL (plain http is allowed for a loopback host
+// only), or hand it a transport with WithHTTPClient
 // (httpmock.NewMockTransport works; never the global httpmock.Activate).
 // WithInterval(0), WithRetryDelays(0, 0) and WithPacer(pacing.New(0)) keep
 // it from waiting and keep parallel tests on one host apart. Inside a

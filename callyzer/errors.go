@@ -35,7 +35,8 @@ var (
 	ErrMalformedResponse = errors.New("callyzer: malformed response")
 	// ErrIncompleteResponse: the pages of a window chunk do not add up: rows
 	// seen differ from "total_records", the total changed between pages, an
-	// empty page came before the total was reached, or the page cap was hit.
+	// empty page came before the total was reached, the page cap was hit,
+	// or the distinct call ids fell short of the total on two readings.
 	ErrIncompleteResponse = errors.New("callyzer: incomplete response")
 	// ErrShifted: a chunk's total_records changed between its pages (or
 	// since the cursor paging resumed from): rows were added or removed
@@ -43,8 +44,9 @@ var (
 	// from its first page. Such errors also match ErrIncompleteResponse.
 	ErrShifted = errors.New("callyzer: incomplete response: rows shifted while paging")
 	// ErrUpstream: a 5xx answer, a transport failure (connection refused or
-	// reset, a 2xx body cut short) after the retries, or any other
-	// unexpected status.
+	// reset, a 2xx body cut short) after the retries, a redirect (3xx: the
+	// client never follows one, nor retries it), or any other unexpected
+	// status.
 	ErrUpstream = errors.New("callyzer: upstream failure")
 	// ErrBadRequest: Callyzer answered 400.
 	ErrBadRequest = errors.New("callyzer: bad request")

@@ -199,10 +199,16 @@ func (c *Client) maxSpan() int64 { return int64(c.cfg.maxWindow / time.Second) }
 // to its end. Each page's Next is where paging goes on after it; q.After
 // resumes there. A chunk's rows must add up to its total_records, else the
 // sequence ends with ErrIncompleteResponse (ErrShifted when the total
-// changed: read the chunk again from page 1). A row may come twice: the
-// consumer de-duplicates by Call.ID, and trusts nothing until the sequence
-// ends without an error. On failure it yields one (nil, err). The pages of
-// one iteration are one pacer sequence.
+// changed: read the chunk again from page 1). So must its distinct call
+// ids: when they fall short (a row repeated, another skipped), the chunk
+// is read once more from page 1 (the last page of the first reading has a
+// Next back at page 1), and a second reading that falls short too ends
+// with ErrIncompleteResponse. The ids are counted only when the iteration
+// read the chunk from page 1, not for a chunk resumed past it (q.After
+// with Seen > 0). A row may come twice: the consumer de-duplicates by
+// Call.ID, and trusts nothing until the sequence ends without an error.
+// On failure it yields one (nil, err). The pages of one iteration are one
+// pacer sequence.
 func (c *Client) HistoryPages(ctx context.Context, q HistoryQuery) iter.Seq2[*HistoryPage, error] {
 	return func(yield func(*HistoryPage, error) bool) {
 		p, err := c.planHistory(q)
@@ -281,12 +287,22 @@ func (c *Client) start(p *historyPlan, q HistoryQuery) (position, error) {
 }
 
 // pageChunk pages chunk i of at (variant v) to its end; false means stop.
+// A reading from page 1 also counts the distinct call ids: when the pages
+// end and these differ from total_records (a row repeated, another
+// skipped), the chunk is read once more from page 1; a second such
+// reading fails. A reading resumed past page 1 cannot know the ids before
+// it and is not checked.
 func (c *Client) pageChunk(ctx context.Context, p *historyPlan, at position, i, v int, yield func(*HistoryPage, error) bool) bool {
 	chunk := at.chunks[i]
 	seen, total, first := 0, -1, 1
 	if v == at.variant {
 		seen, total, first = at.seen, at.total, at.page
 	}
+	var ids map[string]struct{} // the distinct ids of this reading; nil: not checked
+	if first == 1 {
+		ids = make(map[string]struct{})
+	}
+	again := false // this is the second reading
 	// after is the cursor once this chunk and variant are read.
 	after := Cursor{Done: true}
 	switch {
@@ -321,15 +337,32 @@ func (c *Client) pageChunk(ctx context.Context, p *historyPlan, at position, i, 
 		}
 		total = pg.TotalRecords
 		seen += n
-		pg.Next = after
-		if seen < total {
+		if ids != nil {
+			for _, call := range pg.Calls {
+				ids[call.ID] = struct{}{}
+			}
+		}
+		incomplete := seen == total && ids != nil && len(ids) != total
+		if incomplete && again {
+			return fail(ErrIncompleteResponse, "%d distinct call ids for total_records %d, on two readings", len(ids), total)
+		}
+		switch {
+		case incomplete:
+			pg.Next = chunk.cursor(v, 1, 0, 0) // read the chunk again
+		case seen < total:
 			pg.Next = chunk.cursor(v, pageNo+1, seen, total)
+		default:
+			pg.Next = after
 		}
 		if !yield(pg, nil) {
 			return false
 		}
-		if seen == total {
+		if seen == total && !incomplete {
 			return true
+		}
+		if incomplete {
+			again, seen, total, pageNo = true, 0, -1, 0 // the loop goes on at page 1
+			clear(ids)
 		}
 	}
 }

@@ -170,8 +170,9 @@ func TestHistoryPagesPagesToTheTotal(t *testing.T) {
 
 func TestHistoryPagesYieldsRepeatedRows(t *testing.T) {
 	t.Parallel()
-	// The pages shifted: "b" appears on both pages and "c" never arrives.
-	srv := newAPIServer(t, serveFixtures(page(4, "a", "b"), page(4, "b", "d")))
+	// The pages shifted: "b" appears on both pages and "c" never arrives,
+	// so the chunk is read again (see TestHistoryChunkDistinctIDs).
+	srv := newAPIServer(t, serveFixtures(page(4, "a", "b"), page(4, "b", "d"), page(4, "a", "b"), page(4, "c", "d")))
 	c := newClient(t, srv.URL, callyzer.WithPageSize(2))
 	q := historyQuery()
 	q.CallFrom = windowTo.AddDate(0, -1, 0)
@@ -180,7 +181,7 @@ func TestHistoryPagesYieldsRepeatedRows(t *testing.T) {
 		require.NoError(t, err)
 		ids = append(ids, call.ID)
 	}
-	require.Equal(t, []string{"a", "b", "b", "d"}, ids, "repeats are counted and yielded; the consumer de-duplicates")
+	require.Equal(t, []string{"a", "b", "b", "d", "a", "b", "c", "d"}, ids, "repeats are counted and yielded; the consumer de-duplicates")
 }
 
 func TestHistoryPagesEmptyAnswer(t *testing.T) {
@@ -492,4 +493,21 @@ func TestEmployeesErrors(t *testing.T) {
 	_, err := c.Employees(t.Context(), callyzer.EmployeesQuery{EmployeeNumbers: []string{"511222333"}})
 	require.ErrorIs(t, err, callyzer.ErrInvalidQuery)
 	require.False(t, errors.Is(err, callyzer.ErrUpstream))
+}
+
+// TestHistoryRowWithoutCountryCode: a call Callyzer holds without a
+// country code keeps its bare digits; nothing guesses the country.
+func TestHistoryRowWithoutCountryCode(t *testing.T) {
+	t.Parallel()
+	srv := newAPIServer(t, serveFixtures([]byte(`{"message":"Success","total_records":1,"result":[
+		{"id":"bare","client_country_code":"","client_number":"601234567","emp_country_code":"48","emp_number":"511222333",
+		 "call_type":"Incoming","duration":5,"call_date":"2026-11-20","call_time":"10:00:00"}]}`)))
+	c := newClient(t, srv.URL)
+	q := historyQuery()
+	q.CallFrom = windowTo.AddDate(0, -1, 0)
+	pg, err := c.HistoryPage(t.Context(), q, 1)
+	require.NoError(t, err)
+	require.Len(t, pg.Calls, 1)
+	require.Equal(t, "601234567", pg.Calls[0].ClientNumber)
+	require.Equal(t, "+48511222333", pg.Calls[0].EmployeeNumber)
 }

@@ -144,7 +144,7 @@ func mockClient(t testing.TB, opts ...callyzer.Option) (*callyzer.Client, *httpm
 }
 
 const (
-	mockBase    = "http://callyzer.test/api/v2.1"
+	mockBase    = "https://callyzer.test/api/v2.1"
 	mockHistory = "POST " + mockBase + "/call-log/history"
 )
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strings"
 	"time"
@@ -66,8 +67,10 @@ type config struct {
 // v22 reports whether the client speaks API v2.2 (WithCallVariants).
 func (c *config) v22() bool { return c.variants != nil }
 
-// WithBaseURL sets the API base URL, version path included. Default:
-// https://api1.callyzer.co/api/v2.1, or its /api/v2.2 twin with
+// WithBaseURL sets the API base URL, version path included: https for any
+// host, plain http only for a loopback host (localhost, 127.0.0.0/8, ::1),
+// such as a fake in tests, since the key travels in every request.
+// Default: https://api1.callyzer.co/api/v2.1, or its /api/v2.2 twin with
 // WithCallVariants.
 func WithBaseURL(raw string) Option {
 	return func(c *config) error {
@@ -78,10 +81,22 @@ func WithBaseURL(raw string) Option {
 		if u.User != nil || u.RawQuery != "" || u.Fragment != "" {
 			return errors.New("callyzer: WithBaseURL: no user info, query or fragment allowed")
 		}
+		if u.Scheme == "http" && !isLoopback(u.Hostname()) {
+			return errors.New("callyzer: WithBaseURL: plain http only for a loopback host (localhost, 127.0.0.0/8, ::1); use https")
+		}
 		c.baseURL = strings.TrimRight(raw, "/")
 		c.baseURLSet = true
 		return nil
 	}
+}
+
+// isLoopback reports whether host is localhost or a loopback address.
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.IsLoopback()
 }
 
 // WithCallVariants makes the client speak API v2.2: every history request
@@ -108,8 +123,10 @@ func WithCallVariants(variants ...CallVariant) Option {
 	}
 }
 
-// WithHTTPClient sets the HTTP client. Default: a client of our own whose
-// Timeout is the attempt timeout (never http.DefaultClient).
+// WithHTTPClient sets the HTTP client. The Client uses a shallow copy of
+// hc that never follows a redirect (CheckRedirect returns
+// http.ErrUseLastResponse); hc itself is not changed. Default: a client of
+// our own whose Timeout is the attempt timeout (never http.DefaultClient).
 func WithHTTPClient(hc *http.Client) Option {
 	return func(c *config) error {
 		if hc == nil {

@@ -27,7 +27,9 @@ type HistoryQuery struct {
 	// of a chunk stay in Callyzer's order).
 	NewestFirst bool
 	// After resumes paging at a Cursor that a page of the same query
-	// returned (HistoryPage.Next); the zero Cursor is the start.
+	// returned (HistoryPage.Next); the zero Cursor is the start. A chunk
+	// resumed past its page 1 is not checked for distinct ids (see
+	// HistoryPages).
 	After Cursor
 }
 

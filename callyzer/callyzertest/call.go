@@ -30,7 +30,7 @@ const (
 type Call struct {
 	ID                string // the identity; unique per call
 	ClientName        string // "Unknown" when the phone had no contact
-	ClientCountryCode string // "48"
+	ClientCountryCode string // "48"; "" for a call held without one
 	ClientNumber      string // national digits: "601234567"
 	EmpName           string
 	EmpCode           string
@@ -73,11 +73,21 @@ type Employee struct {
 // E164 returns the employee's number in E.164 form.
 func (e Employee) E164() string { return "+" + e.CountryCode + e.Number }
 
-// ClientE164 returns the client's number in E.164 form.
-func (c Call) ClientE164() string { return "+" + c.ClientCountryCode + c.ClientNumber }
+// ClientE164 returns the client's number in E.164 form, or, for a call
+// held without a country code, its bare digits (as package callyzer reads
+// such a row).
+func (c Call) ClientE164() string { return e164(c.ClientCountryCode, c.ClientNumber) }
 
-// EmpE164 returns the employee's number in E.164 form.
-func (c Call) EmpE164() string { return "+" + c.EmpCountryCode + c.EmpNumber }
+// EmpE164 returns the employee's number in E.164 form (bare digits without
+// a country code, as ClientE164).
+func (c Call) EmpE164() string { return e164(c.EmpCountryCode, c.EmpNumber) }
+
+func e164(cc, national string) string {
+	if cc == "" {
+		return national
+	}
+	return "+" + cc + national
+}
 
 // SetEmployee copies the employee fields of e into c.
 func (c *Call) SetEmployee(e Employee) {

@@ -29,7 +29,13 @@
 // (Europe/Warsaw by default). Options.Format and the per-call quirk fields of
 // Call switch between the alternatives of the contract's [code] and [guess]
 // facts: duration as a number or a string, synced_at with or without a zone
-// abbreviation, empty strings or null.
+// abbreviation, empty strings or null. Options.ClientNumberForms sets which
+// forms of a client_numbers entry match ("48-601234567", "601234567",
+// "+48601234567"): an entry in another form gets an empty answer, as from
+// an account whose filter expects another form. A Call may be held without
+// a country code (ClientCountryCode ""): it is written with
+// client_country_code "" and bare national digits, and only a
+// FormNational entry matches it.
 //
 // Pacing (Options.Interval) refuses, with 429 and Retry-After in whole
 // seconds, a request that starts less than Interval after the previous
@@ -44,8 +50,10 @@
 //   - 400 for a request body that is not JSON of the right types, has an
 //     unknown field (unless Options.LenientBody), lacks both windows, has a
 //     window wider than Options.MaxWindow (180 days by default) or reversed,
-//     an unknown call type, a number not in "cc-number" form, page_no < 1,
-//     page_size outside 1..100, or, in V22 mode, no call_method/call_mode.
+//     an unknown call type, a number not in "cc-number" form (a client
+//     number in another form passes when Options.ClientNumberForms has
+//     more than FormDashed), page_no < 1, page_size outside 1..100, or, in
+//     V22 mode, no call_method/call_mode.
 //   - 404 for other paths, 405 for other methods.
 //
 // Everything else is an injected Fault: see FaultKind for what each does.
@@ -55,8 +63,9 @@
 // before the auth, pacing and routing checks, so it fires on exactly that
 // request: if the fake refuses it (401, 429, 404, 405), a fault that
 // answers on its own (Status, DBException, Garbage, Hang, Reset, Stall,
-// Truncate) answers instead of the refusal, and one that alters the normal
-// page is spent without effect (Request.Fault still names it). A fault
+// Truncate, Redirect) answers instead of the refusal, and one that alters
+// the normal page or the data set is spent without effect (Request.Fault
+// still names it). A fault
 // without a request number is looked up only for a request that passes
 // those checks: it waits for the next such request. A request body the
 // fake finds invalid (400) takes faults too; those that answer on their

@@ -2,6 +2,7 @@ package callyzertest
 
 import (
 	"fmt"
+	"net/http"
 	"time"
 )
 
@@ -58,6 +59,26 @@ const (
 	// FaultReset accepts the request and closes the connection with a TCP
 	// reset, sending nothing.
 	FaultReset
+	// FaultRepeatSkipRow answers page Fault.Page with the last row of the
+	// page before in place of its own first row: that row comes twice and
+	// the replaced one never, while total_records stays the number of
+	// matching calls, so the rows still add up to it. Select it with
+	// Page ≥ 2. (FaultRepeatRow instead counts the repeat in the total and
+	// skips nothing.)
+	FaultRepeatSkipRow
+	// FaultShiftRows changes the data set, as a listing that moves while a
+	// client pages: before answering, it deletes the newest call the
+	// request selects and adds an older one it selects (a clone of the
+	// oldest, one second earlier but not before call_from, id
+	// "shifted-<request number>"). total_records stays the same, and the
+	// page and later ones shift by one: the row that was first on the page
+	// moves to the page before and is never listed to a client paging on.
+	// Select it with Page ≥ 2.
+	FaultShiftRows
+	// FaultRedirect answers Fault.Status [307] (any 3xx) with the Location
+	// header Fault.Location [the request's own URL on the fake] and a JSON
+	// message, as a moved or misconfigured endpoint.
+	FaultRedirect
 )
 
 var faultNames = [...]string{
@@ -77,12 +98,15 @@ var faultNames = [...]string{
 	FaultEndlessPaging: "EndlessPaging",
 	FaultDBException:   "DBException",
 	FaultReset:         "Reset",
+	FaultRepeatSkipRow: "RepeatSkipRow",
+	FaultShiftRows:     "ShiftRows",
+	FaultRedirect:      "Redirect",
 }
 
 // FaultKinds lists every FaultKind, for table tests.
 func FaultKinds() []FaultKind {
 	ks := make([]FaultKind, 0, len(faultNames)-1)
-	for k := FaultStatus; k <= FaultReset; k++ {
+	for k := FaultStatus; int(k) < len(faultNames); k++ {
 		ks = append(ks, k)
 	}
 	return ks
@@ -110,9 +134,10 @@ type Fault struct {
 	// counting every request of the server's life, refused ones too). It
 	// fires on that request even when the fake refuses it with 401, 429,
 	// 404 or 405: a kind that answers on its own (Status, DBException,
-	// Garbage, Hang, Reset, Stall, Truncate) answers in place of the
-	// refusal, and a kind that alters the normal page is spent on it with
-	// no effect. So a numbered fault never stays pending past its request.
+	// Garbage, Hang, Reset, Stall, Truncate, Redirect) answers in place of
+	// the refusal, and a kind that alters the normal page (or the data
+	// set) is spent on it with no effect. So a numbered fault never stays
+	// pending past its request.
 	Request int
 	// Page selects /call-log/history requests for this page_no.
 	Page int
@@ -123,17 +148,18 @@ type Fault struct {
 	// Always makes the fault hit every matching request.
 	Always bool
 
-	Status     int           // FaultStatus: the status code [500]
+	Status     int           // FaultStatus: the status code [500]; FaultRedirect: [307]
 	Body       string        // FaultStatus, FaultGarbage, FaultDBException: the body
 	RetryAfter string        // FaultStatus: Retry-After value, seconds ("3") or an HTTP date
 	Delta      int           // FaultWrongTotal: added to total_records [1]
 	Size       int           // FaultOversized: body size in bytes [16 MiB]
 	Delay      time.Duration // FaultHang: how long to hang before answering; 0: until the client gives up
+	Location   string        // FaultRedirect: the Location header [the request's own URL]
 }
 
 func (f Fault) String() string {
 	s := f.Kind.String()
-	if f.Kind == FaultStatus {
+	if f.Kind == FaultStatus || f.Kind == FaultRedirect {
 		s += fmt.Sprintf("(%d)", f.status())
 	}
 	switch {
@@ -151,10 +177,13 @@ func (f Fault) String() string {
 }
 
 func (f Fault) status() int {
-	if f.Status == 0 {
-		return 500
+	switch {
+	case f.Status != 0:
+		return f.Status
+	case f.Kind == FaultRedirect:
+		return http.StatusTemporaryRedirect
 	}
-	return f.Status
+	return http.StatusInternalServerError
 }
 
 func (f Fault) matches(n int, path string, page int) bool {

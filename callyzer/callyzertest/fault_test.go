@@ -157,7 +157,7 @@ func TestFaults(t *testing.T) {
 func TestFaultKindsCovered(t *testing.T) {
 	t.Parallel()
 	kinds := callyzertest.FaultKinds()
-	require.Len(t, kinds, 16)
+	require.Len(t, kinds, 19)
 	seen := map[string]bool{}
 	for _, k := range kinds {
 		s := k.String()
@@ -169,6 +169,8 @@ func TestFaultKindsCovered(t *testing.T) {
 	require.Equal(t, "Status(503) on page 2 always",
 		callyzertest.Fault{Kind: callyzertest.FaultStatus, Status: 503, Page: 2, Always: true}.String())
 	require.Equal(t, "Reset on request 3 2 times", callyzertest.Fault{Kind: callyzertest.FaultReset, Request: 3, Times: 2}.String())
+	require.Equal(t, "Redirect(307) on page 1", callyzertest.Fault{Kind: callyzertest.FaultRedirect, Page: 1}.String())
+	require.Equal(t, "Redirect(302)", callyzertest.Fault{Kind: callyzertest.FaultRedirect, Status: 302}.String())
 }
 
 func TestFaultSelectors(t *testing.T) {

@@ -41,8 +41,26 @@ type historyQuery struct {
 	repeatFrom int // FaultRepeatRow: the listing repeats the row before this page; 0: none
 }
 
-// numberForm is Callyzer's "48-601234567".
-var numberForm = regexp.MustCompile(`^[1-9][0-9]{0,2}-[0-9]{4,14}$`)
+// numberForm is Callyzer's "48-601234567"; e164Form and nationalForm are
+// the other forms a client_numbers entry may take (Options.ClientNumberForms).
+var (
+	numberForm   = regexp.MustCompile(`^[1-9][0-9]{0,2}-[0-9]{4,14}$`)
+	e164Form     = regexp.MustCompile(`^\+[1-9][0-9]{6,14}$`)
+	nationalForm = regexp.MustCompile(`^[0-9]{4,14}$`)
+)
+
+// formOf returns the form of a client_numbers entry, or 0 for none.
+func formOf(n string) NumberForms {
+	switch {
+	case numberForm.MatchString(n):
+		return FormDashed
+	case e164Form.MatchString(n):
+		return FormE164
+	case nationalForm.MatchString(n):
+		return FormNational
+	}
+	return 0
+}
 
 func decodeBody(r *http.Request, raw []byte, lenient bool, v any) error {
 	if len(bytes.TrimSpace(raw)) == 0 {
@@ -95,11 +113,18 @@ func (s *Server) parseHistory(r *http.Request, raw []byte) (*historyQuery, error
 			return nil, fmt.Errorf("The selected call_types is invalid: %q.", t)
 		}
 	}
-	for _, list := range [][]string{b.EmpNumbers, b.ClientNumbers} {
-		for _, n := range list {
-			if !numberForm.MatchString(n) {
-				return nil, fmt.Errorf("Invalid number %q: use country code, hyphen, number (48-601234567).", n)
-			}
+	badNumber := func(n string) error {
+		return fmt.Errorf("Invalid number %q: use country code, hyphen, number (48-601234567).", n)
+	}
+	for _, n := range b.EmpNumbers {
+		if !numberForm.MatchString(n) {
+			return nil, badNumber(n)
+		}
+	}
+	for _, n := range b.ClientNumbers {
+		// Another form is accepted when the account is set to match one.
+		if form := formOf(n); form == 0 || form != FormDashed && s.opts.ClientNumberForms == FormDashed {
+			return nil, badNumber(n)
 		}
 	}
 	if s.opts.Version == V22 && (b.CallMethod == nil || b.CallMode == nil) {
@@ -254,7 +279,7 @@ type selection struct {
 
 func (s *Server) selectCalls(b *historyBody) *selection {
 	sel := &selection{b: b, run: s.listing}
-	sel.clients = s.numberKeys(b.ClientNumbers)
+	sel.clients = s.clientKeys(b.ClientNumbers)
 	sel.emps = s.numberKeys(b.EmpNumbers)
 	if len(b.ClientNumbers) > 0 && len(sel.clients) <= 1 {
 		// One client (a lead's refresh): read only that client's calls.
@@ -287,6 +312,60 @@ func (s *Server) numberKeys(numbers []string) []int32 {
 	}
 	slices.Sort(keys)
 	return slices.Compact(keys)
+}
+
+// clientKeys returns the keys of the stored numbers that client_numbers
+// entries match under Options.ClientNumberForms. s.mu must be held.
+func (s *Server) clientKeys(entries []string) []int32 {
+	forms := s.opts.ClientNumberForms
+	if forms == FormDashed {
+		return s.numberKeys(entries)
+	}
+	var keys []int32
+	for _, n := range entries {
+		switch form := formOf(n); {
+		case forms&form == 0:
+		case form == FormDashed:
+			if k, ok := s.numbers[n]; ok {
+				keys = append(keys, k)
+			}
+		default:
+			for stored, k := range s.numbers {
+				cc, national, _ := splitDash(stored)
+				if form == FormNational && national == n || form == FormE164 && cc != "" && "+"+cc+national == n {
+					keys = append(keys, k)
+				}
+			}
+		}
+	}
+	slices.Sort(keys)
+	return slices.Compact(keys)
+}
+
+// shiftRows is FaultShiftRows: it deletes the newest call q selects and
+// adds a clone of the oldest, one second older but not before call_from,
+// with the id "shifted-<n>".
+func (s *Server) shiftRows(q *historyQuery, n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	sel := s.selectCalls(&q.historyBody)
+	count := sel.count()
+	if count == 0 {
+		return
+	}
+	ends := sel.pick([]int{0, count - 1})
+	newest, added := ends[0], ends[1].clone()
+	added.ID = fmt.Sprintf("shifted-%d", n)
+	added.StartedAt = added.StartedAt.Add(-time.Second)
+	if q.CallFrom != nil && added.StartedAt.Unix() < *q.CallFrom {
+		added.StartedAt = time.Unix(*q.CallFrom, 0)
+	}
+	drop := func(e entry) bool { return e.call == newest }
+	s.calls = slices.DeleteFunc(s.calls, func(c *Call) bool { return c == newest })
+	s.listing = slices.DeleteFunc(s.listing, drop)
+	key := s.numbers[newest.ClientCountryCode+"-"+newest.ClientNumber]
+	s.byClient[key] = slices.DeleteFunc(s.byClient[key], drop)
+	s.addCalls([]Call{added})
 }
 
 // matches reports whether e passes the filters other than the call window.
@@ -405,6 +484,9 @@ func (s *Server) history(q *historyQuery, f *Fault) map[string]any {
 	case kind != FaultEndlessPaging:
 		for j := off; j < min(off+q.size, total); j++ {
 			at = append(at, call(j))
+		}
+		if kind == FaultRepeatSkipRow && off > 0 && len(at) > 0 {
+			at[0] = call(off - 1) // the last row of the page before, in place of this page's first
 		}
 	}
 	// A row fault on an empty page breaks a row made from the newest call.

@@ -80,6 +80,12 @@ type Options struct {
 	// unknown field (say, a misspelt "duration_less_than") gets 400, so a
 	// client bug shows up in tests.
 	LenientBody bool
+	// ClientNumberForms are the forms of a client_numbers entry that match
+	// stored calls, as an account whose filter expects one form: an entry
+	// in another form matches nothing, so the answer is empty, not an
+	// error. With FormDashed alone (the default) an entry in another form
+	// gets 400; with any other set all three forms are accepted.
+	ClientNumberForms NumberForms
 	// Calls and Employees seed the server.
 	Calls     []Call
 	Employees []Employee
@@ -92,6 +98,22 @@ type Format struct {
 	ZoneSuffix       bool // synced_at and modified_at end in the zone abbreviation: "2026-11-21 09:40:00 CET"
 	NullEmpty        bool // an empty note and call_recording_url are null, not ""
 }
+
+// NumberForms is a set of the forms of a number in client_numbers.
+type NumberForms uint8
+
+// The forms of a client_numbers entry.
+const (
+	// FormDashed is "48-601234567", the form package callyzer sends. It
+	// never matches a call stored without a country code.
+	FormDashed NumberForms = 1 << iota
+	// FormNational is the national digits alone, "601234567"; it matches
+	// calls with any country code or none.
+	FormNational
+	// FormE164 is "+48601234567". It never matches a call stored without a
+	// country code.
+	FormE164
+)
 
 // Request is what the server recorded of one request.
 type Request struct {
@@ -162,6 +184,9 @@ func New(opts Options) *Server {
 	}
 	if opts.DefaultPageSize <= 0 {
 		opts.DefaultPageSize = DefaultPageSize
+	}
+	if opts.ClientNumberForms == 0 {
+		opts.ClientNumberForms = FormDashed
 	}
 	s := &Server{opts: opts, closing: make(chan struct{}), minGap: -1}
 	s.SetCalls(opts.Calls...)
@@ -403,7 +428,7 @@ func (s *Server) serve(rw http.ResponseWriter, r *http.Request) {
 	if !s.sleep(ctx, s.latency(rec)) {
 		panic(http.ErrAbortHandler) // close the connection without an answer
 	}
-	if f != nil && s.transportFault(ctx, w, f, func() []byte {
+	if f != nil && s.transportFault(r, w, f, func() []byte {
 		if err != nil {
 			return nil
 		}
@@ -417,6 +442,9 @@ func (s *Server) serve(rw http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if hq != nil {
+		if f != nil && f.Kind == FaultShiftRows {
+			s.shiftRows(hq, rec.N)
+		}
 		hq.repeatFrom = s.repeatPage(hq.page, f)
 	}
 	if f != nil && f.Kind == FaultOversized {
@@ -548,7 +576,7 @@ func (s *Server) sleep(ctx context.Context, d time.Duration) bool {
 // request number wait for a request that is not refused.
 func (s *Server) refuse(w *statusWriter, r *http.Request, rec *Request, answer func()) {
 	f := s.takeFault(rec, r.URL.Path, true)
-	if f != nil && s.transportFault(r.Context(), w, f, func() []byte { return nil }) {
+	if f != nil && s.transportFault(r, w, f, func() []byte { return nil }) {
 		return
 	}
 	answer()
@@ -604,7 +632,8 @@ func (s *Server) repeatPage(page int, f *Fault) int {
 // transportFault applies the faults that are not about the envelope's
 // content, and reports whether it answered. normal builds the normal body
 // (nil when the request was invalid).
-func (s *Server) transportFault(ctx context.Context, w *statusWriter, f *Fault, normal func() []byte) bool {
+func (s *Server) transportFault(r *http.Request, w *statusWriter, f *Fault, normal func() []byte) bool {
+	ctx := r.Context()
 	switch f.Kind {
 	case FaultStatus:
 		body := f.Body
@@ -615,6 +644,13 @@ func (s *Server) transportFault(ctx context.Context, w *statusWriter, f *Fault, 
 			w.Header().Set("Retry-After", f.RetryAfter)
 		}
 		writeRaw(w, f.status(), body)
+	case FaultRedirect:
+		location := f.Location
+		if location == "" {
+			location = s.URL + r.URL.RequestURI()
+		}
+		w.Header().Set("Location", location)
+		writeJSON(w, f.status(), map[string]any{"message": http.StatusText(f.status())})
 	case FaultDBException:
 		body := f.Body
 		if body == "" {
