@@ -57,7 +57,10 @@
 //
 //	401  no signed-in user (Options.Actor returned nil)
 //	403  callhistory.ErrForbidden, or a cross-site POST
-//	404  callhistory.ErrLeadNotFound
+//	404  callhistory.ErrLeadNotFound, or a lead id over 256 bytes, not
+//	     UTF-8 or holding a control character, refused before the session,
+//	     the service or a cookie (the form POST then answers the page, not
+//	     a redirect)
 //	422  callhistory.ErrInvalidPhone
 //	502  callhistory.ErrCallyzerAuth, callhistory.ErrUpstream
 //	503  callhistory.ErrRateLimited, with Retry-After: Callyzer's own value
@@ -69,6 +72,7 @@
 // (role="alert"). A failure the service returns is logged by the service
 // (callhistory.Refresher logs every outcome, numbers masked); the handler
 // adds one debug line with the route and status code. The failures the
-// handler finds itself, no signed-in user and a cross-site POST, it logs
-// at info level.
+// handler finds itself, a malformed lead id, no signed-in user and a
+// cross-site POST, it logs at info level. A logged lead id is cut to 64
+// bytes and an error's text to 512, with a marker of how much was cut.
 package callhistoryhttp

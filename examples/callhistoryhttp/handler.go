@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/leadcalls/leadcalls/callhistory"
+	"github.com/leadcalls/leadcalls/examples/internal/logclip"
 	"github.com/leadcalls/leadcalls/statusmap"
 )
 
@@ -146,8 +147,11 @@ func (h *handler) apiRefresh(w http.ResponseWriter, r *http.Request) {
 func (h *handler) page(w http.ResponseWriter, r *http.Request) {
 	lang := callhistory.ParseLanguage(r.Header.Get("Accept-Language"))
 	leadID := r.PathValue("leadID")
-	flash := takeFlash(w, r)
 	res, err := h.history(r, leadID)
+	var flash string
+	if !errors.Is(err, errMalformedLeadID) { // no cookie on the path of an id that was refused
+		flash = takeFlash(w, r)
+	}
 	view := h.newPageView(r, lang, "../assets/")
 	status := http.StatusOK
 	if err != nil {
@@ -177,10 +181,11 @@ func (h *handler) formRefresh(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		h.log(r, leadID, o, err)
 	}
-	if o.key == keyCrossOrigin {
+	if o.key == keyCrossOrigin || errors.Is(err, errMalformedLeadID) {
 		// Answered here, not redirected: a cross-site form gets no
-		// navigation into the CRM. This page is /leads/{leadID}/refresh,
-		// one level deeper than the lead page.
+		// navigation into the CRM, and a refused id is not echoed in a
+		// Location. This page is /leads/{leadID}/refresh, one level deeper
+		// than the lead page.
 		lang := callhistory.ParseLanguage(r.Header.Get("Accept-Language"))
 		view := h.newPageView(r, lang, "../../assets/")
 		view.Alert = message(err, lang)
@@ -243,8 +248,12 @@ func takeFlash(w http.ResponseWriter, r *http.Request) string {
 }
 
 // history and refresh call the service after the checks that need no
-// service: a signed-in user, and for refresh the cross-origin check.
+// service: a well-formed lead id, a signed-in user, and for refresh the
+// cross-origin check.
 func (h *handler) history(r *http.Request, leadID string) (*callhistory.Result, error) {
+	if err := checkLeadID(leadID); err != nil {
+		return nil, err
+	}
 	actor := h.opts.Actor(r)
 	if actor == nil {
 		return nil, errNoActor
@@ -253,6 +262,9 @@ func (h *handler) history(r *http.Request, leadID string) (*callhistory.Result, 
 }
 
 func (h *handler) refresh(r *http.Request, leadID string) (*callhistory.Result, error) {
+	if err := checkLeadID(leadID); err != nil {
+		return nil, err
+	}
 	if err := h.opts.CrossOrigin.Check(r); err != nil {
 		return nil, errCrossOrigin
 	}
@@ -263,14 +275,23 @@ func (h *handler) refresh(r *http.Request, leadID string) (*callhistory.Result, 
 	return h.svc.Refresh(r.Context(), actor, leadID)
 }
 
+// Bounds of the values the handler logs, in bytes: the lead id comes from
+// the request; an error's text may quote it.
+const (
+	maxLoggedValue = 64
+	maxLoggedError = 512
+)
+
 // log records a failed request. A failure the service returned has been
 // logged by the service already (callhistory.Refresher logs every outcome,
 // with the lead and the masked number), so the handler adds only the route
-// and the status code, at debug level. A failure found here (no signed-in
-// user, a cross-site POST) never reached the service and is logged at info.
+// and the status code, at debug level. A failure found here (a malformed
+// lead id, no signed-in user, a cross-site POST) never reached the service
+// and is logged at info. Values are clipped (logclip), so a long id in the
+// URL makes no long line.
 func (h *handler) log(r *http.Request, leadID string, o outcome, err error) {
 	level := slog.LevelDebug
-	if errors.Is(err, errNoActor) || errors.Is(err, errCrossOrigin) {
+	if errors.Is(err, errMalformedLeadID) || errors.Is(err, errNoActor) || errors.Is(err, errCrossOrigin) {
 		level = slog.LevelInfo
 	}
 	ctx := r.Context()
@@ -279,9 +300,9 @@ func (h *handler) log(r *http.Request, leadID string, o outcome, err error) {
 	}
 	h.opts.Logger.LogAttrs(ctx, level, "call history request failed",
 		slog.String("route", r.Pattern),
-		slog.String("lead_id", leadID),
+		slog.String("lead_id", logclip.String(leadID, maxLoggedValue)),
 		slog.Int("status", o.status),
-		slog.String("error", err.Error()))
+		slog.String("error", logclip.String(err.Error(), maxLoggedError)))
 }
 
 // serveAsset serves the page's stylesheet and script, and nothing else of
