@@ -26,9 +26,12 @@
 // "callyzer_call_type", "started_at", "duration_seconds", "employee_name",
 // "employee_phone", "recording_url", "note"}; times are RFC 3339 with the
 // offset of Options.Location (Europe/Warsaw by default), and
-// "last_synced_at" is null when the number was never synchronised. The
-// report of a refresh is {"requests", "fetched", "inserted", "updated",
-// "deleted", "unchanged", "shared", "duration_ms"}.
+// "last_synced_at" is null when the number was never synchronised.
+// "recording_url", and the page's "Odsłuchaj" link, carry a recording only
+// when its URL is an absolute https one; any other is "" (no link), as for
+// a call without a recording. The report of a refresh is {"requests",
+// "fetched", "inserted", "updated", "deleted", "unchanged", "shared",
+// "duration_ms"}.
 //
 // A GET never refreshes. Both POSTs pass through the
 // http.CrossOriginProtection of Options.CrossOrigin, so a cross-site form

@@ -52,7 +52,7 @@ type callView struct {
 	DurationISO   string // for <time datetime>
 	EmployeeName  string
 	EmployeePhone string
-	RecordingURL  string
+	RecordingURL  string // https only (recordingURL)
 	Note          string
 }
 
@@ -188,7 +188,7 @@ func (h *handler) leadView(res *callhistory.Result, lang callhistory.Language, l
 			DurationISO:   "PT" + strconv.Itoa(max(c.DurationSeconds, 0)) + "S",
 			EmployeeName:  c.EmployeeName,
 			EmployeePhone: displayPhone(c.EmployeePhone),
-			RecordingURL:  c.RecordingURL,
+			RecordingURL:  recordingURL(c.RecordingURL),
 			Note:          c.Note,
 		})
 	}

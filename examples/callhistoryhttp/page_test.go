@@ -355,3 +355,68 @@ func TestPageHeaderHook(t *testing.T) {
 	require.Len(t, headers, 1)
 	require.Equal(t, "Leady", headers[0].textContent())
 }
+
+// TestRecordingURLIsHTTPS: a recording URL reaches the JSON API and the
+// page's "Odsłuchaj" link only when it is an absolute https URL; any other
+// is left out as if the call had no recording.
+func TestRecordingURLIsHTTPS(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		url  string
+		kept bool
+	}{
+		{"https://rec.example.com/c-3.mp3", true},
+		{"HTTPS://rec.example.com/c-3.mp3?sig=a%2Fb", true},
+		{"https://rec.example.com:8443/c-3.mp3", true},
+		{"http://rec.example.com/c-3.mp3", false},
+		{"javascript:alert(document.cookie)", false},
+		{"JavaScript:alert(1)", false},
+		{"data:audio/mpeg;base64,SUQz", false},
+		{"data:text/html,<script>alert(1)</script>", false},
+		{"//rec.example.com/c-3.mp3", false},
+		{"/recordings/c-3.mp3", false},
+		{"c-3.mp3", false},
+		{"https:///c-3.mp3", false},
+		{"https:c-3.mp3", false},
+		{" https://rec.example.com/c-3.mp3", false},
+		{"https://rec.example.com/\x00.mp3", false},
+		{"ftp://rec.example.com/c-3.mp3", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.url, func(t *testing.T) {
+			t.Parallel()
+			res := sampleResult()
+			res.Calls = res.Calls[:1]
+			res.Calls[0].RecordingURL = tt.url
+			srv := newServer(t, &fakeService{result: res}, callhistoryhttp.Options{})
+
+			resp, body := do(t, srv.Client(), http.MethodGet, srv.URL+"/crm/api/leads/L-1/call-history", signedIn(), nil)
+			require.Equal(t, http.StatusOK, resp.StatusCode, body)
+			calls := decodeJSON(t, body)["calls"].([]any)
+			require.Len(t, calls, 1)
+			want := ""
+			if tt.kept {
+				want = tt.url
+			}
+			require.Equal(t, want, calls[0].(map[string]any)["recording_url"], "JSON")
+
+			resp, body = do(t, srv.Client(), http.MethodGet, srv.URL+"/crm/leads/L-1", signedIn(), nil)
+			require.Equal(t, http.StatusOK, resp.StatusCode, body)
+			doc := parseHTML(t, body)
+			links := doc.findAll(byAttr("class", "recording"))
+			cells := rows(t, doc)
+			require.Len(t, cells, 1)
+			if !tt.kept {
+				require.Empty(t, links, "no Odsłuchaj link")
+				require.Equal(t, "— brak nagrania", cells[0][5], "shown as a call without a recording")
+				return
+			}
+			require.Len(t, links, 1)
+			require.Equal(t, "Odsłuchaj", links[0].textContent())
+			u, err := url.Parse(links[0].Attr["href"])
+			require.NoError(t, err)
+			require.Equal(t, "https", u.Scheme)
+			require.Equal(t, "Odsłuchaj", cells[0][5])
+		})
+	}
+}
