@@ -45,7 +45,8 @@
 // as a message key (never as text) in a one-time cookie, leadcalls_flash:
 // it is scoped to the lead page's path, lives 60 seconds at most, and the
 // page clears it when it shows the message, so a reload does not show it
-// again.
+// again. It is Secure over TLS; behind a TLS-terminating proxy set
+// Options.SecureCookies.
 //
 // Messages are the spec's Polish ones, or English when the request's
 // Accept-Language prefers English (callhistory.ParseLanguage).

@@ -56,6 +56,11 @@ type Options struct {
 	// host's navigation and the signed-in user. It must be safe HTML.
 	// Default: none.
 	Header func(r *http.Request) template.HTML
+	// SecureCookies marks the flash cookie Secure also on a request that
+	// did not come over TLS: set it when the browser talks https to a
+	// TLS-terminating proxy in front of the host. Default: Secure only
+	// when the request came over TLS.
+	SecureCookies bool
 }
 
 const defaultRetryAfter = 5 * time.Second
@@ -150,7 +155,7 @@ func (h *handler) page(w http.ResponseWriter, r *http.Request) {
 	res, err := h.history(r, leadID)
 	var flash string
 	if !errors.Is(err, errMalformedLeadID) { // no cookie on the path of an id that was refused
-		flash = takeFlash(w, r)
+		flash = h.takeFlash(w, r)
 	}
 	view := h.newPageView(r, lang, "../assets/")
 	status := http.StatusOK
@@ -192,7 +197,7 @@ func (h *handler) formRefresh(w http.ResponseWriter, r *http.Request) {
 		h.writePage(w, o.status, view)
 		return
 	}
-	setFlash(w, r, o.key)
+	h.setFlash(w, r, o.key)
 	// A relative reference, resolved by the browser against the request URL,
 	// so the redirect stays under whatever prefix the handler is mounted at
 	// (http.Redirect would resolve it against the stripped path).
@@ -208,17 +213,23 @@ const flashCookie = "leadcalls_flash"
 // flashMaxAge bounds how long an unshown message waits for its page.
 const flashMaxAge = 60 // seconds
 
+// secureCookies reports whether the cookies of r's answer are Secure:
+// over TLS, or always with Options.SecureCookies.
+func (h *handler) secureCookies(r *http.Request) bool {
+	return h.opts.SecureCookies || r.TLS != nil
+}
+
 // setFlash is called by POST /leads/{leadID}/refresh. The cookie names no
 // Path, so the browser scopes it to the directory of the request's path:
 // the lead page's own path, under whatever prefix the handler is mounted
 // at, which the handler does not know.
-func setFlash(w http.ResponseWriter, r *http.Request, key string) {
+func (h *handler) setFlash(w http.ResponseWriter, r *http.Request, key string) {
 	http.SetCookie(w, &http.Cookie{
 		Name:     flashCookie,
 		Value:    key,
 		MaxAge:   flashMaxAge,
 		HttpOnly: true,
-		Secure:   r.TLS != nil,
+		Secure:   h.secureCookies(r),
 		SameSite: http.SameSiteLaxMode,
 	})
 }
@@ -227,7 +238,7 @@ func setFlash(w http.ResponseWriter, r *http.Request, key string) {
 // it. The Path of the clearing cookie is the page's path as the browser
 // sent it (RequestURI, which http.StripPrefix leaves alone): the path the
 // browser scoped the cookie to.
-func takeFlash(w http.ResponseWriter, r *http.Request) string {
+func (h *handler) takeFlash(w http.ResponseWriter, r *http.Request) string {
 	c, err := r.Cookie(flashCookie)
 	if err != nil {
 		return ""
@@ -241,7 +252,7 @@ func takeFlash(w http.ResponseWriter, r *http.Request) string {
 		Path:     path,
 		MaxAge:   -1,
 		HttpOnly: true,
-		Secure:   r.TLS != nil,
+		Secure:   h.secureCookies(r),
 		SameSite: http.SameSiteLaxMode,
 	})
 	return c.Value

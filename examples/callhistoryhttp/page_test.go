@@ -2,7 +2,9 @@ package callhistoryhttp_test
 
 import (
 	"html/template"
+	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
@@ -417,6 +419,56 @@ func TestRecordingURLIsHTTPS(t *testing.T) {
 			require.NoError(t, err)
 			require.Equal(t, "https", u.Scheme)
 			require.Equal(t, "Odsłuchaj", cells[0][5])
+		})
+	}
+}
+
+// TestFlashCookieSecure: the flash cookie, set by the form POST and
+// cleared by the page, is Secure over TLS, and with Options.SecureCookies
+// also over plain HTTP (behind a TLS-terminating proxy).
+func TestFlashCookieSecure(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name          string
+		tls           bool
+		secureCookies bool
+		want          bool
+	}{
+		{"plain HTTP", false, false, false},
+		{"plain HTTP behind a TLS proxy (SecureCookies)", false, true, true},
+		{"TLS", true, false, true},
+		{"TLS and SecureCookies", true, true, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			mux := http.NewServeMux()
+			mux.Handle("/crm/", http.StripPrefix("/crm", callhistoryhttp.NewHandler(&fakeService{result: sampleResult()}, callhistoryhttp.Options{
+				Actor:         actorFromHeader,
+				Logger:        slog.New(slog.DiscardHandler),
+				SecureCookies: tt.secureCookies,
+			})))
+			srv := httptest.NewUnstartedServer(mux)
+			if tt.tls {
+				srv.StartTLS()
+			} else {
+				srv.Start()
+			}
+			t.Cleanup(srv.Close)
+
+			resp, body := do(t, noRedirects(srv), http.MethodPost, srv.URL+"/crm/leads/L-1/refresh", signedIn(), nil)
+			require.Equal(t, http.StatusSeeOther, resp.StatusCode, body)
+			set := resp.Cookies()
+			require.Len(t, set, 1)
+			require.Equal(t, "leadcalls_flash", set[0].Name, "the name stays (the cookie has a path, so no __Host- prefix)")
+			require.Equal(t, tt.want, set[0].Secure, "set")
+
+			resp, body = do(t, srv.Client(), http.MethodGet, srv.URL+"/crm/leads/L-1", signedIn("Cookie", "leadcalls_flash=updated"), nil)
+			require.Equal(t, http.StatusOK, resp.StatusCode, body)
+			cleared := resp.Cookies()
+			require.Len(t, cleared, 1)
+			require.Negative(t, cleared[0].MaxAge)
+			require.Equal(t, tt.want, cleared[0].Secure, "cleared")
 		})
 	}
 }
