@@ -12,8 +12,9 @@
 //	                    none); a new SQLite file is created readable by its owner only (0600)
 //	-seed               JSON file of users and leads replacing the built-in ones (see seed.example.json);
 //	                    required with -callyzer-url
-
 //	-refresh-timeout    bound of one refresh (default 30s)
+//	-read-timeout       how long a client may take to send a whole request, headers and body
+//	                    (default 15s; headers alone at most 5s)
 //	-callyzer-interval  least time between Callyzer requests (default 2s, Callyzer's limit)
 //	-callyzer-url       a real or external Callyzer base URL instead of the simulator
 //	                    (or CALLYZER_BASE_URL; the key is read from CALLYZER_API_KEY);
@@ -23,6 +24,9 @@
 //	                    (default 5m with the simulator; off with -callyzer-url unless
 //	                    given; 0 turns it off); the first pass, at start, backfills
 //	                    six months, later ones read what was uploaded since
+//
+// The server bounds every request: headers 64 KiB and 5s, the whole request
+// -read-timeout, the answer the refresh's time and a margin.
 //
 // A real Callyzer's calls are customer data: the default database file is
 // in the user's cache directory, readable by its owner only, and the sync,
@@ -88,6 +92,7 @@ type config struct {
 	callyzerKey    string
 	simLatency     time.Duration
 	syncInterval   time.Duration
+	readTimeout    time.Duration
 }
 
 // defaultSyncInterval is how often the demo syncs every employee's calls.
@@ -105,6 +110,7 @@ func parseFlags(args []string, out io.Writer) (config, error) {
 	fs.StringVar(&c.callyzerURL, "callyzer-url", os.Getenv("CALLYZER_BASE_URL"), "Callyzer base URL instead of the simulator (key from CALLYZER_API_KEY; needs -seed)")
 	fs.DurationVar(&c.simLatency, "sim-latency", 400*time.Millisecond, "the simulator's answer time")
 	fs.DurationVar(&c.syncInterval, "sync-interval", defaultSyncInterval, "how often the periodic sync runs (0: off; off with -callyzer-url unless given)")
+	fs.DurationVar(&c.readTimeout, "read-timeout", 15*time.Second, "how long a client may take to send a whole request, headers and body")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -112,6 +118,9 @@ func parseFlags(args []string, out io.Writer) (config, error) {
 	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
 	if c.syncInterval < 0 {
 		return c, fmt.Errorf("-sync-interval %v is negative", c.syncInterval)
+	}
+	if c.readTimeout <= 0 {
+		return c, fmt.Errorf("-read-timeout %v is not positive", c.readTimeout)
 	}
 	if fs.NArg() > 0 {
 		return c, fmt.Errorf("unexpected arguments: %q", fs.Args())
@@ -223,13 +232,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{
-		Handler:           demo.routes(calls),
-		ReadHeaderTimeout: 10 * time.Second,
-		WriteTimeout:      cfg.refreshTimeout + 10*time.Second,
-		IdleTimeout:       time.Minute,
-		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
-	}
+	srv := newServer(cfg, demo.routes(calls), logger)
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
 	fmt.Fprintf(stdout, "\nleadcalls demo: open http://%s/ in your browser (Ctrl+C stops)\n\n", ln.Addr())
@@ -245,6 +248,25 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	err = srv.Shutdown(shutdownCtx)
 	<-serveErr // http.ErrServerClosed
 	return err
+}
+
+// maxHeaderBytes bounds a request's line and headers.
+const maxHeaderBytes = 64 << 10
+
+// newServer is the demo's HTTP server. Every request is bounded: its
+// headers in time and size, the whole request (a trickled body too) by
+// cfg.readTimeout, and the answer by the time to read the request, run a
+// refresh and write.
+func newServer(cfg config, h http.Handler, logger *slog.Logger) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: min(5*time.Second, cfg.readTimeout),
+		ReadTimeout:       cfg.readTimeout,
+		WriteTimeout:      cfg.readTimeout + cfg.refreshTimeout + 10*time.Second,
+		IdleTimeout:       time.Minute,
+		MaxHeaderBytes:    maxHeaderBytes,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
 }
 
 // startSync runs the periodic sync in the background: a pass at once (on a

@@ -377,6 +377,7 @@ func TestParseFlags(t *testing.T) {
 		require.Equal(t, filepath.Join(cache, "leadcalls-demo", "leadcalls-demo.db"), cfg.db, "in the user's cache, not /tmp")
 	}
 	require.Equal(t, 5*time.Minute, cfg.syncInterval)
+	require.Equal(t, 15*time.Second, cfg.readTimeout)
 
 	const realURL = "https://api1.callyzer.co/api/v2.1"
 	_, err = parseFlags([]string{"-callyzer-url", realURL, "-seed", "seed.example.json"}, io.Discard)
@@ -404,6 +405,12 @@ func TestParseFlags(t *testing.T) {
 	require.Zero(t, cfg.syncInterval, "0 turns the sync off")
 	_, err = parseFlags([]string{"-sync-interval", "-1m"}, io.Discard)
 	require.ErrorContains(t, err, "negative")
+
+	cfg, err = parseFlags([]string{"-read-timeout", "2s"}, io.Discard)
+	require.NoError(t, err)
+	require.Equal(t, 2*time.Second, cfg.readTimeout)
+	_, err = parseFlags([]string{"-read-timeout", "0"}, io.Discard)
+	require.ErrorContains(t, err, "not positive")
 }
 
 // TestHelp runs the demo's main with -h in a child process: it prints the
@@ -418,8 +425,8 @@ func TestHelp(t *testing.T) {
 	cmd.Env = append(os.Environ(), "LEADCALLS_DEMO_MAIN=1")
 	out, err := cmd.CombinedOutput()
 	require.NoError(t, err, "demo -h must exit 0:\n%s", out)
-	for _, flag := range []string{"-addr", "-db", "-seed", "-refresh-timeout", "-callyzer-interval", "-callyzer-url", "-sim-latency", "-sync-interval"} {
-		require.Contains(t, string(out), flag+" ")
+	for _, flag := range []string{"-addr", "-db", "-seed", "-refresh-timeout", "-callyzer-interval", "-callyzer-url", "-sim-latency", "-sync-interval", "-read-timeout"} {
+		require.Regexp(t, `\n  `+flag+`[ \n]`, string(out))
 	}
 }
 
