@@ -11,6 +11,7 @@ import (
 	_ "time/tzdata" // Europe/Warsaw on machines without a zone database
 
 	"github.com/leadcalls/leadcalls/callhistory"
+	"github.com/leadcalls/leadcalls/examples/internal/logclip"
 	"github.com/leadcalls/leadcalls/internal/phone"
 )
 
@@ -205,7 +206,7 @@ func (a *app) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	a.sessions.set(w, r, id)
-	a.logger.Info("demo sign-in", "user_id", id)
+	a.logger.Info("demo sign-in", "user_id", logclip.String(id, 64))
 	http.Redirect(w, r, "/", http.StatusSeeOther)
 }
 

@@ -25,8 +25,9 @@
 //	                    given; 0 turns it off); the first pass, at start, backfills
 //	                    six months, later ones read what was uploaded since
 //
-// The server bounds every request: headers 64 KiB and 5s, the whole request
-// -read-timeout, the answer the refresh's time and a margin.
+// The server bounds every request (headers 64 KiB and 5s, the whole request
+// -read-timeout, the answer the refresh's time and a margin) and cuts every
+// value it logs to 512 bytes.
 //
 // A real Callyzer's calls are customer data: the default database file is
 // in the user's cache directory, readable by its owner only, and the sync,
@@ -60,6 +61,7 @@ import (
 	"github.com/leadcalls/leadcalls/callyzer"
 	"github.com/leadcalls/leadcalls/callyzer/callyzertest"
 	"github.com/leadcalls/leadcalls/examples/callhistoryhttp"
+	"github.com/leadcalls/leadcalls/examples/internal/logclip"
 	"github.com/leadcalls/leadcalls/storage/sqlstore"
 )
 
@@ -166,7 +168,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	logger := slog.New(slog.NewTextHandler(stdout, nil))
+	logger := slog.New(logclip.NewHandler(slog.NewTextHandler(stdout, nil), maxLoggedValue))
 
 	ds := generateDataset(time.Now())
 	seed := builtinSeed(ds)
@@ -249,6 +251,11 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	<-serveErr // http.ErrServerClosed
 	return err
 }
+
+// maxLoggedValue bounds every string the demo logs, in bytes, so that no
+// value a request controls makes a long line; the values it logs from a
+// request (a lead id, a user id) are cut to 64.
+const maxLoggedValue = 512
 
 // maxHeaderBytes bounds a request's line and headers.
 const maxHeaderBytes = 64 << 10

@@ -14,6 +14,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -36,6 +37,33 @@ var urlLine = regexp.MustCompile(`open (http://127\.0\.0\.1:\d+)/`)
 // and must shut down cleanly, when the test ends.
 func startDemo(t *testing.T, extra ...string) string {
 	t.Helper()
+	base, _ := startDemoLogged(t, extra...)
+	return base
+}
+
+// output counts the bytes the demo writes to its stdout, its log among
+// them.
+type output struct {
+	mu sync.Mutex
+	n  int
+}
+
+func (o *output) Write(p []byte) (int, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.n += len(p)
+	return len(p), nil
+}
+
+func (o *output) size() int {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.n
+}
+
+// startDemoLogged is startDemo that also counts what the demo writes.
+func startDemoLogged(t *testing.T, extra ...string) (string, *output) {
+	t.Helper()
 	args := append([]string{
 		"-addr", "127.0.0.1:0",
 		"-db", filepath.Join(t.TempDir(), "demo.db"),
@@ -46,9 +74,10 @@ func startDemo(t *testing.T, extra ...string) string {
 	}, extra...)
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
+	out := &output{}
 	done := make(chan error, 1)
 	go func() {
-		err := run(ctx, args, pw)
+		err := run(ctx, args, io.MultiWriter(out, pw))
 		pw.CloseWithError(err)
 		done <- err
 	}()
@@ -79,13 +108,13 @@ func startDemo(t *testing.T, extra ...string) string {
 	})
 	select {
 	case u := <-found:
-		return u
+		return u, out
 	case err := <-done:
 		t.Fatalf("the demo stopped before serving: %v", err)
 	case <-time.After(30 * time.Second):
 		t.Fatal("the demo printed no URL")
 	}
-	return ""
+	return "", nil
 }
 
 // browserless is a cookie-keeping HTTP client that does not follow

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 	"time"
 
@@ -73,4 +74,60 @@ func TestDemoCutsOffATrickledBody(t *testing.T) {
 	require.False(t, errors.As(err, &netErr) && netErr.Timeout(), "the server still held the connection after 15s")
 	require.Less(t, elapsed, 5*time.Second, "cut off at the 1s read timeout")
 	require.NotContains(t, string(answer), sessionCookie, "no session from a body that never arrived")
+}
+
+// TestDemoLongLeadIDLogsShortLines: a lead id of a million bytes, one too
+// long for a lead, or one with a control character makes no long log line,
+// with a session or without.
+func TestDemoLongLeadIDLogsShortLines(t *testing.T) {
+	base, out := startDemoLogged(t)
+	admin := browserless(t)
+	login(t, admin, base, "admin")
+	anonymous := browserless(t)
+
+	for _, id := range []struct {
+		name, escaped string
+		tooLarge      bool // beyond the server's header limit: 431
+	}{
+		{"a million bytes", strings.Repeat("a", 1_000_000), true},
+		{"40,000 bytes", strings.Repeat("a", 40_000), false},
+		{"a newline", "L-0001%0Ademo%20sign-in%20user_id=admin", false},
+	} {
+		for _, who := range []struct {
+			name     string
+			c        *http.Client
+			signedIn bool
+		}{{"signed in", admin, true}, {"no session", anonymous, false}} {
+			for _, route := range []struct{ method, path string }{
+				{http.MethodGet, "/crm/api/leads/%s/call-history"},
+				{http.MethodPost, "/crm/api/leads/%s/call-history/refresh"},
+				{http.MethodGet, "/crm/leads/%s"},
+				{http.MethodPost, "/crm/leads/%s/refresh"},
+			} {
+				what := fmt.Sprintf("%s, %s: %s %s", id.name, who.name, route.method, route.path)
+				before := out.size()
+				req, err := http.NewRequestWithContext(t.Context(), route.method, base+fmt.Sprintf(route.path, id.escaped), nil)
+				require.NoError(t, err)
+				resp, err := who.c.Do(req)
+				if err == nil {
+					io.Copy(io.Discard, resp.Body)
+					resp.Body.Close()
+				}
+				switch {
+				case id.tooLarge:
+					// The server may close before the client has sent all of it.
+					if err == nil {
+						require.Equal(t, http.StatusRequestHeaderFieldsTooLarge, resp.StatusCode, what)
+					}
+				case !who.signedIn && route.method == http.MethodGet && strings.HasPrefix(route.path, "/crm/leads/"):
+					require.NoError(t, err, what)
+					require.Equal(t, http.StatusSeeOther, resp.StatusCode, what+": to the sign-in page")
+				default:
+					require.NoError(t, err, what)
+					require.Equal(t, http.StatusNotFound, resp.StatusCode, what)
+				}
+				require.Less(t, out.size()-before, 400, "%s: the log stays short", what)
+			}
+		}
+	}
 }
