@@ -33,8 +33,10 @@ type app struct {
 	syncer   *callhistory.Syncer // nil when the periodic sync is off
 }
 
-func newApp(seed *Seed, co *http.CrossOriginProtection, logger *slog.Logger) *app {
-	a := &app{seed: seed, users: map[string]User{}, sessions: newSessions(), co: co, logger: logger}
+// newApp returns the demo CRM of seed; secureCookies makes its session
+// cookie Secure and __Host- also over plain HTTP (behind a TLS proxy).
+func newApp(seed *Seed, co *http.CrossOriginProtection, logger *slog.Logger, secureCookies bool) *app {
+	a := &app{seed: seed, users: map[string]User{}, sessions: newSessions(secureCookies), co: co, logger: logger}
 	for _, u := range seed.Users {
 		a.users[u.ID] = u
 	}

@@ -15,6 +15,9 @@
 //	-refresh-timeout    bound of one refresh (default 30s)
 //	-read-timeout       how long a client may take to send a whole request, headers and body
 //	                    (default 15s; headers alone at most 5s)
+//	-secure-cookies     mark the session and flash cookies Secure and name the session cookie
+//	                    __Host-: for a TLS-terminating proxy in front of the demo (default false,
+//	                    or LEADCALLS_DEMO_SECURE_COOKIES; over TLS they are secure anyway)
 //	-callyzer-interval  least time between Callyzer requests (default 2s, Callyzer's limit)
 //	-callyzer-url       a real or external Callyzer base URL instead of the simulator
 //	                    (or CALLYZER_BASE_URL; the key is read from CALLYZER_API_KEY);
@@ -95,13 +98,26 @@ type config struct {
 	simLatency     time.Duration
 	syncInterval   time.Duration
 	readTimeout    time.Duration
+	secureCookies  bool
 }
+
+// secureCookiesEnv is the environment variable that gives -secure-cookies
+// its default.
+const secureCookiesEnv = "LEADCALLS_DEMO_SECURE_COOKIES"
 
 // defaultSyncInterval is how often the demo syncs every employee's calls.
 const defaultSyncInterval = 5 * time.Minute
 
 func parseFlags(args []string, out io.Writer) (config, error) {
 	var c config
+	secureDefault := false
+	if v := os.Getenv(secureCookiesEnv); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return c, fmt.Errorf("%s=%q: want true or false", secureCookiesEnv, v)
+		}
+		secureDefault = b
+	}
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
 	fs.SetOutput(out)
 	fs.StringVar(&c.addr, "addr", "127.0.0.1:8080", "listen address")
@@ -113,6 +129,7 @@ func parseFlags(args []string, out io.Writer) (config, error) {
 	fs.DurationVar(&c.simLatency, "sim-latency", 400*time.Millisecond, "the simulator's answer time")
 	fs.DurationVar(&c.syncInterval, "sync-interval", defaultSyncInterval, "how often the periodic sync runs (0: off; off with -callyzer-url unless given)")
 	fs.DurationVar(&c.readTimeout, "read-timeout", 15*time.Second, "how long a client may take to send a whole request, headers and body")
+	fs.BoolVar(&c.secureCookies, "secure-cookies", secureDefault, "Secure cookies, the session's __Host- prefixed: for a TLS-terminating proxy in front (default from "+secureCookiesEnv+")")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -205,7 +222,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	defer refresher.Wait()
 
 	co := http.NewCrossOriginProtection()
-	demo := newApp(seed, co, logger)
+	demo := newApp(seed, co, logger, cfg.secureCookies)
 	if cfg.syncInterval > 0 {
 		syncer, stopSync, err := startSync(ctx, cfg.syncInterval, source, store, logger)
 		if err != nil {
@@ -224,10 +241,11 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		fmt.Fprintln(stdout, "Sync: off (-sync-interval 0)")
 	}
 	calls := callhistoryhttp.NewHandler(refresher, callhistoryhttp.Options{
-		Actor:       demo.actor,
-		Header:      demo.header,
-		Logger:      logger,
-		CrossOrigin: co,
+		Actor:         demo.actor,
+		Header:        demo.header,
+		Logger:        logger,
+		CrossOrigin:   co,
+		SecureCookies: cfg.secureCookies,
 	})
 
 	ln, err := net.Listen("tcp", cfg.addr)
@@ -235,6 +253,9 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	srv := newServer(cfg, demo.routes(calls), logger)
+	if cfg.secureCookies {
+		fmt.Fprintln(stdout, "Cookies: Secure, the session's __Host- prefixed (-secure-cookies): open the demo through its HTTPS proxy")
+	}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
 	fmt.Fprintf(stdout, "\nleadcalls demo: open http://%s/ in your browser (Ctrl+C stops)\n\n", ln.Addr())

@@ -303,7 +303,7 @@ func TestSeedRejects(t *testing.T) {
 func TestSessions(t *testing.T) {
 	t.Parallel()
 	now := time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC)
-	s := newSessions()
+	s := newSessions(false)
 	s.now = func() time.Time { return now }
 	plain := httptest.NewRequest(http.MethodPost, "http://crm.example/login", nil)
 	rec := httptest.NewRecorder()
@@ -344,7 +344,7 @@ func TestSessions(t *testing.T) {
 		"later sign-in, old signature": id64 + "." + strconv.FormatInt(issuedUnix+60, 10) + "." + mac,
 		"no signature":                 payload,
 		"empty":                        "",
-		"other process's key":          payload + "." + newSessions().mac(payload),
+		"other process's key":          payload + "." + newSessions(false).mac(payload),
 		"old format (no time)":         id64 + "." + s.mac(id64),
 	} {
 		require.Empty(t, s.userID(withCookie(sessionCookie, forged)), name)
@@ -375,6 +375,26 @@ func TestSessions(t *testing.T) {
 	require.Negative(t, c.MaxAge)
 	require.True(t, c.Secure)
 	require.Equal(t, "/", c.Path)
+
+	// Configured secure (a TLS-terminating proxy in front): Secure and
+	// __Host- on a plain HTTP request too; the plain name is not read.
+	proxied := newSessions(true)
+	proxied.now = s.now
+	rec = httptest.NewRecorder()
+	proxied.set(rec, plain, "piotr.doradca")
+	c = rec.Result().Cookies()[0]
+	require.Equal(t, "__Host-leadcalls_demo_session", c.Name)
+	require.True(t, c.Secure)
+	require.Equal(t, "/", c.Path)
+	require.Empty(t, c.Domain)
+	require.Equal(t, "piotr.doradca", proxied.userID(withCookie(c.Name, c.Value)))
+	require.Empty(t, proxied.userID(withCookie(sessionCookie, c.Value)), "only the __Host- cookie counts")
+	rec = httptest.NewRecorder()
+	proxied.clear(rec, plain)
+	c = rec.Result().Cookies()[0]
+	require.Equal(t, "__Host-leadcalls_demo_session", c.Name)
+	require.True(t, c.Secure)
+	require.Negative(t, c.MaxAge)
 }
 
 func TestLogoutClearsTheSession(t *testing.T) {
@@ -407,6 +427,7 @@ func TestParseFlags(t *testing.T) {
 	}
 	require.Equal(t, 5*time.Minute, cfg.syncInterval)
 	require.Equal(t, 15*time.Second, cfg.readTimeout)
+	require.False(t, cfg.secureCookies, "plain HTTP on localhost signs in")
 
 	const realURL = "https://api1.callyzer.co/api/v2.1"
 	_, err = parseFlags([]string{"-callyzer-url", realURL, "-seed", "seed.example.json"}, io.Discard)
@@ -440,6 +461,20 @@ func TestParseFlags(t *testing.T) {
 	require.Equal(t, 2*time.Second, cfg.readTimeout)
 	_, err = parseFlags([]string{"-read-timeout", "0"}, io.Discard)
 	require.ErrorContains(t, err, "not positive")
+
+	cfg, err = parseFlags([]string{"-secure-cookies"}, io.Discard)
+	require.NoError(t, err)
+	require.True(t, cfg.secureCookies)
+	t.Setenv(secureCookiesEnv, "true")
+	cfg, err = parseFlags(nil, io.Discard)
+	require.NoError(t, err)
+	require.True(t, cfg.secureCookies, "the variable gives the default")
+	cfg, err = parseFlags([]string{"-secure-cookies=false"}, io.Discard)
+	require.NoError(t, err)
+	require.False(t, cfg.secureCookies, "the flag wins")
+	t.Setenv(secureCookiesEnv, "yes please")
+	_, err = parseFlags(nil, io.Discard)
+	require.ErrorContains(t, err, secureCookiesEnv)
 }
 
 // TestHelp runs the demo's main with -h in a child process: it prints the
@@ -454,7 +489,7 @@ func TestHelp(t *testing.T) {
 	cmd.Env = append(os.Environ(), "LEADCALLS_DEMO_MAIN=1")
 	out, err := cmd.CombinedOutput()
 	require.NoError(t, err, "demo -h must exit 0:\n%s", out)
-	for _, flag := range []string{"-addr", "-db", "-seed", "-refresh-timeout", "-callyzer-interval", "-callyzer-url", "-sim-latency", "-sync-interval", "-read-timeout"} {
+	for _, flag := range []string{"-addr", "-db", "-seed", "-refresh-timeout", "-callyzer-interval", "-callyzer-url", "-sim-latency", "-sync-interval", "-read-timeout", "-secure-cookies"} {
 		require.Regexp(t, `\n  `+flag+`[ \n]`, string(out))
 	}
 }

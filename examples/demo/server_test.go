@@ -131,3 +131,87 @@ func TestDemoLongLeadIDLogsShortLines(t *testing.T) {
 		}
 	}
 }
+
+// TestDemoSecureCookies: by default the demo's cookies suit plain HTTP on
+// localhost; with -secure-cookies (or its variable), for a TLS-terminating
+// proxy in front, the session cookie is Secure and __Host- prefixed and the
+// flash cookie Secure, though the demo itself is reached over plain HTTP.
+func TestDemoSecureCookies(t *testing.T) {
+	tests := []struct {
+		name   string
+		args   []string
+		env    string
+		secure bool
+	}{
+		{"default", nil, "", false},
+		{"-secure-cookies", []string{"-secure-cookies"}, "", true},
+		{secureCookiesEnv + "=true", nil, "true", true},
+		{"-secure-cookies=false over the variable", []string{"-secure-cookies=false"}, "1", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Setenv(secureCookiesEnv, tt.env)
+			base := startDemo(t, tt.args...)
+			name, other := sessionCookie, secureSessionCookie
+			if tt.secure {
+				name, other = other, name
+			}
+			// No cookie jar: the test plays the proxy, which passes the
+			// browser's cookies on whatever their flags.
+			c := &http.Client{
+				Timeout:       30 * time.Second,
+				CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+			}
+			t.Cleanup(c.CloseIdleConnections)
+			send := func(method, path, cookie string) *http.Response {
+				t.Helper()
+				var body io.Reader
+				if path == "/login" {
+					body = strings.NewReader("user_id=admin")
+				}
+				req, err := http.NewRequestWithContext(t.Context(), method, base+path, body)
+				require.NoError(t, err)
+				req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+				if cookie != "" {
+					req.Header.Set("Cookie", cookie)
+				}
+				resp, err := c.Do(req)
+				require.NoError(t, err)
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				return resp
+			}
+
+			resp := send(http.MethodPost, "/login", "")
+			require.Equal(t, http.StatusSeeOther, resp.StatusCode)
+			cookies := resp.Cookies()
+			require.Len(t, cookies, 1)
+			session := cookies[0]
+			require.Equal(t, name, session.Name)
+			require.Equal(t, tt.secure, session.Secure)
+			require.Equal(t, "/", session.Path)
+			require.Empty(t, session.Domain)
+			require.True(t, session.HttpOnly)
+
+			resp = send(http.MethodGet, "/", name+"="+session.Value)
+			require.Equal(t, http.StatusOK, resp.StatusCode, "signed in")
+			resp = send(http.MethodGet, "/", other+"="+session.Value)
+			require.Equal(t, http.StatusSeeOther, resp.StatusCode, "the cookie of the other name is not read")
+
+			resp = send(http.MethodPost, "/crm/leads/L-0001/refresh", name+"="+session.Value)
+			require.Equal(t, http.StatusSeeOther, resp.StatusCode)
+			flash := resp.Cookies()
+			require.Len(t, flash, 1)
+			require.Equal(t, "leadcalls_flash", flash[0].Name)
+			require.Equal(t, tt.secure, flash[0].Secure, "the flash cookie")
+
+			resp = send(http.MethodPost, "/logout", name+"="+session.Value)
+			require.Equal(t, http.StatusSeeOther, resp.StatusCode)
+			cleared := resp.Cookies()
+			require.Len(t, cleared, 1)
+			require.Equal(t, name, cleared[0].Name)
+			require.Equal(t, tt.secure, cleared[0].Secure)
+			require.Negative(t, cleared[0].MaxAge)
+		})
+	}
+}
