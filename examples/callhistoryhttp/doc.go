@@ -26,9 +26,12 @@
 // "callyzer_call_type", "started_at", "duration_seconds", "employee_name",
 // "employee_phone", "recording_url", "note"}; times are RFC 3339 with the
 // offset of Options.Location (Europe/Warsaw by default), and
-// "last_synced_at" is null when the number was never synchronised. The
-// report of a refresh is {"requests", "fetched", "inserted", "updated",
-// "deleted", "unchanged", "shared", "duration_ms"}.
+// "last_synced_at" is null when the number was never synchronised.
+// "recording_url", and the page's "Odsłuchaj" link, carry a recording only
+// when its URL is an absolute https one; any other is "" (no link), as for
+// a call without a recording. The report of a refresh is {"requests",
+// "fetched", "inserted", "updated", "deleted", "unchanged", "shared",
+// "duration_ms"}.
 //
 // A GET never refreshes. Both POSTs pass through the
 // http.CrossOriginProtection of Options.CrossOrigin, so a cross-site form
@@ -42,7 +45,8 @@
 // as a message key (never as text) in a one-time cookie, leadcalls_flash:
 // it is scoped to the lead page's path, lives 60 seconds at most, and the
 // page clears it when it shows the message, so a reload does not show it
-// again.
+// again. It is Secure over TLS; behind a TLS-terminating proxy set
+// Options.SecureCookies.
 //
 // Messages are the spec's Polish ones, or English when the request's
 // Accept-Language prefers English (callhistory.ParseLanguage).
@@ -57,7 +61,10 @@
 //
 //	401  no signed-in user (Options.Actor returned nil)
 //	403  callhistory.ErrForbidden, or a cross-site POST
-//	404  callhistory.ErrLeadNotFound
+//	404  callhistory.ErrLeadNotFound, or a lead id over 256 bytes, not
+//	     UTF-8 or holding a control character, refused before the session,
+//	     the service or a cookie (the form POST then answers the page, not
+//	     a redirect)
 //	422  callhistory.ErrInvalidPhone
 //	502  callhistory.ErrCallyzerAuth, callhistory.ErrUpstream
 //	503  callhistory.ErrRateLimited, with Retry-After: Callyzer's own value
@@ -69,6 +76,7 @@
 // (role="alert"). A failure the service returns is logged by the service
 // (callhistory.Refresher logs every outcome, numbers masked); the handler
 // adds one debug line with the route and status code. The failures the
-// handler finds itself, no signed-in user and a cross-site POST, it logs
-// at info level.
+// handler finds itself, a malformed lead id, no signed-in user and a
+// cross-site POST, it logs at info level. A logged lead id is cut to 64
+// bytes and an error's text to 512, with a marker of how much was cut.
 package callhistoryhttp

@@ -6,18 +6,38 @@ import (
 	"math"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/leadcalls/leadcalls/callhistory"
 )
 
-// Errors the handler finds before calling the service. Both wrap
-// callhistory.ErrForbidden; errNoActor has a message of its own (message),
-// errCrossOrigin carries ErrForbidden's.
+// Errors the handler finds before calling the service. errNoActor and
+// errCrossOrigin wrap callhistory.ErrForbidden; errNoActor has a message of
+// its own (message), errCrossOrigin carries ErrForbidden's.
+// errMalformedLeadID wraps callhistory.ErrLeadNotFound: an id no CRM
+// issues is answered as a lead that does not exist.
 var (
-	errNoActor     = fmt.Errorf("%w: no signed-in user", callhistory.ErrForbidden)
-	errCrossOrigin = fmt.Errorf("%w: cross-origin request rejected", callhistory.ErrForbidden)
+	errNoActor         = fmt.Errorf("%w: no signed-in user", callhistory.ErrForbidden)
+	errCrossOrigin     = fmt.Errorf("%w: cross-origin request rejected", callhistory.ErrForbidden)
+	errMalformedLeadID = fmt.Errorf("%w: malformed lead id", callhistory.ErrLeadNotFound)
 )
+
+// maxLeadIDLen bounds a lead id in a URL, in bytes.
+const maxLeadIDLen = 256
+
+// checkLeadID refuses a lead id longer than maxLeadIDLen, not valid UTF-8,
+// or holding a control character. It runs before anything else a request
+// does (the session, the service, a log line, a cookie), so that such an id
+// costs nothing and is never copied anywhere.
+func checkLeadID(id string) error {
+	if len(id) > maxLeadIDLen || !utf8.ValidString(id) || strings.IndexFunc(id, unicode.IsControl) >= 0 {
+		return errMalformedLeadID
+	}
+	return nil
+}
 
 // MsgSignedOut is the message of a 401: nobody is signed in, or the
 // session has expired. The spec's permission message (403) would tell a

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/leadcalls/leadcalls/callhistory"
+	"github.com/leadcalls/leadcalls/examples/internal/logclip"
 	"github.com/leadcalls/leadcalls/statusmap"
 )
 
@@ -55,6 +56,11 @@ type Options struct {
 	// host's navigation and the signed-in user. It must be safe HTML.
 	// Default: none.
 	Header func(r *http.Request) template.HTML
+	// SecureCookies marks the flash cookie Secure also on a request that
+	// did not come over TLS: set it when the browser talks https to a
+	// TLS-terminating proxy in front of the host. Default: Secure only
+	// when the request came over TLS.
+	SecureCookies bool
 }
 
 const defaultRetryAfter = 5 * time.Second
@@ -146,8 +152,11 @@ func (h *handler) apiRefresh(w http.ResponseWriter, r *http.Request) {
 func (h *handler) page(w http.ResponseWriter, r *http.Request) {
 	lang := callhistory.ParseLanguage(r.Header.Get("Accept-Language"))
 	leadID := r.PathValue("leadID")
-	flash := takeFlash(w, r)
 	res, err := h.history(r, leadID)
+	var flash string
+	if !errors.Is(err, errMalformedLeadID) { // no cookie on the path of an id that was refused
+		flash = h.takeFlash(w, r)
+	}
 	view := h.newPageView(r, lang, "../assets/")
 	status := http.StatusOK
 	if err != nil {
@@ -177,17 +186,18 @@ func (h *handler) formRefresh(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		h.log(r, leadID, o, err)
 	}
-	if o.key == keyCrossOrigin {
+	if o.key == keyCrossOrigin || errors.Is(err, errMalformedLeadID) {
 		// Answered here, not redirected: a cross-site form gets no
-		// navigation into the CRM. This page is /leads/{leadID}/refresh,
-		// one level deeper than the lead page.
+		// navigation into the CRM, and a refused id is not echoed in a
+		// Location. This page is /leads/{leadID}/refresh, one level deeper
+		// than the lead page.
 		lang := callhistory.ParseLanguage(r.Header.Get("Accept-Language"))
 		view := h.newPageView(r, lang, "../../assets/")
 		view.Alert = message(err, lang)
 		h.writePage(w, o.status, view)
 		return
 	}
-	setFlash(w, r, o.key)
+	h.setFlash(w, r, o.key)
 	// A relative reference, resolved by the browser against the request URL,
 	// so the redirect stays under whatever prefix the handler is mounted at
 	// (http.Redirect would resolve it against the stripped path).
@@ -203,17 +213,23 @@ const flashCookie = "leadcalls_flash"
 // flashMaxAge bounds how long an unshown message waits for its page.
 const flashMaxAge = 60 // seconds
 
+// secureCookies reports whether the cookies of r's answer are Secure:
+// over TLS, or always with Options.SecureCookies.
+func (h *handler) secureCookies(r *http.Request) bool {
+	return h.opts.SecureCookies || r.TLS != nil
+}
+
 // setFlash is called by POST /leads/{leadID}/refresh. The cookie names no
 // Path, so the browser scopes it to the directory of the request's path:
 // the lead page's own path, under whatever prefix the handler is mounted
 // at, which the handler does not know.
-func setFlash(w http.ResponseWriter, r *http.Request, key string) {
+func (h *handler) setFlash(w http.ResponseWriter, r *http.Request, key string) {
 	http.SetCookie(w, &http.Cookie{
 		Name:     flashCookie,
 		Value:    key,
 		MaxAge:   flashMaxAge,
 		HttpOnly: true,
-		Secure:   r.TLS != nil,
+		Secure:   h.secureCookies(r),
 		SameSite: http.SameSiteLaxMode,
 	})
 }
@@ -222,7 +238,7 @@ func setFlash(w http.ResponseWriter, r *http.Request, key string) {
 // it. The Path of the clearing cookie is the page's path as the browser
 // sent it (RequestURI, which http.StripPrefix leaves alone): the path the
 // browser scoped the cookie to.
-func takeFlash(w http.ResponseWriter, r *http.Request) string {
+func (h *handler) takeFlash(w http.ResponseWriter, r *http.Request) string {
 	c, err := r.Cookie(flashCookie)
 	if err != nil {
 		return ""
@@ -236,15 +252,19 @@ func takeFlash(w http.ResponseWriter, r *http.Request) string {
 		Path:     path,
 		MaxAge:   -1,
 		HttpOnly: true,
-		Secure:   r.TLS != nil,
+		Secure:   h.secureCookies(r),
 		SameSite: http.SameSiteLaxMode,
 	})
 	return c.Value
 }
 
 // history and refresh call the service after the checks that need no
-// service: a signed-in user, and for refresh the cross-origin check.
+// service: a well-formed lead id, a signed-in user, and for refresh the
+// cross-origin check.
 func (h *handler) history(r *http.Request, leadID string) (*callhistory.Result, error) {
+	if err := checkLeadID(leadID); err != nil {
+		return nil, err
+	}
 	actor := h.opts.Actor(r)
 	if actor == nil {
 		return nil, errNoActor
@@ -253,6 +273,9 @@ func (h *handler) history(r *http.Request, leadID string) (*callhistory.Result, 
 }
 
 func (h *handler) refresh(r *http.Request, leadID string) (*callhistory.Result, error) {
+	if err := checkLeadID(leadID); err != nil {
+		return nil, err
+	}
 	if err := h.opts.CrossOrigin.Check(r); err != nil {
 		return nil, errCrossOrigin
 	}
@@ -263,14 +286,23 @@ func (h *handler) refresh(r *http.Request, leadID string) (*callhistory.Result, 
 	return h.svc.Refresh(r.Context(), actor, leadID)
 }
 
+// Bounds of the values the handler logs, in bytes: the lead id comes from
+// the request; an error's text may quote it.
+const (
+	maxLoggedValue = 64
+	maxLoggedError = 512
+)
+
 // log records a failed request. A failure the service returned has been
 // logged by the service already (callhistory.Refresher logs every outcome,
 // with the lead and the masked number), so the handler adds only the route
-// and the status code, at debug level. A failure found here (no signed-in
-// user, a cross-site POST) never reached the service and is logged at info.
+// and the status code, at debug level. A failure found here (a malformed
+// lead id, no signed-in user, a cross-site POST) never reached the service
+// and is logged at info. Values are clipped (logclip), so a long id in the
+// URL makes no long line.
 func (h *handler) log(r *http.Request, leadID string, o outcome, err error) {
 	level := slog.LevelDebug
-	if errors.Is(err, errNoActor) || errors.Is(err, errCrossOrigin) {
+	if errors.Is(err, errMalformedLeadID) || errors.Is(err, errNoActor) || errors.Is(err, errCrossOrigin) {
 		level = slog.LevelInfo
 	}
 	ctx := r.Context()
@@ -279,9 +311,9 @@ func (h *handler) log(r *http.Request, leadID string, o outcome, err error) {
 	}
 	h.opts.Logger.LogAttrs(ctx, level, "call history request failed",
 		slog.String("route", r.Pattern),
-		slog.String("lead_id", leadID),
+		slog.String("lead_id", logclip.String(leadID, maxLoggedValue)),
 		slog.Int("status", o.status),
-		slog.String("error", err.Error()))
+		slog.String("error", logclip.String(err.Error(), maxLoggedError)))
 }
 
 // serveAsset serves the page's stylesheet and script, and nothing else of

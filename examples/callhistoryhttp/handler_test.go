@@ -7,8 +7,10 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -339,6 +341,7 @@ func TestAssets(t *testing.T) {
 type logBuffer struct {
 	mu    sync.Mutex
 	lines []map[string]any
+	size  int // bytes written
 }
 
 func (b *logBuffer) Write(p []byte) (int, error) {
@@ -349,6 +352,7 @@ func (b *logBuffer) Write(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.lines = append(b.lines, rec)
+	b.size += len(p)
 	return len(p), nil
 }
 
@@ -358,6 +362,12 @@ func (b *logBuffer) take() []map[string]any {
 	out := b.lines
 	b.lines = nil
 	return out
+}
+
+func (b *logBuffer) written() int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.size
 }
 
 // TestLogging checks that a failure is logged once at a useful level: the
@@ -404,5 +414,99 @@ func TestLogging(t *testing.T) {
 			}
 			require.Equal(t, "L-1", lines[0]["lead_id"])
 		})
+	}
+}
+
+// TestMalformedLeadID: a lead id that no CRM issues (over 256 bytes, a
+// control character, not UTF-8) is answered on every route as a lead that
+// does not exist, before the session is looked at, the service is called or
+// a cookie is set, and its one log line stays short however long the id.
+func TestMalformedLeadID(t *testing.T) {
+	t.Parallel()
+	ids := []struct{ name, escaped string }{
+		{"a million bytes", strings.Repeat("a", 1_000_000)},
+		{"257 bytes", strings.Repeat("a", 257)},
+		{"NUL", "L-1%00"},
+		{"newline", "L-1%0Aforged%20line"},
+		{"DEL", "L-1%7F"},
+		{"C1 control (NEL)", "L-1%C2%85"},
+		{"invalid UTF-8", "L-1%FF"},
+	}
+	routes := []struct {
+		method, path string // path with %s for the id
+		json         bool
+	}{
+		{http.MethodGet, "/crm/api/leads/%s/call-history", true},
+		{http.MethodPost, "/crm/api/leads/%s/call-history/refresh", true},
+		{http.MethodGet, "/crm/leads/%s", false},
+		{http.MethodPost, "/crm/leads/%s/refresh", false},
+	}
+	for _, id := range ids {
+		for _, session := range []struct {
+			name   string
+			header http.Header
+		}{{"signed in", signedIn()}, {"no session", nil}} {
+			t.Run(id.name+", "+session.name, func(t *testing.T) {
+				t.Parallel()
+				svc := &fakeService{result: sampleResult()}
+				var actorCalls atomic.Int32
+				logs := &logBuffer{}
+				srv := newServer(t, svc, callhistoryhttp.Options{
+					Actor: func(r *http.Request) *callhistory.Actor {
+						actorCalls.Add(1)
+						return actorFromHeader(r)
+					},
+					Logger: slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+				})
+				for _, route := range routes {
+					before := logs.written()
+					resp, body := do(t, noRedirects(srv), route.method, srv.URL+fmt.Sprintf(route.path, id.escaped), session.header, nil)
+					require.Equal(t, http.StatusNotFound, resp.StatusCode, "%s %s", route.method, route.path)
+					if route.json {
+						want := map[string]any{"status": "error", "message": msgLeadNotFound}
+						if diff := cmp.Diff(want, decodeJSON(t, body)); diff != "" {
+							t.Errorf("%s %s (-want +got):\n%s", route.method, route.path, diff)
+						}
+					} else {
+						alerts := parseHTML(t, body).findAll(byAttr("role", "alert"))
+						require.Len(t, alerts, 1, "%s %s", route.method, route.path)
+						require.Equal(t, msgLeadNotFound, alerts[0].textContent())
+						require.Empty(t, resp.Header.Get("Location"), "a refused id is not redirected to")
+					}
+					require.Less(t, len(body), 16<<10, "the answer does not echo the id")
+					require.Empty(t, resp.Header.Values("Set-Cookie"), "no cookie on a refused id's path")
+					require.Less(t, logs.written()-before, 400, "%s %s: the log stays short", route.method, route.path)
+				}
+				lines := logs.take()
+				require.Len(t, lines, len(routes), "one line per refused request")
+				for _, line := range lines {
+					require.Equal(t, "INFO", line["level"])
+					require.Equal(t, 404.0, line["status"])
+					require.LessOrEqual(t, len(line["lead_id"].(string)), 64+len("…(+1000000 bytes)"))
+				}
+				refreshes, histories := svc.counts()
+				require.Zero(t, refreshes+histories, "no service call")
+				require.Zero(t, actorCalls.Load(), "no session lookup")
+			})
+		}
+	}
+}
+
+// TestLeadIDLimits: the longest id allowed, and ids that are long in
+// characters or not ASCII but well-formed, reach the service.
+func TestLeadIDLimits(t *testing.T) {
+	t.Parallel()
+	for _, id := range []string{
+		strings.Repeat("a", 256),
+		strings.Repeat("ł", 128), // 256 bytes
+		"L-ółć 1",
+		"a:b c",
+	} {
+		svc := &fakeService{result: sampleResult()}
+		srv := newServer(t, svc, callhistoryhttp.Options{})
+		resp, body := do(t, srv.Client(), http.MethodGet, srv.URL+"/crm/api/leads/"+url.PathEscape(id)+"/call-history", signedIn(), nil)
+		require.Equal(t, http.StatusOK, resp.StatusCode, body)
+		_, histories := svc.counts()
+		require.Equal(t, 1, histories, "%q reaches the service", id)
 	}
 }

@@ -3,6 +3,7 @@ package callhistoryhttp
 import (
 	"encoding/json"
 	"net/http"
+	"net/url"
 	"time"
 
 	"github.com/leadcalls/leadcalls/callhistory"
@@ -38,7 +39,7 @@ type callJSON struct {
 	DurationSeconds  int    `json:"duration_seconds"`
 	EmployeeName     string `json:"employee_name"`
 	EmployeePhone    string `json:"employee_phone"`
-	RecordingURL     string `json:"recording_url"` // "" when there is none
+	RecordingURL     string `json:"recording_url"` // "" when there is none or it is not https
 	Note             string `json:"note"`
 }
 
@@ -103,11 +104,25 @@ func (h *handler) callsJSON(calls []callhistory.Call, lang string) []callJSON {
 			DurationSeconds:  c.DurationSeconds,
 			EmployeeName:     c.EmployeeName,
 			EmployeePhone:    c.EmployeePhone,
-			RecordingURL:     c.RecordingURL,
+			RecordingURL:     recordingURL(c.RecordingURL),
 			Note:             c.Note,
 		})
 	}
 	return out
+}
+
+// recordingURL is the recording link of a call as the handler passes it
+// on: only an absolute https URL with a host; anything else (http,
+// javascript:, data:, a relative or scheme-relative reference, text that
+// does not parse) is left out as if the call had no recording. The URL
+// comes from Callyzer, and the host's front end or the page puts it in an
+// href.
+func recordingURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.Scheme != "https" || u.Host == "" {
+		return ""
+	}
+	return raw
 }
 
 func (h *handler) jsonTime(t time.Time) *string {

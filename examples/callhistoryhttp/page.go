@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/leadcalls/leadcalls/callhistory"
+	"github.com/leadcalls/leadcalls/examples/internal/logclip"
 	"github.com/leadcalls/leadcalls/statusmap"
 )
 
@@ -51,7 +52,7 @@ type callView struct {
 	DurationISO   string // for <time datetime>
 	EmployeeName  string
 	EmployeePhone string
-	RecordingURL  string
+	RecordingURL  string // https only (recordingURL)
 	Note          string
 }
 
@@ -187,7 +188,7 @@ func (h *handler) leadView(res *callhistory.Result, lang callhistory.Language, l
 			DurationISO:   "PT" + strconv.Itoa(max(c.DurationSeconds, 0)) + "S",
 			EmployeeName:  c.EmployeeName,
 			EmployeePhone: displayPhone(c.EmployeePhone),
-			RecordingURL:  c.RecordingURL,
+			RecordingURL:  recordingURL(c.RecordingURL),
 			Note:          c.Note,
 		})
 	}
@@ -197,7 +198,7 @@ func (h *handler) leadView(res *callhistory.Result, lang callhistory.Language, l
 func (h *handler) writePage(w http.ResponseWriter, status int, v *pageView) {
 	var buf bytes.Buffer
 	if err := pageTemplate.Execute(&buf, v); err != nil {
-		h.opts.Logger.Error("rendering the call-history page", "error", err)
+		h.opts.Logger.Error("rendering the call-history page", "error", logclip.String(err.Error(), maxLoggedError))
 		http.Error(w, http.StatusText(http.StatusInternalServerError), http.StatusInternalServerError)
 		return
 	}

@@ -2,7 +2,9 @@ package callhistoryhttp_test
 
 import (
 	"html/template"
+	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
@@ -354,4 +356,119 @@ func TestPageHeaderHook(t *testing.T) {
 	headers := doc.findAll(byAttr("class", "app-header"))
 	require.Len(t, headers, 1)
 	require.Equal(t, "Leady", headers[0].textContent())
+}
+
+// TestRecordingURLIsHTTPS: a recording URL reaches the JSON API and the
+// page's "Odsłuchaj" link only when it is an absolute https URL; any other
+// is left out as if the call had no recording.
+func TestRecordingURLIsHTTPS(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		url  string
+		kept bool
+	}{
+		{"https://rec.example.com/c-3.mp3", true},
+		{"HTTPS://rec.example.com/c-3.mp3?sig=a%2Fb", true},
+		{"https://rec.example.com:8443/c-3.mp3", true},
+		{"http://rec.example.com/c-3.mp3", false},
+		{"javascript:alert(document.cookie)", false},
+		{"JavaScript:alert(1)", false},
+		{"data:audio/mpeg;base64,SUQz", false},
+		{"data:text/html,<script>alert(1)</script>", false},
+		{"//rec.example.com/c-3.mp3", false},
+		{"/recordings/c-3.mp3", false},
+		{"c-3.mp3", false},
+		{"https:///c-3.mp3", false},
+		{"https:c-3.mp3", false},
+		{" https://rec.example.com/c-3.mp3", false},
+		{"https://rec.example.com/\x00.mp3", false},
+		{"ftp://rec.example.com/c-3.mp3", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.url, func(t *testing.T) {
+			t.Parallel()
+			res := sampleResult()
+			res.Calls = res.Calls[:1]
+			res.Calls[0].RecordingURL = tt.url
+			srv := newServer(t, &fakeService{result: res}, callhistoryhttp.Options{})
+
+			resp, body := do(t, srv.Client(), http.MethodGet, srv.URL+"/crm/api/leads/L-1/call-history", signedIn(), nil)
+			require.Equal(t, http.StatusOK, resp.StatusCode, body)
+			calls := decodeJSON(t, body)["calls"].([]any)
+			require.Len(t, calls, 1)
+			want := ""
+			if tt.kept {
+				want = tt.url
+			}
+			require.Equal(t, want, calls[0].(map[string]any)["recording_url"], "JSON")
+
+			resp, body = do(t, srv.Client(), http.MethodGet, srv.URL+"/crm/leads/L-1", signedIn(), nil)
+			require.Equal(t, http.StatusOK, resp.StatusCode, body)
+			doc := parseHTML(t, body)
+			links := doc.findAll(byAttr("class", "recording"))
+			cells := rows(t, doc)
+			require.Len(t, cells, 1)
+			if !tt.kept {
+				require.Empty(t, links, "no Odsłuchaj link")
+				require.Equal(t, "— brak nagrania", cells[0][5], "shown as a call without a recording")
+				return
+			}
+			require.Len(t, links, 1)
+			require.Equal(t, "Odsłuchaj", links[0].textContent())
+			u, err := url.Parse(links[0].Attr["href"])
+			require.NoError(t, err)
+			require.Equal(t, "https", u.Scheme)
+			require.Equal(t, "Odsłuchaj", cells[0][5])
+		})
+	}
+}
+
+// TestFlashCookieSecure: the flash cookie, set by the form POST and
+// cleared by the page, is Secure over TLS, and with Options.SecureCookies
+// also over plain HTTP (behind a TLS-terminating proxy).
+func TestFlashCookieSecure(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name          string
+		tls           bool
+		secureCookies bool
+		want          bool
+	}{
+		{"plain HTTP", false, false, false},
+		{"plain HTTP behind a TLS proxy (SecureCookies)", false, true, true},
+		{"TLS", true, false, true},
+		{"TLS and SecureCookies", true, true, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			mux := http.NewServeMux()
+			mux.Handle("/crm/", http.StripPrefix("/crm", callhistoryhttp.NewHandler(&fakeService{result: sampleResult()}, callhistoryhttp.Options{
+				Actor:         actorFromHeader,
+				Logger:        slog.New(slog.DiscardHandler),
+				SecureCookies: tt.secureCookies,
+			})))
+			srv := httptest.NewUnstartedServer(mux)
+			if tt.tls {
+				srv.StartTLS()
+			} else {
+				srv.Start()
+			}
+			t.Cleanup(srv.Close)
+
+			resp, body := do(t, noRedirects(srv), http.MethodPost, srv.URL+"/crm/leads/L-1/refresh", signedIn(), nil)
+			require.Equal(t, http.StatusSeeOther, resp.StatusCode, body)
+			set := resp.Cookies()
+			require.Len(t, set, 1)
+			require.Equal(t, "leadcalls_flash", set[0].Name, "the name stays (the cookie has a path, so no __Host- prefix)")
+			require.Equal(t, tt.want, set[0].Secure, "set")
+
+			resp, body = do(t, srv.Client(), http.MethodGet, srv.URL+"/crm/leads/L-1", signedIn("Cookie", "leadcalls_flash=updated"), nil)
+			require.Equal(t, http.StatusOK, resp.StatusCode, body)
+			cleared := resp.Cookies()
+			require.Len(t, cleared, 1)
+			require.Negative(t, cleared[0].MaxAge)
+			require.Equal(t, tt.want, cleared[0].Secure, "cleared")
+		})
+	}
 }

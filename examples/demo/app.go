@@ -11,6 +11,7 @@ import (
 	_ "time/tzdata" // Europe/Warsaw on machines without a zone database
 
 	"github.com/leadcalls/leadcalls/callhistory"
+	"github.com/leadcalls/leadcalls/examples/internal/logclip"
 	"github.com/leadcalls/leadcalls/internal/phone"
 )
 
@@ -32,8 +33,10 @@ type app struct {
 	syncer   *callhistory.Syncer // nil when the periodic sync is off
 }
 
-func newApp(seed *Seed, co *http.CrossOriginProtection, logger *slog.Logger) *app {
-	a := &app{seed: seed, users: map[string]User{}, sessions: newSessions(), co: co, logger: logger}
+// newApp returns the demo CRM of seed; secureCookies makes its session
+// cookie Secure and __Host- also over plain HTTP (behind a TLS proxy).
+func newApp(seed *Seed, co *http.CrossOriginProtection, logger *slog.Logger, secureCookies bool) *app {
+	a := &app{seed: seed, users: map[string]User{}, sessions: newSessions(secureCookies), co: co, logger: logger}
 	for _, u := range seed.Users {
 		a.users[u.ID] = u
 	}
@@ -205,7 +208,7 @@ func (a *app) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	a.sessions.set(w, r, id)
-	a.logger.Info("demo sign-in", "user_id", id)
+	a.logger.Info("demo sign-in", "user_id", logclip.String(id, 64))
 	http.Redirect(w, r, "/", http.StatusSeeOther)
 }
 

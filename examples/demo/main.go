@@ -12,8 +12,12 @@
 //	                    none); a new SQLite file is created readable by its owner only (0600)
 //	-seed               JSON file of users and leads replacing the built-in ones (see seed.example.json);
 //	                    required with -callyzer-url
-
 //	-refresh-timeout    bound of one refresh (default 30s)
+//	-read-timeout       how long a client may take to send a whole request, headers and body
+//	                    (default 15s; headers alone at most 5s)
+//	-secure-cookies     mark the session and flash cookies Secure and name the session cookie
+//	                    __Host-: for a TLS-terminating proxy in front of the demo (default false,
+//	                    or LEADCALLS_DEMO_SECURE_COOKIES; over TLS they are secure anyway)
 //	-callyzer-interval  least time between Callyzer requests (default 2s, Callyzer's limit)
 //	-callyzer-url       a real or external Callyzer base URL instead of the simulator
 //	                    (or CALLYZER_BASE_URL; the key is read from CALLYZER_API_KEY);
@@ -23,6 +27,10 @@
 //	                    (default 5m with the simulator; off with -callyzer-url unless
 //	                    given; 0 turns it off); the first pass, at start, backfills
 //	                    six months, later ones read what was uploaded since
+//
+// The server bounds every request (headers 64 KiB and 5s, the whole request
+// -read-timeout, the answer the refresh's time and a margin) and cuts every
+// value it logs to 512 bytes.
 //
 // A real Callyzer's calls are customer data: the default database file is
 // in the user's cache directory, readable by its owner only, and the sync,
@@ -56,6 +64,7 @@ import (
 	"github.com/leadcalls/leadcalls/callyzer"
 	"github.com/leadcalls/leadcalls/callyzer/callyzertest"
 	"github.com/leadcalls/leadcalls/examples/callhistoryhttp"
+	"github.com/leadcalls/leadcalls/examples/internal/logclip"
 	"github.com/leadcalls/leadcalls/storage/sqlstore"
 )
 
@@ -88,13 +97,27 @@ type config struct {
 	callyzerKey    string
 	simLatency     time.Duration
 	syncInterval   time.Duration
+	readTimeout    time.Duration
+	secureCookies  bool
 }
+
+// secureCookiesEnv is the environment variable that gives -secure-cookies
+// its default.
+const secureCookiesEnv = "LEADCALLS_DEMO_SECURE_COOKIES"
 
 // defaultSyncInterval is how often the demo syncs every employee's calls.
 const defaultSyncInterval = 5 * time.Minute
 
 func parseFlags(args []string, out io.Writer) (config, error) {
 	var c config
+	secureDefault := false
+	if v := os.Getenv(secureCookiesEnv); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return c, fmt.Errorf("%s=%q: want true or false", secureCookiesEnv, v)
+		}
+		secureDefault = b
+	}
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
 	fs.SetOutput(out)
 	fs.StringVar(&c.addr, "addr", "127.0.0.1:8080", "listen address")
@@ -105,6 +128,8 @@ func parseFlags(args []string, out io.Writer) (config, error) {
 	fs.StringVar(&c.callyzerURL, "callyzer-url", os.Getenv("CALLYZER_BASE_URL"), "Callyzer base URL instead of the simulator (key from CALLYZER_API_KEY; needs -seed)")
 	fs.DurationVar(&c.simLatency, "sim-latency", 400*time.Millisecond, "the simulator's answer time")
 	fs.DurationVar(&c.syncInterval, "sync-interval", defaultSyncInterval, "how often the periodic sync runs (0: off; off with -callyzer-url unless given)")
+	fs.DurationVar(&c.readTimeout, "read-timeout", 15*time.Second, "how long a client may take to send a whole request, headers and body")
+	fs.BoolVar(&c.secureCookies, "secure-cookies", secureDefault, "Secure cookies, the session's __Host- prefixed: for a TLS-terminating proxy in front (default from "+secureCookiesEnv+")")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -112,6 +137,9 @@ func parseFlags(args []string, out io.Writer) (config, error) {
 	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
 	if c.syncInterval < 0 {
 		return c, fmt.Errorf("-sync-interval %v is negative", c.syncInterval)
+	}
+	if c.readTimeout <= 0 {
+		return c, fmt.Errorf("-read-timeout %v is not positive", c.readTimeout)
 	}
 	if fs.NArg() > 0 {
 		return c, fmt.Errorf("unexpected arguments: %q", fs.Args())
@@ -157,7 +185,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	logger := slog.New(slog.NewTextHandler(stdout, nil))
+	logger := slog.New(logclip.NewHandler(slog.NewTextHandler(stdout, nil), maxLoggedValue))
 
 	ds := generateDataset(time.Now())
 	seed := builtinSeed(ds)
@@ -194,7 +222,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	defer refresher.Wait()
 
 	co := http.NewCrossOriginProtection()
-	demo := newApp(seed, co, logger)
+	demo := newApp(seed, co, logger, cfg.secureCookies)
 	if cfg.syncInterval > 0 {
 		syncer, stopSync, err := startSync(ctx, cfg.syncInterval, source, store, logger)
 		if err != nil {
@@ -213,22 +241,20 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		fmt.Fprintln(stdout, "Sync: off (-sync-interval 0)")
 	}
 	calls := callhistoryhttp.NewHandler(refresher, callhistoryhttp.Options{
-		Actor:       demo.actor,
-		Header:      demo.header,
-		Logger:      logger,
-		CrossOrigin: co,
+		Actor:         demo.actor,
+		Header:        demo.header,
+		Logger:        logger,
+		CrossOrigin:   co,
+		SecureCookies: cfg.secureCookies,
 	})
 
 	ln, err := net.Listen("tcp", cfg.addr)
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{
-		Handler:           demo.routes(calls),
-		ReadHeaderTimeout: 10 * time.Second,
-		WriteTimeout:      cfg.refreshTimeout + 10*time.Second,
-		IdleTimeout:       time.Minute,
-		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	srv := newServer(cfg, demo.routes(calls), logger)
+	if cfg.secureCookies {
+		fmt.Fprintln(stdout, "Cookies: Secure, the session's __Host- prefixed (-secure-cookies): open the demo through its HTTPS proxy")
 	}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
@@ -245,6 +271,30 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	err = srv.Shutdown(shutdownCtx)
 	<-serveErr // http.ErrServerClosed
 	return err
+}
+
+// maxLoggedValue bounds every string the demo logs, in bytes, so that no
+// value a request controls makes a long line; the values it logs from a
+// request (a lead id, a user id) are cut to 64.
+const maxLoggedValue = 512
+
+// maxHeaderBytes bounds a request's line and headers.
+const maxHeaderBytes = 64 << 10
+
+// newServer is the demo's HTTP server. Every request is bounded: its
+// headers in time and size, the whole request (a trickled body too) by
+// cfg.readTimeout, and the answer by the time to read the request, run a
+// refresh and write.
+func newServer(cfg config, h http.Handler, logger *slog.Logger) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: min(5*time.Second, cfg.readTimeout),
+		ReadTimeout:       cfg.readTimeout,
+		WriteTimeout:      cfg.readTimeout + cfg.refreshTimeout + 10*time.Second,
+		IdleTimeout:       time.Minute,
+		MaxHeaderBytes:    maxHeaderBytes,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
 }
 
 // startSync runs the periodic sync in the background: a pass at once (on a

@@ -14,6 +14,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -36,6 +37,33 @@ var urlLine = regexp.MustCompile(`open (http://127\.0\.0\.1:\d+)/`)
 // and must shut down cleanly, when the test ends.
 func startDemo(t *testing.T, extra ...string) string {
 	t.Helper()
+	base, _ := startDemoLogged(t, extra...)
+	return base
+}
+
+// output counts the bytes the demo writes to its stdout, its log among
+// them.
+type output struct {
+	mu sync.Mutex
+	n  int
+}
+
+func (o *output) Write(p []byte) (int, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.n += len(p)
+	return len(p), nil
+}
+
+func (o *output) size() int {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.n
+}
+
+// startDemoLogged is startDemo that also counts what the demo writes.
+func startDemoLogged(t *testing.T, extra ...string) (string, *output) {
+	t.Helper()
 	args := append([]string{
 		"-addr", "127.0.0.1:0",
 		"-db", filepath.Join(t.TempDir(), "demo.db"),
@@ -46,9 +74,10 @@ func startDemo(t *testing.T, extra ...string) string {
 	}, extra...)
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
+	out := &output{}
 	done := make(chan error, 1)
 	go func() {
-		err := run(ctx, args, pw)
+		err := run(ctx, args, io.MultiWriter(out, pw))
 		pw.CloseWithError(err)
 		done <- err
 	}()
@@ -79,13 +108,13 @@ func startDemo(t *testing.T, extra ...string) string {
 	})
 	select {
 	case u := <-found:
-		return u
+		return u, out
 	case err := <-done:
 		t.Fatalf("the demo stopped before serving: %v", err)
 	case <-time.After(30 * time.Second):
 		t.Fatal("the demo printed no URL")
 	}
-	return ""
+	return "", nil
 }
 
 // browserless is a cookie-keeping HTTP client that does not follow
@@ -274,7 +303,7 @@ func TestSeedRejects(t *testing.T) {
 func TestSessions(t *testing.T) {
 	t.Parallel()
 	now := time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC)
-	s := newSessions()
+	s := newSessions(false)
 	s.now = func() time.Time { return now }
 	plain := httptest.NewRequest(http.MethodPost, "http://crm.example/login", nil)
 	rec := httptest.NewRecorder()
@@ -315,7 +344,7 @@ func TestSessions(t *testing.T) {
 		"later sign-in, old signature": id64 + "." + strconv.FormatInt(issuedUnix+60, 10) + "." + mac,
 		"no signature":                 payload,
 		"empty":                        "",
-		"other process's key":          payload + "." + newSessions().mac(payload),
+		"other process's key":          payload + "." + newSessions(false).mac(payload),
 		"old format (no time)":         id64 + "." + s.mac(id64),
 	} {
 		require.Empty(t, s.userID(withCookie(sessionCookie, forged)), name)
@@ -346,6 +375,26 @@ func TestSessions(t *testing.T) {
 	require.Negative(t, c.MaxAge)
 	require.True(t, c.Secure)
 	require.Equal(t, "/", c.Path)
+
+	// Configured secure (a TLS-terminating proxy in front): Secure and
+	// __Host- on a plain HTTP request too; the plain name is not read.
+	proxied := newSessions(true)
+	proxied.now = s.now
+	rec = httptest.NewRecorder()
+	proxied.set(rec, plain, "piotr.doradca")
+	c = rec.Result().Cookies()[0]
+	require.Equal(t, "__Host-leadcalls_demo_session", c.Name)
+	require.True(t, c.Secure)
+	require.Equal(t, "/", c.Path)
+	require.Empty(t, c.Domain)
+	require.Equal(t, "piotr.doradca", proxied.userID(withCookie(c.Name, c.Value)))
+	require.Empty(t, proxied.userID(withCookie(sessionCookie, c.Value)), "only the __Host- cookie counts")
+	rec = httptest.NewRecorder()
+	proxied.clear(rec, plain)
+	c = rec.Result().Cookies()[0]
+	require.Equal(t, "__Host-leadcalls_demo_session", c.Name)
+	require.True(t, c.Secure)
+	require.Negative(t, c.MaxAge)
 }
 
 func TestLogoutClearsTheSession(t *testing.T) {
@@ -377,6 +426,8 @@ func TestParseFlags(t *testing.T) {
 		require.Equal(t, filepath.Join(cache, "leadcalls-demo", "leadcalls-demo.db"), cfg.db, "in the user's cache, not /tmp")
 	}
 	require.Equal(t, 5*time.Minute, cfg.syncInterval)
+	require.Equal(t, 15*time.Second, cfg.readTimeout)
+	require.False(t, cfg.secureCookies, "plain HTTP on localhost signs in")
 
 	const realURL = "https://api1.callyzer.co/api/v2.1"
 	_, err = parseFlags([]string{"-callyzer-url", realURL, "-seed", "seed.example.json"}, io.Discard)
@@ -404,6 +455,26 @@ func TestParseFlags(t *testing.T) {
 	require.Zero(t, cfg.syncInterval, "0 turns the sync off")
 	_, err = parseFlags([]string{"-sync-interval", "-1m"}, io.Discard)
 	require.ErrorContains(t, err, "negative")
+
+	cfg, err = parseFlags([]string{"-read-timeout", "2s"}, io.Discard)
+	require.NoError(t, err)
+	require.Equal(t, 2*time.Second, cfg.readTimeout)
+	_, err = parseFlags([]string{"-read-timeout", "0"}, io.Discard)
+	require.ErrorContains(t, err, "not positive")
+
+	cfg, err = parseFlags([]string{"-secure-cookies"}, io.Discard)
+	require.NoError(t, err)
+	require.True(t, cfg.secureCookies)
+	t.Setenv(secureCookiesEnv, "true")
+	cfg, err = parseFlags(nil, io.Discard)
+	require.NoError(t, err)
+	require.True(t, cfg.secureCookies, "the variable gives the default")
+	cfg, err = parseFlags([]string{"-secure-cookies=false"}, io.Discard)
+	require.NoError(t, err)
+	require.False(t, cfg.secureCookies, "the flag wins")
+	t.Setenv(secureCookiesEnv, "yes please")
+	_, err = parseFlags(nil, io.Discard)
+	require.ErrorContains(t, err, secureCookiesEnv)
 }
 
 // TestHelp runs the demo's main with -h in a child process: it prints the
@@ -418,8 +489,8 @@ func TestHelp(t *testing.T) {
 	cmd.Env = append(os.Environ(), "LEADCALLS_DEMO_MAIN=1")
 	out, err := cmd.CombinedOutput()
 	require.NoError(t, err, "demo -h must exit 0:\n%s", out)
-	for _, flag := range []string{"-addr", "-db", "-seed", "-refresh-timeout", "-callyzer-interval", "-callyzer-url", "-sim-latency", "-sync-interval"} {
-		require.Contains(t, string(out), flag+" ")
+	for _, flag := range []string{"-addr", "-db", "-seed", "-refresh-timeout", "-callyzer-interval", "-callyzer-url", "-sim-latency", "-sync-interval", "-read-timeout", "-secure-cookies"} {
+		require.Regexp(t, `\n  `+flag+`[ \n]`, string(out))
 	}
 }
 

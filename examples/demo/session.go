@@ -11,9 +11,10 @@ import (
 	"time"
 )
 
-// The session cookie's names: over HTTPS the __Host- prefix makes the
-// browser refuse it unless it is Secure, for the whole site (Path=/) and
-// set by this host only (no Domain).
+// The session cookie's names: when the browser talks HTTPS (to the demo,
+// or to a TLS-terminating proxy in front of it) the __Host- prefix makes
+// the browser refuse it unless it is Secure, for the whole site (Path=/)
+// and set by this host only (no Domain).
 const (
 	sessionCookie       = "leadcalls_demo_session"
 	secureSessionCookie = "__Host-" + sessionCookie
@@ -32,14 +33,18 @@ const sessionMaxAge = 12 * time.Hour
 // revocation, so a copy of a cookie stays valid until its 12 hours are up.
 // That is enough for a demo; a real CRM keeps its sessions server-side.
 type sessions struct {
-	key []byte
-	now func() time.Time
+	key    []byte
+	now    func() time.Time
+	secure bool // Secure and __Host- on every request, not only over TLS
 }
 
-func newSessions() *sessions {
+// newSessions returns the demo's sessions. With secure the cookie is
+// Secure and __Host- prefixed also on a request that did not come over
+// TLS: behind a TLS-terminating proxy the browser talks HTTPS all the same.
+func newSessions(secure bool) *sessions {
 	key := make([]byte, 32)
 	rand.Read(key) // never fails (crypto/rand panics instead)
-	return &sessions{key: key, now: time.Now}
+	return &sessions{key: key, now: time.Now, secure: secure}
 }
 
 // mac signs the payload "<user id, base64>.<issued-at, Unix seconds>".
@@ -49,10 +54,16 @@ func (s *sessions) mac(payload string) string {
 	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
 }
 
-// cookieName is the session cookie's name for r: __Host- prefixed when r
-// came over TLS.
-func cookieName(r *http.Request) string {
-	if r.TLS != nil {
+// secureCookie reports whether r's cookies are Secure: over TLS, and on
+// every request when the demo is configured so (-secure-cookies).
+func (s *sessions) secureCookie(r *http.Request) bool {
+	return s.secure || r.TLS != nil
+}
+
+// cookieName is the session cookie's name for r: __Host- prefixed when the
+// cookie is Secure.
+func (s *sessions) cookieName(r *http.Request) string {
+	if s.secureCookie(r) {
 		return secureSessionCookie
 	}
 	return sessionCookie
@@ -62,11 +73,11 @@ func cookieName(r *http.Request) string {
 func (s *sessions) set(w http.ResponseWriter, r *http.Request, userID string) {
 	payload := base64.RawURLEncoding.EncodeToString([]byte(userID)) + "." + strconv.FormatInt(s.now().Unix(), 10)
 	http.SetCookie(w, &http.Cookie{
-		Name:     cookieName(r),
+		Name:     s.cookieName(r),
 		Value:    payload + "." + s.mac(payload),
 		Path:     "/",
 		HttpOnly: true,
-		Secure:   r.TLS != nil,
+		Secure:   s.secureCookie(r),
 		SameSite: http.SameSiteLaxMode,
 		MaxAge:   int(sessionMaxAge.Seconds()),
 	})
@@ -75,11 +86,11 @@ func (s *sessions) set(w http.ResponseWriter, r *http.Request, userID string) {
 // clear removes the session cookie from the browser (signing out).
 func (s *sessions) clear(w http.ResponseWriter, r *http.Request) {
 	http.SetCookie(w, &http.Cookie{
-		Name:     cookieName(r),
+		Name:     s.cookieName(r),
 		Value:    "",
 		Path:     "/",
 		HttpOnly: true,
-		Secure:   r.TLS != nil,
+		Secure:   s.secureCookie(r),
 		SameSite: http.SameSiteLaxMode,
 		MaxAge:   -1,
 	})
@@ -89,7 +100,7 @@ func (s *sessions) clear(w http.ResponseWriter, r *http.Request) {
 // its signature does not match, or it was issued more than sessionMaxAge
 // ago (or more than a minute in the future: the clock was set back).
 func (s *sessions) userID(r *http.Request) string {
-	c, err := r.Cookie(cookieName(r))
+	c, err := r.Cookie(s.cookieName(r))
 	if err != nil {
 		return ""
 	}
