@@ -56,7 +56,7 @@ func TestRoleAuthorizer(t *testing.T) {
 				return
 			}
 			require.ErrorIs(t, err, callhistory.ErrForbidden)
-			require.Equal(t, msgForbidden, callhistory.Message(err, callhistory.Polish))
+			require.Equal(t, msgForbidden, callhistory.Message(err, "pl"))
 		})
 	}
 }

@@ -17,7 +17,7 @@
 //	})
 //	...
 //	res, err := r.Refresh(ctx, actor, leadID)
-//	msg := callhistory.Message(err, callhistory.ParseLanguage(acceptLanguage))
+//	msg := callhistory.Message(err, "pl") // or "en": the user's message
 //	// on success: res.Calls (newest first), res.LastSyncedAt, res.Report
 //
 // Refresh follows the spec's steps in order: it loads the lead, asks the

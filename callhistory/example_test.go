@@ -61,7 +61,7 @@ func Example() {
 
 	advisor := &callhistory.Actor{ID: "u-7", Name: "Anna Nowak", Role: callhistory.RoleAdvisor}
 	res, err := refresher.Refresh(ctx, advisor, "L-1")
-	fmt.Println(callhistory.Message(err, callhistory.Polish))
+	fmt.Println(callhistory.Message(err, "pl"))
 	if err != nil {
 		return
 	}
@@ -74,8 +74,8 @@ func Example() {
 
 	stranger := &callhistory.Actor{ID: "u-8", Role: callhistory.RoleAdvisor}
 	_, err = refresher.Refresh(ctx, stranger, "L-1")
-	fmt.Println(callhistory.Message(err, callhistory.Polish))
-	fmt.Println(callhistory.Message(err, callhistory.English))
+	fmt.Println(callhistory.Message(err, "pl"))
+	fmt.Println(callhistory.Message(err, "en"))
 	fmt.Println("requests to Callyzer in all:", fake.RequestCount())
 
 	// Output:

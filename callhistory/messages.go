@@ -2,17 +2,13 @@ package callhistory
 
 import (
 	"errors"
-	"strconv"
 	"strings"
 )
 
-// Language selects a message catalogue.
-type Language string
-
-// The catalogues. Polish is the default.
+// The catalogues, by language tag. Polish is the default.
 const (
-	Polish  Language = "pl"
-	English Language = "en"
+	polish  = "pl"
+	english = "en"
 )
 
 // The spec's messages, verbatim, and ours where the spec leaves the wording
@@ -41,8 +37,8 @@ const (
 	keyFailed
 )
 
-var catalogues = map[Language]map[messageKey]string{
-	Polish: {
+var catalogues = map[string]map[messageKey]string{
+	polish: {
 		keyUpdated:      msgUpdated,
 		keyForbidden:    msgForbidden,
 		keyLeadNotFound: msgLeadNotFound,
@@ -52,7 +48,7 @@ var catalogues = map[Language]map[messageKey]string{
 		keyRateLimited:  msgRateLimited,
 		keyFailed:       msgFailed,
 	},
-	English: {
+	english: {
 		keyUpdated:      "The call history has been updated",
 		keyForbidden:    "You are not allowed to view the call history",
 		keyLeadNotFound: "Lead not found",
@@ -65,13 +61,14 @@ var catalogues = map[Language]map[messageKey]string{
 }
 
 // Message returns the user-facing message for the outcome err of Refresh or
-// History in lang: the success message for a nil err, the message of the
-// sentinel err wraps otherwise, and the general failure message for any
-// other error. An unknown language falls back to Polish.
-func Message(err error, lang Language) string {
-	cat, ok := catalogues[lang]
-	if !ok {
-		cat = catalogues[Polish]
+// History in lang, a language tag: English for "en" (and "en-GB", ...),
+// Polish otherwise. It is the success message for a nil err, the message of
+// the sentinel err wraps otherwise, and the general failure message for any
+// other error.
+func Message(err error, lang string) string {
+	cat := catalogues[polish]
+	if l := strings.ToLower(lang); l == english || strings.HasPrefix(l, english+"-") {
+		cat = catalogues[english]
 	}
 	return cat[keyOf(err)]
 }
@@ -95,45 +92,4 @@ func keyOf(err error) messageKey {
 	default:
 		return keyFailed
 	}
-}
-
-// ParseLanguage picks the catalogue an Accept-Language header prefers among
-// Polish and English; Polish when neither is named with a weight above
-// zero ("q=0" means "not acceptable", RFC 9110).
-func ParseLanguage(acceptLanguage string) Language {
-	best, bestQ := Polish, 0.0
-	for _, part := range strings.Split(acceptLanguage, ",") {
-		tag, q := parseLangPart(part)
-		if !(q > 0) { // also NaN
-			continue
-		}
-		var lang Language
-		switch {
-		case strings.HasPrefix(tag, "pl"):
-			lang = Polish
-		case strings.HasPrefix(tag, "en"):
-			lang = English
-		default:
-			continue
-		}
-		if q > bestQ {
-			best, bestQ = lang, q
-		}
-	}
-	return best
-}
-
-func parseLangPart(part string) (tag string, q float64) {
-	fields := strings.Split(strings.TrimSpace(part), ";")
-	tag = strings.ToLower(strings.TrimSpace(fields[0]))
-	q = 1
-	for _, f := range fields[1:] {
-		f = strings.TrimSpace(f)
-		if v, ok := strings.CutPrefix(f, "q="); ok {
-			if parsed, err := strconv.ParseFloat(v, 64); err == nil {
-				q = parsed
-			}
-		}
-	}
-	return tag, q
 }

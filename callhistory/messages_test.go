@@ -35,33 +35,9 @@ func TestMessage(t *testing.T) {
 			if tt.err != nil {
 				wrapped = fmt.Errorf("context: %w", tt.err)
 			}
-			require.Equal(t, tt.pl, callhistory.Message(wrapped, callhistory.Polish))
-			require.Equal(t, tt.en, callhistory.Message(wrapped, callhistory.English))
+			require.Equal(t, tt.pl, callhistory.Message(wrapped, "pl"))
+			require.Equal(t, tt.en, callhistory.Message(wrapped, "en"))
 			require.Equal(t, tt.pl, callhistory.Message(wrapped, "de"), "unknown languages fall back to Polish")
 		})
-	}
-}
-
-func TestParseLanguage(t *testing.T) {
-	t.Parallel()
-	tests := map[string]callhistory.Language{
-		"":                        callhistory.Polish,
-		"en":                      callhistory.English,
-		"en-GB,en;q=0.9":          callhistory.English,
-		"pl-PL,pl;q=0.9,en;q=0.8": callhistory.Polish,
-		"de-DE,en;q=0.5":          callhistory.English,
-		"en;q=0.3, pl;q=0.7":      callhistory.Polish,
-		"fr":                      callhistory.Polish,
-		"EN-us":                   callhistory.English,
-		"en;q=0":                  callhistory.Polish, // q=0: not acceptable
-		"en;q=0.0, fr":            callhistory.Polish,
-		"en;q=0, pl;q=0":          callhistory.Polish,
-		"pl;q=0, en;q=0.1":        callhistory.English,
-		"en; q=0 ,de":             callhistory.Polish,
-		"en;q=-1":                 callhistory.Polish,
-		"en;q=NaN":                callhistory.Polish,
-	}
-	for header, want := range tests {
-		require.Equal(t, want, callhistory.ParseLanguage(header), header)
 	}
 }

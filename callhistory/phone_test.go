@@ -24,7 +24,7 @@ func TestNormalizePhoneWrapsErrInvalidPhone(t *testing.T) {
 			got, err := normalizePhone(raw, "PL")
 			require.ErrorIs(t, err, ErrInvalidPhone)
 			require.Empty(t, got)
-			require.Equal(t, msgInvalidPhone, Message(err, Polish))
+			require.Equal(t, msgInvalidPhone, Message(err, "pl"))
 			if raw != "" {
 				require.NotContains(t, err.Error(), raw, "errors never quote the input")
 			}

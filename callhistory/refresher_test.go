@@ -148,7 +148,7 @@ func TestRefreshFollowsTheSpecOrder(t *testing.T) {
 	if diff := cmp.Diff(wantRes, res); diff != "" {
 		t.Errorf("result (-want +got):\n%s", diff)
 	}
-	require.Equal(t, msgUpdated, callhistory.Message(err, callhistory.Polish))
+	require.Equal(t, msgUpdated, callhistory.Message(err, "pl"))
 
 	// A second refresh with the same answer changes nothing.
 	res, err = u.r.Refresh(t.Context(), advisor, leadID)
@@ -276,7 +276,7 @@ func TestRefreshMapsErrors(t *testing.T) {
 			if tt.cause != nil {
 				require.ErrorIs(t, err, tt.cause)
 			}
-			require.Equal(t, tt.msg, callhistory.Message(err, callhistory.Polish))
+			require.Equal(t, tt.msg, callhistory.Message(err, "pl"))
 			for _, s := range []error{callhistory.ErrForbidden, callhistory.ErrLeadNotFound, callhistory.ErrInvalidPhone,
 				callhistory.ErrCallyzerAuth, callhistory.ErrTimeout, callhistory.ErrRateLimited,
 				callhistory.ErrUpstream, callhistory.ErrStore, callhistory.ErrInternal} {

@@ -259,7 +259,7 @@ func TestReliabilityAPIFaultsLeaveTheStoreUnchanged(t *testing.T) {
 				res, err := env.r.Refresh(t.Context(), admin, leadID)
 				require.Nil(t, res)
 				require.ErrorIs(t, err, ft.want, "error: %v", err)
-				require.Equal(t, ft.msg, callhistory.Message(err, callhistory.Polish))
+				require.Equal(t, ft.msg, callhistory.Message(err, "pl"))
 				fired := false
 				for _, req := range env.srv.Requests() {
 					fired = fired || (req.Fault == f.Kind && req.PageNo == pos.page)
@@ -297,7 +297,7 @@ func TestReliabilityWrongAPIKey(t *testing.T) {
 	_, err := env.r.Refresh(t.Context(), admin, leadID)
 	require.ErrorIs(t, err, callhistory.ErrCallyzerAuth)
 	require.ErrorIs(t, err, callyzer.ErrUnauthorized)
-	require.Equal(t, msgCallyzerAuth, callhistory.Message(err, callhistory.Polish))
+	require.Equal(t, msgCallyzerAuth, callhistory.Message(err, "pl"))
 	require.Equal(t, before, env.snapshot(t))
 	env.requireNoCanary(t, err)
 }
@@ -443,7 +443,7 @@ func TestReliabilityEmptyAnswerTakesOutOnlyTheWindow(t *testing.T) {
 			if guarded {
 				require.ErrorIs(t, err, callhistory.ErrSuspiciousAnswer)
 				require.ErrorIs(t, err, callhistory.ErrUpstream)
-				require.Equal(t, msgFailed, callhistory.Message(err, callhistory.Polish))
+				require.Equal(t, msgFailed, callhistory.Message(err, "pl"))
 				require.Empty(t, cmp.Diff(before, env.snapshot(t)), "a refused answer changes nothing")
 				require.Contains(t, env.logs.String(), "client_numbers form")
 				return
@@ -624,7 +624,7 @@ func TestReliabilityAuthorisation(t *testing.T) {
 				return
 			}
 			require.ErrorIs(t, err, callhistory.ErrForbidden)
-			require.Equal(t, msgForbidden, callhistory.Message(err, callhistory.Polish))
+			require.Equal(t, msgForbidden, callhistory.Message(err, "pl"))
 			require.Zero(t, env.srv.RequestCount(), "no request to Callyzer when denied")
 			require.Equal(t, before, env.snapshot(t), "no write when denied")
 
@@ -703,7 +703,7 @@ func TestReliabilityStoreFaultsLeaveTheStoreUnchanged(t *testing.T) {
 			armed.Store(true)
 			_, err = env.r.Refresh(t.Context(), admin, leadID)
 			require.ErrorIs(t, err, tt.want)
-			require.Equal(t, msgFailed, callhistory.Message(err, callhistory.Polish))
+			require.Equal(t, msgFailed, callhistory.Message(err, "pl"))
 			if diff := cmp.Diff(before, env.snapshot(t)); diff != "" {
 				t.Fatalf("the store changed after a failed write (-before +after):\n%s", diff)
 			}

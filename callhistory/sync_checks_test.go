@@ -178,7 +178,7 @@ func TestSyncBackfillChecksEveryChunkPage(t *testing.T) {
 			require.ErrorIs(t, err, callhistory.ErrUpstream)
 			require.ErrorIs(t, err, callyzer.ErrIncompleteResponse)
 			require.ErrorContains(t, err, tc.problem)
-			require.Equal(t, msgFailed, callhistory.Message(err, callhistory.Polish))
+			require.Equal(t, msgFailed, callhistory.Message(err, "pl"))
 			committed := (tc.badPage - 1) * 5
 			require.Equal(t, committed, rep.Backfill.Inserted, "the bad page is not committed")
 			stored, err := store.Calls(t.Context(), syncPhones[0], 0)

@@ -49,7 +49,7 @@
 // Options.SecureCookies.
 //
 // Messages are the spec's Polish ones, or English when the request's
-// Accept-Language prefers English (callhistory.ParseLanguage).
+// Accept-Language prefers English.
 //
 // # Errors
 //

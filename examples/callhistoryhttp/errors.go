@@ -44,21 +44,21 @@ func checkLeadID(id string) error {
 // user whose session ran out that they lack a right they have.
 const MsgSignedOut = "Sesja wygasła lub nie jesteś zalogowany. Zaloguj się ponownie."
 
-var signedOutMessages = map[callhistory.Language]string{
-	callhistory.Polish:  MsgSignedOut,
-	callhistory.English: "Your session has expired or you are not signed in. Please sign in again.",
+var signedOutMessages = map[language]string{
+	polish:  MsgSignedOut,
+	english: "Your session has expired or you are not signed in. Please sign in again.",
 }
 
 // message is the user-facing message of err in lang: MsgSignedOut's for a
 // request without a signed-in user, callhistory.Message's otherwise.
-func message(err error, lang callhistory.Language) string {
+func message(err error, lang language) string {
 	if errors.Is(err, errNoActor) {
 		if m, ok := signedOutMessages[lang]; ok {
 			return m
 		}
 		return MsgSignedOut
 	}
-	return callhistory.Message(err, lang)
+	return callhistory.Message(err, string(lang))
 }
 
 // outcome ties an outcome of a request to its HTTP status and to the key

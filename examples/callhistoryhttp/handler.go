@@ -128,7 +128,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *handler) apiHistory(w http.ResponseWriter, r *http.Request) {
-	lang := callhistory.ParseLanguage(r.Header.Get("Accept-Language"))
+	lang := parseLanguage(r.Header.Get("Accept-Language"))
 	leadID := r.PathValue("leadID")
 	res, err := h.history(r, leadID)
 	if err != nil {
@@ -139,7 +139,7 @@ func (h *handler) apiHistory(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *handler) apiRefresh(w http.ResponseWriter, r *http.Request) {
-	lang := callhistory.ParseLanguage(r.Header.Get("Accept-Language"))
+	lang := parseLanguage(r.Header.Get("Accept-Language"))
 	leadID := r.PathValue("leadID")
 	res, err := h.refresh(r, leadID)
 	if err != nil {
@@ -150,7 +150,7 @@ func (h *handler) apiRefresh(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *handler) page(w http.ResponseWriter, r *http.Request) {
-	lang := callhistory.ParseLanguage(r.Header.Get("Accept-Language"))
+	lang := parseLanguage(r.Header.Get("Accept-Language"))
 	leadID := r.PathValue("leadID")
 	res, err := h.history(r, leadID)
 	var flash string
@@ -191,7 +191,7 @@ func (h *handler) formRefresh(w http.ResponseWriter, r *http.Request) {
 		// navigation into the CRM, and a refused id is not echoed in a
 		// Location. This page is /leads/{leadID}/refresh, one level deeper
 		// than the lead page.
-		lang := callhistory.ParseLanguage(r.Header.Get("Accept-Language"))
+		lang := parseLanguage(r.Header.Get("Accept-Language"))
 		view := h.newPageView(r, lang, "../../assets/")
 		view.Alert = message(err, lang)
 		h.writePage(w, o.status, view)

@@ -135,7 +135,7 @@ func (h *handler) jsonTime(t time.Time) *string {
 
 // writeError answers err as JSON with its status code and the user's
 // message in lang; a rate-limited answer carries Retry-After.
-func (h *handler) writeError(w http.ResponseWriter, r *http.Request, lang callhistory.Language, leadID string, err error) {
+func (h *handler) writeError(w http.ResponseWriter, r *http.Request, lang language, leadID string, err error) {
 	o := outcomeOf(err)
 	h.log(r, leadID, o, err)
 	if o.status == http.StatusServiceUnavailable {

@@ -67,8 +67,8 @@ type uiText struct {
 	Directions                                                      map[statusmap.Direction]string
 }
 
-var ui = map[callhistory.Language]uiText{
-	callhistory.Polish: {
+var ui = map[language]uiText{
+	polish: {
 		Title:        "Historia połączeń",
 		LeadDetails:  "Szczegóły leada",
 		Section:      "Historia połączeń",
@@ -98,7 +98,7 @@ var ui = map[callhistory.Language]uiText{
 			statusmap.UnknownDirection: "Nieznany",
 		},
 	},
-	callhistory.English: {
+	english: {
 		Title:        "Call history",
 		LeadDetails:  "Lead details",
 		Section:      "Call history",
@@ -137,7 +137,7 @@ var directionIcons = map[statusmap.Direction]string{
 
 // newPageView starts the view of a page; assets is the assets directory
 // relative to the page's URL.
-func (h *handler) newPageView(r *http.Request, lang callhistory.Language, assets string) *pageView {
+func (h *handler) newPageView(r *http.Request, lang language, assets string) *pageView {
 	v := &pageView{
 		Lang:   string(lang),
 		T:      ui[lang],
@@ -150,7 +150,7 @@ func (h *handler) newPageView(r *http.Request, lang callhistory.Language, assets
 	return v
 }
 
-func (h *handler) leadView(res *callhistory.Result, lang callhistory.Language, leadID string) *leadView {
+func (h *handler) leadView(res *callhistory.Result, lang language, leadID string) *leadView {
 	t := ui[lang]
 	esc := url.PathEscape(leadID)
 	lv := &leadView{
