@@ -278,6 +278,11 @@ type selection struct {
 }
 
 func (s *Server) selectCalls(b *historyBody) *selection {
+	if s.opts.IgnoreClientNumbers && len(b.ClientNumbers) > 0 {
+		unfiltered := *b
+		unfiltered.ClientNumbers = nil
+		b = &unfiltered
+	}
 	sel := &selection{b: b, run: s.listing}
 	sel.clients = s.clientKeys(b.ClientNumbers)
 	sel.emps = s.numberKeys(b.EmpNumbers)

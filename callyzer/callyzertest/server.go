@@ -86,6 +86,9 @@ type Options struct {
 	// error. With FormDashed alone (the default) an entry in another form
 	// gets 400; with any other set all three forms are accepted.
 	ClientNumberForms NumberForms
+	// IgnoreClientNumbers plays an account whose filter ignores
+	// client_numbers: every call of the window matches, of any number.
+	IgnoreClientNumbers bool
 	// Calls and Employees seed the server.
 	Calls     []Call
 	Employees []Employee
