@@ -281,7 +281,7 @@ func (r *Refresher) refreshNumber(ctx context.Context, phone string) (out *refre
 	}
 	wr, err := replaceWindow(ctx, r.cfg.Store, phone, w, got.calls, now, removal{after: r.cfg.RemoveAfter, guard: *r.cfg.Guard})
 	if errors.Is(err, ErrSuspiciousAnswer) {
-		r.cfg.Logger.WarnContext(ctx, "callhistory: refresh refused a suspicious answer and wrote nothing; check the client_numbers form the account matches (go run ./examples/callyzercheck)",
+		r.cfg.Logger.WarnContext(ctx, "callhistory: refresh refused a suspicious answer and wrote nothing; check the client_numbers form the account matches (an empty answer for a lead with calls usually means another form)",
 			slog.String("phone", maskPhone(phone)), slog.Int("fetched", len(got.calls)), slog.String("error", maskText(err.Error())))
 		return nil, err
 	}

@@ -608,3 +608,38 @@ func TestRefreshReadBackFailureComesAfterTheCommit(t *testing.T) {
 	require.Len(t, res.Calls, 1)
 	require.Equal(t, "c-1", res.Calls[0].CallyzerID)
 }
+
+// TestRefreshRefusesUnboundedLeadIDs: a lead id over 256 bytes, invalid
+// UTF-8 or with a control character is "no such lead" before any lookup,
+// authorisation or request, and never makes a long log line; the error
+// does not quote the id.
+func TestRefreshRefusesUnboundedLeadIDs(t *testing.T) {
+	t.Parallel()
+	for name, id := range map[string]string{
+		"1,000,000 bytes": strings.Repeat("x", 1_000_000),
+		"257 bytes":       strings.Repeat("ą", 128) + "x",
+		"newline":         "L-1\nforged log line",
+		"NUL":             "L-1\x00",
+		"invalid UTF-8":   "L-\xff",
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			u := newUnit(t, nil)
+			for _, call := range []func() error{
+				func() error { _, err := u.r.Refresh(t.Context(), admin, id); return err },
+				func() error { _, err := u.r.History(t.Context(), advisor, id); return err },
+			} {
+				err := call()
+				require.ErrorIs(t, err, callhistory.ErrLeadNotFound)
+				require.Less(t, len(err.Error()), 200, "the error does not quote the id")
+			}
+			require.Empty(t, u.rec.list(), "no lookup, no authorisation, no request, no write")
+			require.Less(t, len(u.logs.String()), 1000, "the log lines stay short: %q", u.logs.String())
+			require.NotContains(t, u.logs.String(), "forged log line\n")
+		})
+	}
+	u := newUnit(t, nil)
+	_, err := u.r.History(t.Context(), admin, strings.Repeat("a", 256))
+	require.ErrorIs(t, err, callhistory.ErrLeadNotFound, "256 bytes is a lookup")
+	require.NotEmpty(t, u.rec.list())
+}
