@@ -214,3 +214,19 @@ func TestPlanLocksEveryNumberItChanges(t *testing.T) {
 		t.Fatalf("with both numbers locked, still wants %v", got)
 	}
 }
+
+func TestHTTPSOnly(t *testing.T) {
+	for u, want := range map[string]bool{
+		"https://rec.example/a.mp3": true, "HTTPS://rec.example/a.mp3": true, "https://rec.example": true,
+		"http://rec.example/a.mp3": false, "javascript:alert(1)": false, "data:audio/mp3;base64,AAA": false,
+		"/relative.mp3": false, "https://": false, "https:///path": false, "https://rec.example/a b.mp3": false,
+		"https://rec.example/\n": false, "": false, "https://?x": false, "https://%zz": false,
+	} {
+		if got := httpsOnly(u) == u && u != ""; got != want {
+			t.Errorf("httpsOnly(%q) kept %v, want %v", u, got, want)
+		}
+	}
+	if n := testing.AllocsPerRun(100, func() { httpsOnly("https://rec.example/a.mp3") }); n > 1 && testing.CoverMode() == "" {
+		t.Errorf("httpsOnly allocates %v times", n)
+	}
+}

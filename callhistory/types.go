@@ -4,6 +4,7 @@ import (
 	"context"
 	"iter"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/leadcalls/leadcalls/callyzer"
@@ -131,8 +132,16 @@ func FromCallyzer(m *statusmap.Mapper, c callyzer.Call) Call {
 // httpsOnly returns u when it is an absolute https URL, and "" otherwise:
 // a recording link a user follows must not lead anywhere else.
 func httpsOnly(u string) string {
-	p, err := url.Parse(u)
-	if err != nil || p.Scheme != "https" || p.Host == "" {
+	const scheme = "https://"
+	if len(u) <= len(scheme) || !strings.EqualFold(u[:len(scheme)], scheme) || strings.ContainsAny(u[len(scheme):len(scheme)+1], "/?#@") {
+		return ""
+	}
+	for i := 0; i < len(u); i++ {
+		if u[i] <= ' ' || u[i] == 0x7f { // no space or control character anywhere
+			return ""
+		}
+	}
+	if _, err := url.Parse(u); err != nil {
 		return ""
 	}
 	return u
