@@ -8,3 +8,10 @@ func SetAfterJoin(r *Refresher, f func()) { r.afterJoin = f }
 // NewLocalPassLock returns the lock a Syncer takes by default, for tests
 // that share one between Syncers or take it themselves.
 func NewLocalPassLock() PassLock { return &localPassLock{} }
+
+// CatchUpWaiters returns how many callers wait for a catch-up of s.
+func CatchUpWaiters(s *Syncer) int {
+	s.catch.mu.Lock()
+	defer s.catch.mu.Unlock()
+	return s.catch.waiting
+}

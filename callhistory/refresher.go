@@ -45,6 +45,31 @@ type Config struct {
 	// more than half of the window's listed calls and at least 5;
 	// &RemovalGuard{} turns it off.
 	Guard *RemovalGuard
+
+	// Syncer, when set, lets refreshes share its reads: a refresh can be
+	// served by a catch-up, one account-wide read of what was uploaded
+	// since the store was last known complete, which serves every refresh
+	// waiting for it. It must read the same Store. Default: none.
+	Syncer *Syncer
+	// Strategy picks how a refresh reads Callyzer: "spec", its own
+	// six-month fetch and replace (the spec's path); "catch-up", a
+	// catch-up whenever one is correct; "adaptive", the spec's path for a
+	// lone refresh and a catch-up when others are waiting or under way.
+	// A catch-up is correct only when the Syncer's backfill has finished
+	// and the store was known complete at most CatchUpWithin ago;
+	// otherwise the refresh takes the spec's path. Default: "adaptive"
+	// with a Syncer, "spec" without.
+	Strategy string
+	// CatchUpWithin bounds how long ago the store may have been last known
+	// complete (by a sync pass or a catch-up) for a catch-up to serve.
+	// Default: 15m.
+	CatchUpWithin time.Duration
+	// MirrorEvery: a number a catch-up served is fetched and replaced on
+	// its own in the background (Background priority), so that calls
+	// deleted or edited at Callyzer without a new upload reach the store;
+	// at most once per MirrorEvery for a number. Default: 1h.
+	MirrorEvery time.Duration
+
 	// Now returns the current time. Default: time.Now.
 	Now func() time.Time
 	// Logger receives one line per refresh, phone numbers masked. Default:
@@ -58,6 +83,11 @@ const (
 	defaultHistoryMonths  = 6
 	defaultListLimit      = 500
 	defaultRegion         = "PL"
+	defaultCatchUpWithin  = 15 * time.Minute
+	defaultMirrorEvery    = time.Hour
+	// mirrorTimeout bounds one background mirror: it waits behind every
+	// interactive request.
+	mirrorTimeout = 10 * time.Minute
 )
 
 // Result is a lead's call history.
@@ -83,8 +113,13 @@ type Report struct {
 	Foreign int
 	// DroppedRecordings counts recording URLs that were not https, not kept.
 	DroppedRecordings int
-	Shared            bool          // this caller joined a fetch already under way
-	Duration          time.Duration // this caller's wait, from Refresh to its return
+	// Path says how the refresh read Callyzer: "spec", its own six-month
+	// fetch and replace; "catch-up", a shared read of what was uploaded
+	// since the store was last known complete (Config.Syncer). Requests
+	// are then the catch-up's, shared with every refresh it served.
+	Path     string
+	Shared   bool          // this caller joined a fetch already under way
+	Duration time.Duration // this caller's wait, from Refresh to its return
 }
 
 // Refresher is the use case "refresh a lead's call history". It is safe for
@@ -92,31 +127,61 @@ type Report struct {
 type Refresher struct {
 	cfg      Config
 	flights  singleflight.Group
-	inflight sync.WaitGroup // callers whose shared refresh has not finished
+	inflight sync.WaitGroup // callers whose shared refresh has not finished, and the mirror runner
+	mirrors  mirrorQueue
+
+	mu      sync.Mutex
+	active  int             // refreshes past admission, not yet returned
+	spec    map[string]bool // numbers whose spec-path fetch is under way
+	service time.Duration   // a moving average of a lone spec-path refresh's duration; 0 until one is seen
 
 	afterJoin func() // test hook: runs once a caller waits on a shared refresh
 }
+
+// The strategies (Config.Strategy) and the paths a refresh takes (Report.Path).
+const (
+	strategySpec     = "spec"
+	strategyAdaptive = "adaptive"
+	strategyCatchUp  = "catch-up"
+)
 
 // Wait blocks until every refresh started so far has finished, including
 // those whose callers stopped waiting (their shared work runs on to its own
 // deadline). A host calls it at shutdown, after its HTTP server has stopped
 // taking requests; tests call it before checking for leaked goroutines.
 func (r *Refresher) Wait() {
+	r.mirrors.drop()
 	r.inflight.Wait()
+	if r.cfg.Syncer != nil {
+		r.cfg.Syncer.catch.wg.Wait()
+	}
 }
 
 // NewRefresher checks cfg, fills in the defaults and returns a Refresher.
 func NewRefresher(cfg Config) (*Refresher, error) {
 	defaults := Config{Authorizer: RoleAuthorizer{}, RefreshTimeout: defaultRefreshTimeout, HistoryMonths: defaultHistoryMonths, ListLimit: defaultListLimit,
-		RemoveAfter: defaultRemoveAfter, Guard: &RemovalGuard{Share: 0.5, Min: 5}}
+		RemoveAfter: defaultRemoveAfter, Guard: &RemovalGuard{Share: 0.5, Min: 5}, Strategy: strategySpec,
+		CatchUpWithin: defaultCatchUpWithin, MirrorEvery: defaultMirrorEvery}
+	if cfg.Strategy == "" && cfg.Syncer != nil {
+		cfg.Strategy = strategyAdaptive
+	}
 	if err := prepare("Config", &cfg, defaults,
 		required("Source", cfg.Source == nil), required("Store", cfg.Store == nil), required("Leads", cfg.Leads == nil),
 		notNegative("RefreshTimeout", cfg.RefreshTimeout), notNegative("HistoryMonths", cfg.HistoryMonths), notNegative("ListLimit", cfg.ListLimit),
-		notNegative("RemoveAfter", cfg.RemoveAfter),
+		notNegative("RemoveAfter", cfg.RemoveAfter), notNegative("CatchUpWithin", cfg.CatchUpWithin),
+		notNegative("MirrorEvery", cfg.MirrorEvery),
 	); err != nil {
 		return nil, err
 	}
-	return &Refresher{cfg: cfg}, nil
+	switch cfg.Strategy {
+	case strategySpec, strategyAdaptive, strategyCatchUp:
+	default:
+		return nil, fmt.Errorf("callhistory: Config.Strategy %q is none of spec, adaptive, catch-up", cfg.Strategy)
+	}
+	if cfg.Strategy != strategySpec && cfg.Syncer == nil {
+		return nil, fmt.Errorf("callhistory: Config.Strategy %q needs a Config.Syncer", cfg.Strategy)
+	}
+	return &Refresher{cfg: cfg, spec: map[string]bool{}}, nil
 }
 
 // Refresh refreshes the call history of lead leadID for actor, following
@@ -134,52 +199,38 @@ func (r *Refresher) Refresh(ctx context.Context, actor *Actor, leadID string) (*
 		r.logOutcome(ctx, "refresh", actor, leadID, phone, nil, err)
 		return nil, err
 	}
-
 	if ctx.Err() != nil {
 		err := callerGone(ctx)
 		r.logOutcome(ctx, "refresh", actor, leadID, phone, nil, err)
 		return nil, err
 	}
-	leader := false // set by the one caller whose fn runs
-	base := context.WithoutCancel(ctx)
-	r.inflight.Add(1)
-	ch := r.flights.DoChan(phone, func() (any, error) {
-		leader = true
-		wctx, cancel := context.WithTimeout(base, r.cfg.RefreshTimeout)
-		defer cancel()
-		return r.refreshNumber(wctx, phone)
-	})
-	if r.afterJoin != nil {
-		r.afterJoin()
+	since := r.cfg.Now()
+	path, err := r.enter(ctx, phone)
+	defer r.leave()
+	var out *refreshed
+	shared, leader := false, false
+	if err == nil && path == strategyCatchUp {
+		out, err = r.viaCatchUp(ctx, phone, since)
+		if errors.Is(err, errNotComplete) || errors.Is(err, errBacklog) {
+			path, err = strategySpec, nil // the spec's path is always correct
+		}
+		shared = true
 	}
-
-	var res singleflight.Result
-	select {
-	case <-ctx.Done():
-		// The shared refresh goes on for the others; count it as running
-		// until its result arrives, for Wait.
-		go func() {
-			<-ch
-			r.inflight.Done()
-		}()
-		err := callerGone(ctx)
+	if err == nil && path == strategySpec {
+		out, shared, leader, err = r.viaSpec(ctx, phone, pacing.Interactive)
+	}
+	if err != nil {
 		r.logOutcome(ctx, "refresh", actor, leadID, phone, nil, err)
 		return nil, err
-	case res = <-ch:
-		r.inflight.Done()
 	}
-	if res.Err != nil {
-		r.logOutcome(ctx, "refresh", actor, leadID, phone, nil, res.Err)
-		return nil, res.Err
-	}
-	out := res.Val.(*refreshed)
 	calls := out.calls
-	if res.Shared {
+	if shared {
 		// Each caller gets its own slice to change as it likes.
 		calls = append([]Call(nil), calls...)
 	}
 	report := out.report // a copy per caller
 	report.Shared = !leader
+	report.Path = path
 	report.Duration = time.Since(start)
 	result := &Result{
 		Lead:         lead,
@@ -190,6 +241,227 @@ func (r *Refresher) Refresh(ctx context.Context, actor *Actor, leadID string) (*
 	}
 	r.logOutcome(ctx, "refresh", actor, leadID, phone, &report, nil)
 	return result, nil
+}
+
+// enter counts a refresh of phone as active and picks its path: the spec's
+// path joins a fetch of phone under way, serves a lone refresh under the
+// adaptive strategy, and every refresh under the spec strategy, where a
+// refresh that could not be served before its deadline, behind the spec
+// fetches under way, fails at once instead of spending the budget.
+func (r *Refresher) enter(ctx context.Context, phone string) (string, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	others := r.active
+	r.active++
+	switch {
+	case r.spec[phone]:
+		return strategySpec, nil
+	case r.cfg.Strategy == strategyCatchUp, r.cfg.Strategy == strategyAdaptive && others > 0:
+		return strategyCatchUp, nil
+	}
+	if r.service > 0 && len(r.spec) > 0 {
+		wait := time.Duration(len(r.spec)+1) * r.service
+		deadline := r.cfg.RefreshTimeout
+		if d, ok := ctx.Deadline(); ok && time.Until(d) < deadline {
+			deadline = time.Until(d)
+		}
+		if wait > deadline {
+			return "", fmt.Errorf("%w: %d refreshes ahead would not leave this one time before its deadline", ErrTimeout, len(r.spec))
+		}
+	}
+	return strategySpec, nil
+}
+
+func (r *Refresher) leave() {
+	r.mu.Lock()
+	r.active--
+	r.mu.Unlock()
+}
+
+// fetched ends the spec-path fetch of phone; the time a lone one took
+// when it succeeded is the service time admission counts with.
+func (r *Refresher) fetched(phone string, lone bool, took time.Duration) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	delete(r.spec, phone)
+	if !lone {
+		return
+	}
+	if r.service == 0 {
+		r.service = took
+	} else {
+		r.service = (3*r.service + took) / 4
+	}
+}
+
+// viaSpec is the spec's path: phone's own six-month fetch and replace,
+// shared by the concurrent refreshes of phone. The shared work runs on a
+// context detached from the first caller's, bounded by RefreshTimeout; a
+// caller whose ctx ends stops waiting. A background mirror (prio
+// Background) is a flight of its own, which no refresh joins: a refresh
+// must not wait behind every interactive request.
+func (r *Refresher) viaSpec(ctx context.Context, phone string, prio pacing.Priority) (out *refreshed, shared, leader bool, err error) {
+	base := context.WithoutCancel(ctx)
+	key, timeout := phone, r.cfg.RefreshTimeout
+	if prio != pacing.Interactive {
+		key, timeout = "mirror "+phone, mirrorTimeout
+	}
+	r.inflight.Add(1)
+	ch := r.flights.DoChan(key, func() (_ any, err error) {
+		leader = true
+		if prio == pacing.Interactive {
+			r.mu.Lock()
+			lone := len(r.spec) == 0
+			r.spec[phone] = true
+			r.mu.Unlock()
+			began := time.Now()
+			defer func() { r.fetched(phone, lone && err == nil, time.Since(began)) }()
+		}
+		wctx, cancel := context.WithTimeout(base, timeout)
+		defer cancel()
+		return r.refreshNumber(wctx, phone, prio)
+	})
+	if r.afterJoin != nil {
+		r.afterJoin()
+	}
+	var res singleflight.Result
+	select {
+	case <-ctx.Done():
+		// The shared refresh goes on for the others; count it as running
+		// until its result arrives, for Wait.
+		go func() {
+			<-ch
+			r.inflight.Done()
+		}()
+		return nil, false, false, callerGone(ctx)
+	case res = <-ch:
+		r.inflight.Done()
+	}
+	if res.Err != nil {
+		return nil, false, false, res.Err
+	}
+	return res.Val.(*refreshed), res.Shared, leader, nil
+}
+
+// viaCatchUp serves a refresh begun at since from the store, once a
+// catch-up that began after it has committed, and queues phone for a
+// mirror of its own.
+func (r *Refresher) viaCatchUp(ctx context.Context, phone string, since time.Time) (*refreshed, error) {
+	ctx, cancel := context.WithTimeout(ctx, r.cfg.RefreshTimeout)
+	defer cancel()
+	run, err := r.cfg.Syncer.catchUp(ctx, since, r.cfg.RefreshTimeout, r.cfg.CatchUpWithin)
+	if err != nil {
+		return nil, err
+	}
+	list, err := r.cfg.Store.Calls(ctx, phone, r.cfg.ListLimit)
+	if err != nil {
+		return nil, callerOrStore(ctx, "reading the calls", err)
+	}
+	last, err := r.cfg.Store.LastSynced(ctx, phone)
+	if err != nil {
+		return nil, callerOrStore(ctx, "reading the last-sync date", err)
+	}
+	if run.cursor.After(last) {
+		last = run.cursor // the store holds every call of phone uploaded by then
+	}
+	r.mirrors.add(r, phone)
+	return &refreshed{calls: list, lastSynced: last, report: Report{Requests: run.requests}}, nil
+}
+
+// mirrorQueue holds the numbers catch-ups served, to be fetched and
+// replaced on their own in the background, one at a time, each at most
+// once per MirrorEvery.
+type mirrorQueue struct {
+	mu      sync.Mutex
+	last    map[string]time.Time // when each number was last queued
+	pending []string
+	running bool
+	idle    chan struct{} // closed when the runner stops
+}
+
+// add queues phone unless it was queued less than MirrorEvery ago, and
+// starts the runner when none runs.
+func (q *mirrorQueue) add(r *Refresher, phone string) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	now := r.cfg.Now()
+	if t, ok := q.last[phone]; ok && now.Sub(t) < r.cfg.MirrorEvery {
+		return
+	}
+	if q.last == nil {
+		q.last = map[string]time.Time{}
+	}
+	q.last[phone] = now
+	q.pending = append(q.pending, phone)
+	if !q.running {
+		q.running = true
+		q.idle = make(chan struct{})
+		r.inflight.Add(1)
+		go r.runMirrors()
+	}
+}
+
+// next takes the next number, or reports that none is left (and stops the
+// runner).
+func (q *mirrorQueue) next() (string, bool) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if len(q.pending) == 0 {
+		q.running = false
+		close(q.idle)
+		return "", false
+	}
+	phone := q.pending[0]
+	q.pending = q.pending[1:]
+	return phone, true
+}
+
+// Drain waits until every number queued for a background mirror (see
+// Config.MirrorEvery) has been mirrored, or ctx ends. Wait, meant for
+// shutdown, drops the numbers not mirrored yet instead.
+func (r *Refresher) Drain(ctx context.Context) error {
+	r.mirrors.mu.Lock()
+	running, idle := r.mirrors.running, r.mirrors.idle
+	r.mirrors.mu.Unlock()
+	if !running {
+		return nil
+	}
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-idle:
+		return nil
+	}
+}
+
+// drop forgets the numbers not mirrored yet (Wait does not wait for them).
+func (q *mirrorQueue) drop() {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	for _, p := range q.pending {
+		delete(q.last, p)
+	}
+	q.pending = nil
+}
+
+// runMirrors mirrors the queued numbers one at a time, at Background
+// priority, so that users' requests go first.
+func (r *Refresher) runMirrors() {
+	defer r.inflight.Done()
+	for {
+		phone, ok := r.mirrors.next()
+		if !ok {
+			return
+		}
+		ctx := context.Background()
+		if _, _, _, err := r.viaSpec(ctx, phone, pacing.Background); err != nil {
+			r.mirrors.mu.Lock()
+			delete(r.mirrors.last, phone) // the next catch-up of phone queues it again
+			r.mirrors.mu.Unlock()
+			r.cfg.Logger.WarnContext(ctx, "callhistory: background mirror failed",
+				slog.String("phone", maskPhone(phone)), slog.String("error", maskText(err.Error())))
+		}
+	}
 }
 
 // History returns the stored call history of lead leadID for actor, without
@@ -257,7 +529,7 @@ type refreshed struct {
 // wrapping ErrInternal (singleflight's DoChan would otherwise crash the
 // process); it cannot leave a half-written window, because the only write is
 // the store's atomic ReplaceWindow.
-func (r *Refresher) refreshNumber(ctx context.Context, phone string) (out *refreshed, err error) {
+func (r *Refresher) refreshNumber(ctx context.Context, phone string, prio pacing.Priority) (out *refreshed, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			// The panic value may describe data; it goes to the log at
@@ -271,7 +543,7 @@ func (r *Refresher) refreshNumber(ctx context.Context, phone string) (out *refre
 
 	now := r.cfg.Now()
 	w := r.window(now)
-	got, err := r.fetch(ctx, phone, w)
+	got, err := r.fetch(ctx, phone, w, prio)
 	if err != nil {
 		return nil, err
 	}
@@ -340,12 +612,12 @@ type fetched struct {
 // client number is normalised (Callyzer sends bare national digits for a
 // number it has no country code for) is left out and counted; a call
 // repeated across pages is kept once.
-func (r *Refresher) fetch(ctx context.Context, phone string, w Window) (*fetched, error) {
+func (r *Refresher) fetch(ctx context.Context, phone string, w Window, prio pacing.Priority) (*fetched, error) {
 	q := callyzer.HistoryQuery{
 		CallFrom:      w.From,
 		CallTo:        w.To,
 		ClientNumbers: []string{phone},
-		Priority:      pacing.Interactive,
+		Priority:      prio,
 	}
 	out := &fetched{}
 	pm := pageMapper{mapper: r.cfg.Mapper, region: r.cfg.DefaultRegion, known: phone}

@@ -140,7 +140,7 @@ func TestRefreshFollowsTheSpecOrder(t *testing.T) {
 		Phone:        leadPhone,
 		Calls:        []callhistory.Call{want1, want2},
 		LastSyncedAt: unitNow,
-		Report:       &callhistory.Report{Requests: 3, Fetched: 2, Inserted: 2},
+		Report:       &callhistory.Report{Requests: 3, Fetched: 2, Inserted: 2, Path: "spec"},
 	}
 	require.NotNil(t, res.Report)
 	require.Positive(t, res.Report.Duration)
@@ -154,7 +154,7 @@ func TestRefreshFollowsTheSpecOrder(t *testing.T) {
 	res, err = u.r.Refresh(t.Context(), advisor, leadID)
 	require.NoError(t, err)
 	res.Report.Duration = 0
-	if diff := cmp.Diff(&callhistory.Report{Requests: 3, Fetched: 2, Unchanged: 2}, res.Report); diff != "" {
+	if diff := cmp.Diff(&callhistory.Report{Requests: 3, Fetched: 2, Unchanged: 2, Path: "spec"}, res.Report); diff != "" {
 		t.Errorf("second report (-want +got):\n%s", diff)
 	}
 }

@@ -462,7 +462,7 @@ func TestReliabilityEmptyAnswerTakesOutOnlyTheWindow(t *testing.T) {
 			env.srv.SetCalls(answerA()...)
 			res, err = env.r.Refresh(t.Context(), admin, leadID)
 			require.NoError(t, err)
-			require.Equal(t, callhistory.Report{Requests: res.Report.Requests, Fetched: 6, Updated: 6, Duration: res.Report.Duration}, *res.Report,
+			require.Equal(t, callhistory.Report{Requests: res.Report.Requests, Fetched: 6, Updated: 6, Path: "spec", Duration: res.Report.Duration}, *res.Report,
 				"the next answer lists them again, under the same rows")
 			require.Empty(t, cmp.Diff(before.Calls[leadPhone], env.snapshot(t).Calls[leadPhone]))
 		})

@@ -71,7 +71,8 @@ const finalSaveTimeout = 10 * time.Second
 // by upload time, with a call-time backfill on first run. Safe for
 // concurrent use; passes of one name never overlap (see SyncConfig.Lock).
 type Syncer struct {
-	cfg SyncConfig
+	cfg   SyncConfig
+	catch catchUps // the catch-ups refreshes share (see Config.Syncer)
 }
 
 // NewSyncer checks cfg, fills in the defaults and returns a Syncer.
