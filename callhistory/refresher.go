@@ -732,7 +732,7 @@ func (r *Refresher) logOutcome(ctx context.Context, op string, actor *Actor, lea
 	if rep != nil {
 		attrs = append(attrs, counts("requests", rep.Requests, "fetched", rep.Fetched, "inserted", rep.Inserted,
 			"updated", rep.Updated, "deleted", rep.Deleted, "unchanged", rep.Unchanged)...)
-		attrs = append(attrs, slog.Bool("shared", rep.Shared), slog.Duration("duration", rep.Duration))
+		attrs = append(attrs, slog.Bool("shared", rep.Shared), slog.String("path", rep.Path), slog.Duration("duration", rep.Duration))
 	}
 	level := slog.LevelInfo
 	msg := "callhistory: " + op + " done"

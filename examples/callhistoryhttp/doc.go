@@ -31,7 +31,9 @@
 // when its URL is an absolute https one; any other is "" (no link), as for
 // a call without a recording. The report of a refresh is {"requests",
 // "fetched", "inserted", "updated", "deleted", "unchanged", "shared",
-// "duration_ms"}.
+// "path", "duration_ms"}; "path" is "spec" when the refresh fetched its
+// lead's six months itself and "catch-up" when a shared read of what was
+// uploaded since the store was last known complete served it.
 //
 // A GET never refreshes. Both POSTs pass through the
 // http.CrossOriginProtection of Options.CrossOrigin, so a cross-site form

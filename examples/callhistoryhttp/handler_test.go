@@ -118,7 +118,7 @@ func TestAPIRefresh(t *testing.T) {
 		"calls":          wantCalls,
 		"report": map[string]any{
 			"requests": 2.0, "fetched": 3.0, "inserted": 1.0, "updated": 1.0,
-			"deleted": 1.0, "unchanged": 1.0, "shared": false, "duration_ms": 2345.0,
+			"deleted": 1.0, "unchanged": 1.0, "shared": false, "path": "spec", "duration_ms": 2345.0,
 		},
 	}
 	if diff := cmp.Diff(want, decodeJSON(t, body)); diff != "" {

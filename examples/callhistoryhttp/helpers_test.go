@@ -41,7 +41,7 @@ func (f *fakeService) Refresh(ctx context.Context, actor *callhistory.Actor, lea
 		return nil, f.refreshErr
 	}
 	res := *f.result
-	res.Report = &callhistory.Report{Requests: 2, Fetched: 3, Inserted: 1, Updated: 1, Deleted: 1, Unchanged: 1, Duration: 2345 * time.Millisecond}
+	res.Report = &callhistory.Report{Requests: 2, Fetched: 3, Inserted: 1, Updated: 1, Deleted: 1, Unchanged: 1, Path: "spec", Duration: 2345 * time.Millisecond}
 	return &res, nil
 }
 

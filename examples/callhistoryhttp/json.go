@@ -44,14 +44,15 @@ type callJSON struct {
 }
 
 type reportJSON struct {
-	Requests   int   `json:"requests"`
-	Fetched    int   `json:"fetched"`
-	Inserted   int   `json:"inserted"`
-	Updated    int   `json:"updated"`
-	Deleted    int   `json:"deleted"`
-	Unchanged  int   `json:"unchanged"`
-	Shared     bool  `json:"shared"`
-	DurationMS int64 `json:"duration_ms"`
+	Requests   int    `json:"requests"`
+	Fetched    int    `json:"fetched"`
+	Inserted   int    `json:"inserted"`
+	Updated    int    `json:"updated"`
+	Deleted    int    `json:"deleted"`
+	Unchanged  int    `json:"unchanged"`
+	Shared     bool   `json:"shared"`
+	Path       string `json:"path"` // "spec" or "catch-up" (callhistory.Report.Path)
+	DurationMS int64  `json:"duration_ms"`
 }
 
 type errorJSON struct {
@@ -84,6 +85,7 @@ func (h *handler) refreshJSON(res *callhistory.Result, lang, message string) ref
 			Deleted:    rep.Deleted,
 			Unchanged:  rep.Unchanged,
 			Shared:     rep.Shared,
+			Path:       rep.Path,
 			DurationMS: rep.Duration.Milliseconds(),
 		}
 	}
