@@ -31,6 +31,7 @@ func init() {
 
 type waiter struct {
 	claim   rule.Claim
+	asked   uint64 // the slot's starts when it asked
 	seq     *sequence
 	ready   chan struct{} // closed once granted or refused
 	granted bool          // written before ready is closed
@@ -87,7 +88,7 @@ func (s *sequence) Acquire(ctx context.Context) (release func(sent time.Time), e
 	p := s.p
 	p.mu.Lock()
 	p.count++
-	w := &waiter{seq: s, ready: make(chan struct{}), claim: rule.Claim{
+	w := &waiter{seq: s, asked: p.slot.Starts, ready: make(chan struct{}), claim: rule.Claim{
 		Interactive: s.prio == Interactive,
 		Rank:        rule.Rank{N: p.count},
 	}}
@@ -161,7 +162,7 @@ func (p *local) releaser(w *waiter) func(time.Time) {
 			p.slot.Release(sent)
 			s := w.seq
 			s.using--
-			if !s.ended && s.using == 0 {
+			if !s.ended && s.using == 0 && s.prio == Interactive { // not a promoted Background one
 				if r, ok := p.slot.Reservation(w.claim, time.Now()); ok {
 					p.reserved = append(p.reserved, r)
 				}
@@ -171,11 +172,29 @@ func (p *local) releaser(w *waiter) func(time.Time) {
 	}
 }
 
+// promoteLocked serves the Background waiters that have let
+// rule.AgeLimit starts go to others as Interactive requests asking now.
+func (p *local) promoteLocked() {
+	promoted := false
+	for _, w := range p.queue {
+		if !w.claim.Interactive && p.slot.Aged(w.asked) {
+			// An Interactive request asking now: the sequences already
+			// open finish first.
+			p.count++
+			w.claim.Interactive, w.claim.Rank, promoted = true, rule.Rank{N: p.count}, true
+		}
+	}
+	if promoted {
+		slices.SortStableFunc(p.queue, func(a, b *waiter) int { return rule.Compare(a.claim, b.claim) })
+	}
+}
+
 // dispatchLocked grants the slot to the first waiter when the rules allow
 // it, or arms the timer for when they may.
 func (p *local) dispatchLocked() {
 	now := time.Now()
 	p.reserved = slices.DeleteFunc(p.reserved, func(r rule.Claim) bool { return !r.Until.After(now) })
+	p.promoteLocked()
 	for len(p.queue) > 0 {
 		w := p.queue[0]
 		d := rule.Decide(p.slot, w.claim, p.reserved, now)

@@ -3,6 +3,7 @@ package pacing_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"testing"
 	"testing/synctest"
@@ -79,6 +80,40 @@ func TestPacerInteractiveFirstAtEverySlot(t *testing.T) {
 		close(b2.release)
 		synctest.Wait()
 		require.Empty(t, granted)
+	})
+}
+
+// A Background request that has let rule.AgeLimit (15) starts go to
+// Interactive ones is served next, before the Interactive one waiting: a
+// steady stream of refreshes cannot starve the periodic sync.
+func TestPacerBackgroundAgesUnderAStreamOfInteractive(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		p := pacing.New(2 * time.Second)
+		granted := make(chan string, 64)
+		holder := enqueue(t, plain(p, pacing.Interactive), "i0", granted)
+		require.Equal(t, "i0", <-granted)
+		bg := enqueue(t, plain(p, pacing.Background), "bg", granted)
+		prev := holder
+		var order []string
+		// Always one Interactive caller waiting when the holder releases.
+		for i := 1; len(order) == 0 || order[len(order)-1] != "bg"; i++ {
+			require.Less(t, i, 40, "the background caller never got the slot: %v", order)
+			next := enqueue(t, plain(p, pacing.Interactive), fmt.Sprintf("i%d", i), granted)
+			close(prev.release)
+			got := <-granted
+			order = append(order, got)
+			if got == "bg" {
+				close(bg.release)
+				require.Equal(t, fmt.Sprintf("i%d", i), <-granted, "then the Interactive one waiting")
+				close(next.release)
+				break
+			}
+			prev = next
+		}
+		// i0 started before bg asked; i1..i15 after: 15 starts let go.
+		require.Len(t, order, 16, "order: %v", order)
+		synctest.Wait()
 	})
 }
 

@@ -39,6 +39,9 @@ var schema = []string{
 )`,
 	// Tables created by an earlier version.
 	`ALTER TABLE leadcalls_pacer ADD COLUMN IF NOT EXISTS held_until timestamptz`,
+	// The starts so far, by which a waiting Background request ages
+	// (rule.Slot.Aged); it wraps past 2^63, never in practice.
+	`ALTER TABLE leadcalls_pacer ADD COLUMN IF NOT EXISTS starts bigint NOT NULL DEFAULT 0`,
 	`ALTER TABLE leadcalls_pacer_waiters ADD COLUMN IF NOT EXISTS
 	begun_at timestamptz NOT NULL DEFAULT clock_timestamp()`,
 }

@@ -314,6 +314,51 @@ func TestPacerServesInteractiveFirstAcrossReplicas(t *testing.T) {
 		"interactive callers must get the next slots, in the order they came, before every waiting background caller; order %v", got)
 }
 
+// A Background request on one replica that has let rule.AgeLimit (15)
+// starts go to Interactive ones on another is served before the next
+// Interactive one waiting.
+func TestPacerBackgroundAgesAcrossReplicas(t *testing.T) {
+	t.Parallel()
+	const interval = 10 * time.Millisecond
+	d := newTestDB(t)
+	dbs := d.migrated(t, 3)
+	ctx := t.Context()
+
+	order := make(chan string, 64)
+	first := startWaiter(t, ctx, dbs[0], d.name, interval, pacing.Interactive, "i0", order)
+	require.NoError(t, <-first.got)
+	<-order
+	bg := startWaiter(t, ctx, dbs[1], d.name, interval, pacing.Background, "bg", order)
+	waitFor(t, bg.waiting, "the background caller to wait")
+	holder := first
+	var got []string
+	for i := 1; ; i++ {
+		require.Less(t, i, 40, "the background caller never got the slot: %v", got)
+		next := startWaiter(t, ctx, dbs[2], d.name, interval, pacing.Interactive, fmt.Sprintf("i%d", i), order)
+		waitFor(t, next.waiting, next.label+" to wait")
+		// Long enough for the background caller to poll (every 5 ms) and,
+		// once aged, to register as an Interactive waiter.
+		time.Sleep(4 * interval)
+		holder.release(time.Time{})
+		label := <-order
+		got = append(got, label)
+		if label == "bg" {
+			require.NoError(t, <-bg.got)
+			bg.release(time.Time{})
+			require.NoError(t, <-next.got)
+			next.release(time.Time{})
+			break
+		}
+		require.NoError(t, <-next.got)
+		holder = next
+	}
+	// i0 started before bg asked; then 15 Interactive starts were let go.
+	// The background caller learns it has aged at its next poll: on a
+	// machine too busy to poll within the sleep above, one more start goes.
+	require.GreaterOrEqual(t, len(got), 16, "order: %v", got)
+	require.LessOrEqual(t, len(got), 17, "order: %v", got)
+}
+
 func TestPacerCancelWhileWaiting(t *testing.T) {
 	t.Parallel()
 	const interval = 10 * time.Millisecond

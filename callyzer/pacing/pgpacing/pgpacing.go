@@ -257,10 +257,11 @@ func (s *sequence) ranked(begun time.Time) {
 
 // claim is one Acquire's identity in the database.
 type claim struct {
-	holder      string    // the token it holds the slot under
-	waiter      string    // its waiter row's key: holder, or its open sequence's key
-	interactive bool      // its priority is Interactive
-	begun       time.Time // its rank among Interactive waiters; zero until the first attempt
+	holder      string           // the token it holds the slot under
+	waiter      string           // its waiter row's key: holder, or its open sequence's key
+	interactive bool             // its priority is Interactive
+	begun       time.Time        // its rank among Interactive waiters; zero until the first attempt
+	asked       sql.Null[uint64] // the slot's starts at its first attempt (rule.Slot.Aged)
 }
 
 func (c *claim) rule(deadline time.Time) rule.Claim {
@@ -293,6 +294,15 @@ func (p *pacer) attempt(ctx context.Context, c *claim) (attemptOutcome, error) {
 		asked = st.asked
 		if c.begun.IsZero() {
 			c.begun = st.now // ranked by its first attempt
+		}
+		if !c.asked.Valid {
+			c.asked = sql.Null[uint64]{V: st.slot.Starts, Valid: true}
+		}
+		if !c.interactive && st.slot.Aged(c.asked.V) {
+			// Served as an Interactive claim begun now from here on: its
+			// waiter row keeps later sequences behind it on every replica,
+			// and the sequences already open finish first.
+			c.interactive, c.begun = true, st.now
 		}
 		var deadline time.Time
 		if d, ok := ctx.Deadline(); ok {

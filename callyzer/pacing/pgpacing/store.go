@@ -13,7 +13,7 @@ import (
 // The statements only load and store the pacer's state; package pacing's
 // rules decide, in Go, on the database time they read.
 const (
-	lockSQL = `SELECT next_start_at, started_at, holder, lease_until, held_until
+	lockSQL = `SELECT next_start_at, started_at, holder, lease_until, held_until, starts
 	FROM leadcalls_pacer WHERE name = $1 FOR UPDATE`
 	// Read after lockSQL, in the same transaction: under READ COMMITTED
 	// the rows and the clock are those after the lock was granted.
@@ -21,7 +21,7 @@ const (
 	FROM (SELECT clock_timestamp() AS now) c
 	LEFT JOIN leadcalls_pacer_waiters w ON w.name = $1`
 	storeSQL = `UPDATE leadcalls_pacer
-	SET next_start_at = $2, started_at = $3, holder = $4, lease_until = $5, held_until = $6
+	SET next_start_at = $2, started_at = $3, holder = $4, lease_until = $5, held_until = $6, starts = $7
 	WHERE name = $1`
 	putWaiterSQL = `INSERT INTO leadcalls_pacer_waiters (name, waiter, lease_until, begun_at)
 	VALUES ($1, $2, $3, $4)
@@ -62,7 +62,8 @@ func (p *pacer) load(ctx context.Context, tx *sql.Tx) (*state, error) {
 		holder                       sql.NullString
 		started, leaseUntil, heldTil sql.NullTime
 	)
-	err := tx.QueryRowContext(ctx, lockSQL, p.name).Scan(&st.slot.Next, &started, &holder, &leaseUntil, &heldTil)
+	var starts int64
+	err := tx.QueryRowContext(ctx, lockSQL, p.name).Scan(&st.slot.Next, &started, &holder, &leaseUntil, &heldTil, &starts)
 	if errors.Is(err, sql.ErrNoRows) {
 		p.rowReady.Store(false) // someone deleted it; recreate on the next Acquire
 		return nil, fmt.Errorf("no row for pacer %q", p.name)
@@ -71,6 +72,7 @@ func (p *pacer) load(ctx context.Context, tx *sql.Tx) (*state, error) {
 		return nil, err
 	}
 	st.holder, st.started, st.leaseUntil, st.slot.Held = holder.String, started.Time, leaseUntil.Time, heldTil.Time
+	st.slot.Starts = uint64(starts)
 
 	st.asked = time.Now()
 	rows, err := tx.QueryContext(ctx, claimsSQL, p.name)
@@ -104,7 +106,7 @@ func (p *pacer) load(ctx context.Context, tx *sql.Tx) (*state, error) {
 // store writes the pacer's row back from st.
 func (p *pacer) store(ctx context.Context, tx *sql.Tx, st *state) error {
 	_, err := tx.ExecContext(ctx, storeSQL, p.name, up(st.slot.Next), nullTime(st.started),
-		sql.NullString{String: st.holder, Valid: st.holder != ""}, nullTime(up(st.leaseUntil)), nullTime(up(st.slot.Held)))
+		sql.NullString{String: st.holder, Valid: st.holder != ""}, nullTime(up(st.leaseUntil)), nullTime(up(st.slot.Held)), int64(st.slot.Starts))
 	return err
 }
 

@@ -28,12 +28,14 @@ type Slot struct {
 	Busy     bool          // a request holds the slot
 	Next     time.Time     // no request starts before this
 	Held     time.Time     // the end of the latest Hold (zero: none)
+	Starts   uint64        // the requests started so far (see Aged)
 }
 
 // Start records that a request took the slot at now: the next one starts
 // the interval later at the earliest.
 func (s *Slot) Start(now time.Time) {
 	s.Busy = true
+	s.Starts++
 	s.Next = later(s.Next, now.Add(s.Interval))
 }
 
@@ -54,6 +56,21 @@ func (s *Slot) Release(last time.Time) {
 func (s *Slot) Hold(until time.Time) {
 	s.Next = later(s.Next, until)
 	s.Held = later(s.Held, until)
+}
+
+// AgeLimit is how many starts a Background request lets go to others
+// while it waits before it is served as an Interactive request asking
+// then (the Interactive sequences already open finish first; it goes
+// before every later one): under strict priority, a steady stream of refreshes (one every
+// slot) would keep the periodic sync and the background mirrors out for
+// good. Counting starts, not time, a slot held long by one request ages
+// nobody.
+const AgeLimit = 15
+
+// Aged reports whether a Background request that asked when the slot had
+// made asked starts has let AgeLimit starts go to others since.
+func (s Slot) Aged(asked uint64) bool {
+	return s.Starts-asked >= AgeLimit
 }
 
 // Reservation is the claim by which the open sequence whose request c has

@@ -102,16 +102,16 @@ func TestSlotTransitions(t *testing.T) {
 	}{
 		{name: "start: the next start an interval after the grant",
 			do:   func(s *rule.Slot) { s.Start(t0) },
-			want: rule.Slot{Interval: interval, Busy: true, Next: at(interval)}},
+			want: rule.Slot{Interval: interval, Busy: true, Next: at(interval), Starts: 1}},
 		{name: "release without a send: the grant counts",
 			do:   func(s *rule.Slot) { s.Start(t0); s.Release(time.Time{}) },
-			want: rule.Slot{Interval: interval, Next: at(interval)}},
+			want: rule.Slot{Interval: interval, Next: at(interval), Starts: 1}},
 		{name: "release: an interval after the send when it came later",
 			do:   func(s *rule.Slot) { s.Start(t0); s.Release(at(600 * time.Millisecond)) },
-			want: rule.Slot{Interval: interval, Next: at(interval + 600*time.Millisecond)}},
+			want: rule.Slot{Interval: interval, Next: at(interval + 600*time.Millisecond), Starts: 1}},
 		{name: "release: an earlier send changes nothing",
 			do:   func(s *rule.Slot) { s.Start(t0); s.Release(at(-time.Hour)) },
-			want: rule.Slot{Interval: interval, Next: at(interval)}},
+			want: rule.Slot{Interval: interval, Next: at(interval), Starts: 1}},
 		{name: "hold moves the next start",
 			do:   func(s *rule.Slot) { s.Hold(at(10 * time.Second)) },
 			want: rule.Slot{Interval: interval, Next: at(10 * time.Second), Held: at(10 * time.Second)}},
@@ -159,4 +159,19 @@ func TestCompare(t *testing.T) {
 	require.Negative(t, rule.Rank{Began: t0, N: 9}.Compare(rule.Rank{Began: at(1), N: 1}), "by when it began")
 	require.Negative(t, rule.Rank{Began: t0, N: 1, Key: "z"}.Compare(rule.Rank{Began: t0, N: 2, Key: "a"}), "then N")
 	require.Zero(t, rule.Compare(interactive, interactive))
+}
+
+func TestAged(t *testing.T) {
+	t.Parallel()
+	s := rule.Slot{Interval: 2 * time.Second}
+	s.Start(t0)
+	asked := s.Starts
+	for range rule.AgeLimit - 1 {
+		s.Release(time.Time{})
+		s.Start(t0)
+	}
+	require.False(t, s.Aged(asked), "14 starts let go")
+	s.Start(t0)
+	require.True(t, s.Aged(asked), "15 starts let go")
+	require.False(t, s.Aged(s.Starts), "a request that asks now has let none go")
 }
