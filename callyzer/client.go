@@ -340,7 +340,7 @@ func (c *Client) transportOutcome(ctx, actx context.Context, r *request, status 
 	e := &Error{Endpoint: r.endpoint, PageNo: r.pageNo, StatusCode: status}
 	if errors.Is(err, errBodyTooLarge) {
 		e.kind = ErrMalformedResponse
-		e.Message = fmt.Sprintf("body over the cap of %d bytes (WithMaxBodyBytes)", c.cfg.maxBodyBytes)
+		e.Message = fmt.Sprintf("body over the cap of %d bytes (WithLimits)", c.cfg.maxBodyBytes)
 		return outcome{err: e}
 	}
 	if ctx.Err() != nil {

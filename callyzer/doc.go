@@ -48,7 +48,7 @@
 // the first request and ended however the iteration ends; a request holds
 // its slot until its body is read, and its release reports when it was
 // written (net/http/httptrace's WroteRequest); retries wait outside the
-// slot; a 429's Retry-After (capped by WithMaxRetryAfter) holds the pacer.
+// slot; a 429's Retry-After (capped by WithLimits) holds the pacer.
 //
 // Clients of the same key and host in one process share one pacing.New
 // pacer by default (starts at least WithInterval apart, default 2s),
@@ -64,7 +64,7 @@
 // with the rest of the hold as RetryAfter), ErrTimeout (also matches
 // context.DeadlineExceeded), ErrMalformedResponse (a 200 that is not what
 // the contract promises: a missing or null result, a data envelope, a row
-// without id, a field of the wrong type, a body over WithMaxBodyBytes),
+// without id, a field of the wrong type, a body over the WithLimits cap),
 // ErrIncompleteResponse (rows that do not add up to total_records, distinct
 // ids that fall short of it on two readings, the page cap; ErrShifted when
 // the total changed while paging), ErrUpstream (5xx,
@@ -77,7 +77,7 @@
 //
 // Retries (WithMaxRetries, exponential backoff from WithRetryDelays) cover
 // transport failures, attempt timeouts, 5xx except 501, and 429 after its
-// Retry-After (seconds or an HTTP date); a Retry-After over WithMaxRetryAfter
+// Retry-After (seconds or an HTTP date); a Retry-After over the WithLimits cap
 // or past the caller's deadline fails at once. A 400 whose body looks like a
 // server-side exception (it mentions SQLSTATE, Exception, a stack trace,
 // Traceback, ORA-, "fatal error", a deadlock) is retried once. 401 and 403

@@ -249,41 +249,30 @@ func WithRetryDelays(base, max time.Duration) Option {
 	}
 }
 
-// WithMaxRetryAfter caps the Retry-After the client is willing to wait. A
-// 429 asking for longer fails at once with ErrRateLimited. Default: 30s.
-func WithMaxRetryAfter(d time.Duration) Option {
+// WithLimits sets the client's caps against a misbehaving server:
+// maxPages, the pages fetched for one window chunk (and one v2.2 variant)
+// and for the employee roster, against a server that never stops paging
+// (hitting it is ErrIncompleteResponse; default 100,000, a 180-day chunk
+// of ten million calls); maxBodyBytes, a response body (a larger 2xx body
+// is ErrMalformedResponse, a larger non-2xx body keeps its status's kind;
+// default 8 MiB); maxRetryAfter, the Retry-After the client is willing to
+// wait (a 429 asking for longer fails at once with ErrRateLimited; default
+// 30s). A zero argument leaves that limit as it is (its default, unless an
+// earlier WithLimits set it); a negative one is an error.
+func WithLimits(maxPages int, maxBodyBytes int64, maxRetryAfter time.Duration) Option {
 	return func(c *config) error {
-		if d < 0 {
-			return errors.New("callyzer: WithMaxRetryAfter: want >= 0")
+		if maxPages < 0 || maxBodyBytes < 0 || maxRetryAfter < 0 {
+			return errors.New("callyzer: WithLimits: want >= 0 (0 keeps the limit as it is)")
 		}
-		c.maxRetryAfter = d
-		return nil
-	}
-}
-
-// WithMaxBodyBytes caps a response body; a larger 2xx body is
-// ErrMalformedResponse (a larger non-2xx body keeps its status's kind).
-// Default: 8 MiB.
-func WithMaxBodyBytes(n int64) Option {
-	return func(c *config) error {
-		if n < 1 {
-			return errors.New("callyzer: WithMaxBodyBytes: want >= 1")
+		if maxPages > 0 {
+			c.maxPages = maxPages
 		}
-		c.maxBodyBytes = n
-		return nil
-	}
-}
-
-// WithMaxPages caps the pages fetched for one window chunk (and one v2.2
-// variant), and for the employee roster, against a server that never stops
-// paging. Hitting it is ErrIncompleteResponse. Default: 100,000 (a 180-day
-// chunk of ten million calls, which a large account's backfill may need).
-func WithMaxPages(n int) Option {
-	return func(c *config) error {
-		if n < 1 {
-			return errors.New("callyzer: WithMaxPages: want >= 1")
+		if maxBodyBytes > 0 {
+			c.maxBodyBytes = maxBodyBytes
 		}
-		c.maxPages = n
+		if maxRetryAfter > 0 {
+			c.maxRetryAfter = maxRetryAfter
+		}
 		return nil
 	}
 }

@@ -44,9 +44,7 @@ func newClient(t *testing.T, srv *callyzertest.Server, opts ...callyzer.Option) 
 		callyzer.WithMaxRetries(clientRetries),
 		callyzer.WithPageSize(clientPageSize),
 		callyzer.WithAttemptTimeout(clientAttemptTTL),
-		callyzer.WithMaxRetryAfter(clientMaxRA),
-		callyzer.WithMaxBodyBytes(clientBodyCap),
-		callyzer.WithMaxPages(clientMaxPages),
+		callyzer.WithLimits(clientMaxPages, clientBodyCap, clientMaxRA),
 		callyzer.WithHTTPClient(srv.Client()),
 	}
 	c, err := callyzer.NewClient(srv.APIKey(), append(base, opts...)...)
@@ -198,7 +196,7 @@ func TestClientEndlessPagingHitsThePageCap(t *testing.T) {
 	srv.Inject(callyzertest.Fault{Kind: callyzertest.FaultEndlessPaging, Always: true})
 	_, err := fetchAll(t, newClient(t, srv))
 	require.ErrorIs(t, err, callyzer.ErrIncompleteResponse)
-	require.Equal(t, []int{1, 2, 3, 4, 5}, pagesAsked(srv), "stops at WithMaxPages")
+	require.Equal(t, []int{1, 2, 3, 4, 5}, pagesAsked(srv), "stops at WithLimits' maxPages")
 }
 
 // TestClientRepeatedRow: pages that shift while the client pages deliver a
@@ -350,7 +348,7 @@ func TestClientPacingRateLimited(t *testing.T) {
 	t.Parallel()
 	clk := newClock(now) // frozen: every request after the first is too early
 	srv := callyzertest.NewServer(t, callyzertest.Options{Calls: seedCalls(seededCalls), Now: clk.Now, Interval: callyzertest.DefaultInterval})
-	c := newClient(t, srv, callyzer.WithMaxRetryAfter(time.Second))
+	c := newClient(t, srv, callyzer.WithLimits(0, 0, time.Second))
 	_, err := fetchAll(t, c)
 	require.ErrorIs(t, err, callyzer.ErrRateLimited)
 	var ce *callyzer.Error
