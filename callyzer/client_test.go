@@ -49,6 +49,8 @@ func TestNewClientValidates(t *testing.T) {
 		{"negative retry-after cap", "k", callyzer.WithLimits(0, 0, -1)},
 		{"negative body cap", "k", callyzer.WithLimits(0, -1, 0)},
 		{"negative page cap", "k", callyzer.WithLimits(-1, 0, 0)},
+		{"unknown number form", "k", callyzer.WithClientNumberForm("international")},
+		{"number form in capitals", "k", callyzer.WithClientNumberForm("E164")},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

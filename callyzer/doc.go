@@ -30,8 +30,9 @@
 // each chunk is swept once per (call_method, call_mode) combination given;
 // without it the client speaks v2.1. Employees returns the roster.
 //
-// Numbers go out in Callyzer's "48-601234567" form and come back in E.164
-// ("+48601234567"). call_date and call_time are read as a wall clock in the
+// Numbers go out in Callyzer's "48-601234567" form (client_numbers in the
+// form WithClientNumberForm sets, the one the account's filter matches) and
+// come back in E.164 ("+48601234567"). call_date and call_time are read as a wall clock in the
 // account's zone (WithLocation, default Europe/Warsaw; on a machine
 // without a zone database, import time/tzdata in the main package).
 // synced_at and modified_at are read the same way; a trailing zone

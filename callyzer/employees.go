@@ -65,7 +65,7 @@ type employeesBody struct {
 // (WithEmployeePagingInQuery). Its pages form one pacer sequence, as
 // HistoryPages' do.
 func (c *Client) Employees(ctx context.Context, q EmployeesQuery) ([]Employee, error) {
-	numbers, err := ccNumbers(q.EmployeeNumbers)
+	numbers, err := inForm(q.EmployeeNumbers, formDashed)
 	if err != nil {
 		return nil, err
 	}

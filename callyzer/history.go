@@ -100,10 +100,10 @@ func (c *Client) planHistory(q HistoryQuery) (*historyPlan, error) {
 	default:
 		return nil, invalidQuery("no call window and no synced window")
 	}
-	if p.clients, err = ccNumbers(q.ClientNumbers); err != nil {
+	if p.clients, err = inForm(q.ClientNumbers, c.cfg.clientForm); err != nil {
 		return nil, err
 	}
-	if p.employees, err = ccNumbers(q.EmployeeNumbers); err != nil {
+	if p.employees, err = inForm(q.EmployeeNumbers, formDashed); err != nil {
 		return nil, err
 	}
 	p.types = make([]string, 0, len(q.CallTypes))
@@ -133,19 +133,6 @@ func (c *Client) planHistory(q HistoryQuery) (*historyPlan, error) {
 		p.maskedFilter = append(p.maskedFilter, slog.Any("emp_numbers", maskPhones(q.EmployeeNumbers)))
 	}
 	return p, nil
-}
-
-// ccNumbers turns E.164 numbers into Callyzer's "48-601234567" form.
-func ccNumbers(e164 []string) ([]string, error) {
-	out := make([]string, 0, len(e164))
-	for _, n := range e164 {
-		cc, ok := phone.ToCallyzer(n)
-		if !ok {
-			return nil, invalidQuery("number %s is not in E.164 form (+ country code, digits)", phone.Mask(n))
-		}
-		out = append(out, cc)
-	}
-	return out, nil
 }
 
 // maskPhones masks numbers for a log line.

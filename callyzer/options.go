@@ -61,7 +61,8 @@ type config struct {
 	maxRetryAfter  time.Duration
 	maxBodyBytes   int64
 	maxPages       int
-	pagingInQuery  bool // /employee/get paging goes in the query string
+	pagingInQuery  bool       // /employee/get paging goes in the query string
+	clientForm     numberForm // of client_numbers
 }
 
 // v22 reports whether the client speaks API v2.2 (WithCallVariants).
@@ -273,6 +274,25 @@ func WithLimits(maxPages int, maxBodyBytes int64, maxRetryAfter time.Duration) O
 		if maxRetryAfter > 0 {
 			c.maxRetryAfter = maxRetryAfter
 		}
+		return nil
+	}
+}
+
+// WithClientNumberForm sets the form in which the numbers of
+// HistoryQuery.ClientNumbers go out in client_numbers, the one the
+// account's filter matches (the calibration tells which): "dashed",
+// 48-601234567 (the default, as in Callyzer's lead API); "national",
+// 601234567; "e164", +48601234567; "digits", 48601234567. Another form is
+// an error. A wrong form is not an error from Callyzer: the filter then
+// matches nothing and every history comes back empty, or it answers 400.
+// Employee numbers (emp_numbers) keep the dashed form Callyzer documents.
+func WithClientNumberForm(form string) Option {
+	return func(c *config) error {
+		f, ok := numberForms[form]
+		if !ok {
+			return fmt.Errorf("callyzer: WithClientNumberForm: unknown form %q (want dashed, national, e164 or digits)", form)
+		}
+		c.clientForm = f
 		return nil
 	}
 }

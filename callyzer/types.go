@@ -12,7 +12,7 @@ import (
 type HistoryQuery struct {
 	CallFrom, CallTo     time.Time
 	SyncedFrom, SyncedTo time.Time
-	ClientNumbers        []string        // E.164; sent in Callyzer's "48-601234567" form
+	ClientNumbers        []string        // E.164; sent in the form of WithClientNumberForm, "48-601234567" by default
 	EmployeeNumbers      []string        // E.164; sent in Callyzer's "48-601234567" form
 	CallTypes            []CallType      // empty means all
 	Priority             pacing.Priority // pacing.Background unless set
