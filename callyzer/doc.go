@@ -26,15 +26,21 @@
 // read once more from page 1). With both a call window and a synced
 // window, the call window is chunked and the synced window goes whole with
 // every request, so a synced window over the maximum is refused
-// (ErrInvalidQuery) before anything is sent. WithCallVariants switches the client to API v2.2, where
-// each chunk is swept once per (call_method, call_mode) combination given;
-// without it the client speaks v2.1. Employees returns the roster.
+// (ErrInvalidQuery) before anything is sent. When Callyzer refuses a
+// chunk's window (a 400 that is not a server-side exception) or serves
+// fewer rows a page than asked, the client halves the window (down to a
+// day) or pages by what it served, and keeps the narrower window or
+// smaller page for its lifetime (see HistoryPages). WithCallVariants
+// switches the client to API v2.2, where each chunk is swept once per
+// (call_method, call_mode) combination given; without it the client speaks
+// v2.1. Employees returns the roster.
 //
 // Numbers go out in Callyzer's "48-601234567" form (client_numbers in the
-// form WithClientNumberForm sets, the one the account's filter matches) and
-// come back in E.164 ("+48601234567"). call_date and call_time are read as a wall clock in the
-// account's zone (WithLocation, default Europe/Warsaw; on a machine
-// without a zone database, import time/tzdata in the main package).
+// form WithClientNumberForm sets, the one the account's filter matches)
+// and come back in E.164 ("+48601234567"). call_date and call_time are
+// read as a wall clock in the account's zone (WithLocation, default
+// Europe/Warsaw; on a machine without a zone database, import time/tzdata
+// in the main package).
 // synced_at and modified_at are read the same way; a trailing zone
 // abbreviation such as IST or CET is ignored (abbreviations are ambiguous),
 // while "UTC"/"GMT" and numeric offsets are honoured.

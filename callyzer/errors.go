@@ -66,8 +66,9 @@ type Error struct {
 	RetryAfter time.Duration // the server's Retry-After, when it sent one
 	Attempts   int           // HTTP requests made, retries included
 
-	kind  error // one of the sentinels, or nil (for a cancelled context)
-	cause error // the underlying error, if any
+	kind      error // one of the sentinels, or nil (for a cancelled context)
+	cause     error // the underlying error, if any
+	exception bool  // a 400 whose body looks like a server-side exception
 }
 
 func (e *Error) Error() string {

@@ -80,6 +80,17 @@ func TestParseRetryAfter(t *testing.T) {
 	}
 }
 
+// chunks splits s into the chunks an iteration reads, in its order.
+func chunks(s span, maxSpan int64, newestFirst bool) []span {
+	var out []span
+	for rest, more := s, true; more; {
+		c := firstChunk(rest, maxSpan, newestFirst)
+		out = append(out, c)
+		rest, more = restAfter(rest, c, newestFirst)
+	}
+	return out
+}
+
 func TestChunks(t *testing.T) {
 	t.Parallel()
 	tests := []struct {

@@ -54,7 +54,7 @@ type HistoryPage struct {
 	TotalRecords int       // all matching rows of the chunk, across its pages
 	ChunkFrom    time.Time // the window chunk this page belongs to
 	ChunkTo      time.Time
-	Attempts     int // HTTP requests this page took, retries included
+	Attempts     int // HTTP requests this page took, retries and the 400s of wider chunks before it included
 
 	Variant CallVariant // v2.2: the call_method/call_mode of the page; zero under v2.1
 	Next    Cursor      // where paging goes on after this page
