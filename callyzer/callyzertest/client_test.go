@@ -3,6 +3,7 @@ package callyzertest_test
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"sync"
 	"testing"
@@ -46,6 +47,7 @@ func newClient(t *testing.T, srv *callyzertest.Server, opts ...callyzer.Option) 
 		callyzer.WithAttemptTimeout(clientAttemptTTL),
 		callyzer.WithLimits(clientMaxPages, clientBodyCap, clientMaxRA),
 		callyzer.WithHTTPClient(srv.Client()),
+		callyzer.WithLogger(slog.New(slog.DiscardHandler)), // the Info lines of what the client learns
 	}
 	c, err := callyzer.NewClient(srv.APIKey(), append(base, opts...)...)
 	require.NoError(t, err)
