@@ -191,9 +191,9 @@ func restAfter(rest, chunk span, newestFirst bool) (span, bool) {
 // On failure it yields one (nil, err). The pages of one iteration are one
 // pacer sequence.
 //
-// The client adapts to two limits of the account, and keeps what it
-// learns for its lifetime, for every later query (each logged once, at
-// Info):
+// The client adapts to two limits of the account and keeps what it
+// learns for its lifetime, for every later query (logged at Info when
+// learned):
 //   - Window: a 400 to the first request of a chunk wider than one day,
 //     whose body is not a server-side exception, makes it read that chunk
 //     again at half the width (from the same end, down to one day); the

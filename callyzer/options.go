@@ -163,7 +163,9 @@ func WithMaxRetries(n int) Option {
 }
 
 // WithPageSize sets the rows asked for per page, 1..100 (Callyzer's
-// maximum). Default: 100.
+// maximum). Default: 100. Once Callyzer serves fewer rows than asked on a
+// page that is not the last, the client asks for that many (see
+// HistoryPages).
 func WithPageSize(n int) Option {
 	return func(c *config) error {
 		if n < 1 || n > maxPageSize {
@@ -176,7 +178,9 @@ func WithPageSize(n int) Option {
 
 // WithMaxWindow sets the widest window one request may cover (to - from).
 // Wider windows are split into chunks. Whole seconds, at least one.
-// Default: 180 days, Callyzer's limit.
+// Default: 180 days, Callyzer's limit. Once Callyzer refuses a chunk with
+// a 400, the client halves it and keeps the width it then answers (see
+// HistoryPages).
 func WithMaxWindow(d time.Duration) Option {
 	return func(c *config) error {
 		if d < time.Second || d%time.Second != 0 {
@@ -283,14 +287,15 @@ func WithLimits(maxPages int, maxBodyBytes int64, maxRetryAfter time.Duration) O
 // account's filter matches (the calibration tells which): "dashed",
 // 48-601234567 (the default, as in Callyzer's lead API); "national",
 // 601234567; "e164", +48601234567; "digits", 48601234567. Another form is
-// an error. A wrong form is not an error from Callyzer: the filter then
-// matches nothing and every history comes back empty, or it answers 400.
-// Employee numbers (emp_numbers) keep the dashed form Callyzer documents.
+// an error. Callyzer does not name a wrong form: its filter matches
+// nothing, so every history comes back empty, or it answers 400
+// (ErrBadRequest). Employee numbers (emp_numbers) keep the dashed form
+// Callyzer documents.
 func WithClientNumberForm(form string) Option {
 	return func(c *config) error {
 		f, ok := numberForms[form]
 		if !ok {
-			return fmt.Errorf("callyzer: WithClientNumberForm: unknown form %q (want dashed, national, e164 or digits)", form)
+			return errors.New("callyzer: WithClientNumberForm: unknown form (want dashed, national, e164 or digits)")
 		}
 		c.clientForm = f
 		return nil

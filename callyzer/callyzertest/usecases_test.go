@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
 	"testing"
 	"time"
 
@@ -78,7 +79,7 @@ func TestRefresherOnAQuirkyAccount(t *testing.T) {
 		spread("a", leadNumber, 35, from.Add(66*24*time.Hour), 40*time.Hour),
 		spread("b", leadNumber, 34, from.Add(155*24*time.Hour), 40*time.Hour)...),
 		spread("c", leadNumber, 6, now.Add(-time.Hour), 12*time.Hour)...)
-	other := callyzertest.NewCall("other", "+48502000111", now.Add(-5*time.Hour))
+	account := append(slices.Clone(calls), callyzertest.NewCall("other", "+48502000111", now.Add(-5*time.Hour)))
 
 	for _, tc := range []struct {
 		name     string
@@ -90,7 +91,7 @@ func TestRefresherOnAQuirkyAccount(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			srv := callyzertest.NewServer(t, quirkyAccount(append(calls, other)))
+			srv := callyzertest.NewServer(t, quirkyAccount(account))
 			store := memstore.New()
 			refresher := func(c *callyzer.Client) *callhistory.Refresher {
 				r, err := callhistory.NewRefresher(callhistory.Config{Source: c, Store: store, Leads: oneLead{},
