@@ -105,9 +105,7 @@ func newIT(t testing.TB, o itOptions) *itEnv {
 		callyzer.WithMaxRetries(1),
 		callyzer.WithAttemptTimeout(400 * time.Millisecond),
 		callyzer.WithPageSize(2),
-		callyzer.WithMaxPages(20),
-		callyzer.WithMaxBodyBytes(64 << 10),
-		callyzer.WithMaxRetryAfter(1500 * time.Millisecond), // a 429's hold of the key lasts at most this
+		callyzer.WithLimits(20, 64<<10, 1500*time.Millisecond), // a 429's hold of the key lasts at most 1.5s
 		callyzer.WithLogger(logger),
 	}, o.client...)
 	client, err := callyzer.NewClient(key, opts...)

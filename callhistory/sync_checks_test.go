@@ -23,8 +23,9 @@ import (
 // scriptedSource is a real client on a scripted Callyzer whose incremental
 // reads find nothing and whose backfill pages come from pages: the newest
 // chunk's page pageNo, or an empty page of total 0 (every older chunk is
-// empty). The client asks for 10 rows a page, so the scripted pages of 5
-// rows (and a bad one of 8) reach its checks across pages.
+// empty). The client asks for 10 rows a page; page 1's 5 rows (of 12)
+// teach it that Callyzer serves 5, so it asks for 5 from then on, and a
+// page of 8 is malformed.
 type scriptedSource struct {
 	*callyzer.Client
 	mu    sync.Mutex
@@ -110,7 +111,8 @@ func TestSyncBackfillChecksEveryChunkPage(t *testing.T) {
 		badPage  int
 		bad      func() ([]callyzer.Call, int) // what the bad page answers
 		problem  string
-		wantNext int // the saved progress: the next page, rows seen, the total
+		kind     error // what the error matches besides ErrUpstream; nil: ErrIncompleteResponse
+		wantNext int   // the saved progress: the next page, rows seen, the total
 		wantSeen int
 		wantTot  int
 		resume   []int // the pages the next pass reads
@@ -131,7 +133,7 @@ func TestSyncBackfillChecksEveryChunkPage(t *testing.T) {
 				c, _ := healthyPages(2)
 				return append(c, extra, extra, extra), 12 // 8 rows, 7 remain
 			},
-			problem: "8 rows after 5 seen, more than total_records 12", wantNext: 2, wantSeen: 5, wantTot: 12, resume: []int{2, 3},
+			problem: "8 rows on a page of 5", kind: callyzer.ErrMalformedResponse, wantNext: 2, wantSeen: 5, wantTot: 12, resume: []int{2, 3},
 		},
 		{
 			name: "TooManyRowsOnTheLastPage", badPage: 3,
@@ -176,7 +178,11 @@ func TestSyncBackfillChecksEveryChunkPage(t *testing.T) {
 
 			rep, err := s.RunOnce(t.Context())
 			require.ErrorIs(t, err, callhistory.ErrUpstream)
-			require.ErrorIs(t, err, callyzer.ErrIncompleteResponse)
+			kind := tc.kind
+			if kind == nil {
+				kind = callyzer.ErrIncompleteResponse
+			}
+			require.ErrorIs(t, err, kind)
 			require.ErrorContains(t, err, tc.problem)
 			require.Equal(t, msgFailed, callhistory.Message(err, "pl"))
 			committed := (tc.badPage - 1) * 5

@@ -495,7 +495,7 @@ func TestSyncFailuresAreCountedAndClassified(t *testing.T) {
 			env := newSyncEnv(t, syncOptions{
 				server: callyzertest.Options{Calls: spreadCalls("f-", 12, syncNow.Add(-3*time.Hour), 24*time.Hour)},
 				// A 429 holds the key's slot for its Retry-After, capped here.
-				client: []callyzer.Option{callyzer.WithMaxRetryAfter(10 * time.Millisecond)},
+				client: []callyzer.Option{callyzer.WithLimits(0, 0, 10*time.Millisecond)},
 			})
 			env.srv.Inject(tc.fault)
 			for pass := 1; pass <= 2; pass++ {

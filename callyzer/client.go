@@ -24,9 +24,68 @@ import (
 // Client calls the Callyzer API for one API key. It is safe for concurrent
 // use; every request goes through the key's pacer.
 type Client struct {
-	cfg   config
-	hc    *http.Client
-	pacer pacing.Pacer
+	cfg     config
+	hc      *http.Client
+	pacer   pacing.Pacer
+	learned *learned
+}
+
+// learned is what a client found out about the account while it ran (see
+// HistoryPages): kept for its lifetime and shared by all its queries.
+type learned struct {
+	window   atomic.Int64 // the widest chunk span, in seconds, seen to pass after a 400; 0: none
+	pageSize atomic.Int64 // the page size Callyzer served, when smaller than asked; 0: none
+}
+
+// minChunkSpan is the narrowest chunk (to - from, in seconds) that the
+// adaptive window halves a refused chunk to: one day.
+const minChunkSpan = 24 * 60 * 60
+
+// maxSpan is the widest chunk (to - from, in seconds) the client asks for:
+// WithMaxWindow's, or narrower once a 400 taught it so.
+func (c *Client) maxSpan() int64 {
+	s := int64(c.cfg.maxWindow / time.Second)
+	if w := c.learned.window.Load(); w > 0 && w < s {
+		return w
+	}
+	return s
+}
+
+// pageSize is the page size the client asks for: WithPageSize's, or the
+// smaller one Callyzer served.
+func (c *Client) pageSize() int {
+	if n := c.learned.pageSize.Load(); n > 0 {
+		return int(n)
+	}
+	return c.cfg.pageSize
+}
+
+// learnWindow keeps span as the widest chunk, when it is narrower than
+// the one kept, and logs it.
+func (c *Client) learnWindow(ctx context.Context, span int64) {
+	for {
+		cur := c.learned.window.Load()
+		if cur > 0 && cur <= span {
+			return
+		}
+		if c.learned.window.CompareAndSwap(cur, span) {
+			c.cfg.logger.LogAttrs(ctx, slog.LevelInfo, "callyzer: Callyzer refused a wider window (400); this client now reads in narrower chunks",
+				slog.Duration("max_window", time.Duration(span)*time.Second), slog.Duration("configured", c.cfg.maxWindow))
+			return
+		}
+	}
+}
+
+// learnPageSize keeps n as the page size, the first time Callyzer served
+// fewer rows than asked on a page that was not the last, and logs it.
+func (c *Client) learnPageSize(ctx context.Context, n int) {
+	if n < 1 || n >= c.cfg.pageSize {
+		return
+	}
+	if c.learned.pageSize.CompareAndSwap(0, int64(n)) {
+		c.cfg.logger.LogAttrs(ctx, slog.LevelInfo, "callyzer: Callyzer served fewer rows than asked; this client now asks for pages of that size",
+			slog.Int("page_size", n), slog.Int("configured", c.cfg.pageSize))
+	}
 }
 
 // NewClient returns a Client for apiKey, configured by opts. See the With*
@@ -81,7 +140,7 @@ func NewClient(apiKey string, opts ...Option) (*Client, error) {
 	if cfg.logger == nil {
 		cfg.logger = slog.Default()
 	}
-	c := &Client{cfg: cfg, hc: noRedirects(cfg.httpClient, cfg.attemptTimeout), pacer: cfg.pacer}
+	c := &Client{cfg: cfg, hc: noRedirects(cfg.httpClient, cfg.attemptTimeout), pacer: cfg.pacer, learned: &learned{}}
 	if c.pacer == nil {
 		u, _ := url.Parse(cfg.baseURL)
 		c.pacer = sharedPacer(cfg.key, u.Host, cfg.interval)
@@ -176,6 +235,7 @@ func (c *Client) do(ctx context.Context, r *request) ([]byte, int, error) {
 			if d.reason != "" {
 				out.err.Message = joinMessage(out.err.Message, d.reason)
 			}
+			out.err.exception = out.exception
 			return nil, attempts, out.err
 		}
 		if out.exception {
@@ -340,7 +400,7 @@ func (c *Client) transportOutcome(ctx, actx context.Context, r *request, status 
 	e := &Error{Endpoint: r.endpoint, PageNo: r.pageNo, StatusCode: status}
 	if errors.Is(err, errBodyTooLarge) {
 		e.kind = ErrMalformedResponse
-		e.Message = fmt.Sprintf("body over the cap of %d bytes (WithMaxBodyBytes)", c.cfg.maxBodyBytes)
+		e.Message = fmt.Sprintf("body over the cap of %d bytes (WithLimits)", c.cfg.maxBodyBytes)
 		return outcome{err: e}
 	}
 	if ctx.Err() != nil {

@@ -46,9 +46,11 @@ func TestNewClientValidates(t *testing.T) {
 		{"nil pacer", "k", callyzer.WithPacer(nil)},
 		{"negative interval", "k", callyzer.WithInterval(-time.Second)},
 		{"max delay under base", "k", callyzer.WithRetryDelays(time.Second, time.Millisecond)},
-		{"negative retry-after cap", "k", callyzer.WithMaxRetryAfter(-1)},
-		{"zero body cap", "k", callyzer.WithMaxBodyBytes(0)},
-		{"zero page cap", "k", callyzer.WithMaxPages(0)},
+		{"negative retry-after cap", "k", callyzer.WithLimits(0, 0, -1)},
+		{"negative body cap", "k", callyzer.WithLimits(0, -1, 0)},
+		{"negative page cap", "k", callyzer.WithLimits(-1, 0, 0)},
+		{"unknown number form", "k", callyzer.WithClientNumberForm("international")},
+		{"number form in capitals", "k", callyzer.WithClientNumberForm("E164")},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -60,7 +62,7 @@ func TestNewClientValidates(t *testing.T) {
 	}
 	c, err := callyzer.NewClient("k",
 		callyzer.WithCallVariants(callyzer.CallVariant{Method: "WhatsAppCall", Mode: "Video"}),
-		callyzer.WithRetryDelays(0, 0), callyzer.WithInterval(0), callyzer.WithMaxRetryAfter(0),
+		callyzer.WithRetryDelays(0, 0), callyzer.WithInterval(0), callyzer.WithLimits(0, 0, time.Nanosecond),
 		callyzer.WithLogger(slog.New(slog.DiscardHandler)),
 	)
 	require.NoError(t, err)
@@ -138,7 +140,7 @@ func TestErrorText(t *testing.T) {
 		w.Header().Set("Retry-After", "90")
 		writeJSON(w, http.StatusTooManyRequests, []byte(`{"message":"Too Many Attempts."}`))
 	})
-	c := newClient(t, srv.URL, callyzer.WithMaxRetryAfter(time.Minute))
+	c := newClient(t, srv.URL, callyzer.WithLimits(0, 0, time.Minute))
 	_, err := c.HistoryPage(t.Context(), oneMonth(), 2)
 	require.EqualError(t, err, "callyzer: /call-log/history page 2: rate limited (HTTP 429) (retry after 1m30s): Too Many Attempts.; Retry-After 1m30s is over the 1m0s cap")
 }

@@ -26,14 +26,21 @@
 // read once more from page 1). With both a call window and a synced
 // window, the call window is chunked and the synced window goes whole with
 // every request, so a synced window over the maximum is refused
-// (ErrInvalidQuery) before anything is sent. WithCallVariants switches the client to API v2.2, where
-// each chunk is swept once per (call_method, call_mode) combination given;
-// without it the client speaks v2.1. Employees returns the roster.
+// (ErrInvalidQuery) before anything is sent. When Callyzer refuses a
+// chunk's window (a 400 that is not a server-side exception) or serves
+// fewer rows a page than asked, the client halves the window (down to a
+// day) or pages by what it served, and keeps the narrower window or
+// smaller page for its lifetime (see HistoryPages). WithCallVariants
+// switches the client to API v2.2, where each chunk is swept once per
+// (call_method, call_mode) combination given; without it the client speaks
+// v2.1. Employees returns the roster.
 //
-// Numbers go out in Callyzer's "48-601234567" form and come back in E.164
-// ("+48601234567"). call_date and call_time are read as a wall clock in the
-// account's zone (WithLocation, default Europe/Warsaw; on a machine
-// without a zone database, import time/tzdata in the main package).
+// Numbers go out in Callyzer's "48-601234567" form (client_numbers in the
+// form WithClientNumberForm sets, the one the account's filter matches)
+// and come back in E.164 ("+48601234567"). call_date and call_time are
+// read as a wall clock in the account's zone (WithLocation, default
+// Europe/Warsaw; on a machine without a zone database, import time/tzdata
+// in the main package).
 // synced_at and modified_at are read the same way; a trailing zone
 // abbreviation such as IST or CET is ignored (abbreviations are ambiguous),
 // while "UTC"/"GMT" and numeric offsets are honoured.
@@ -48,7 +55,7 @@
 // the first request and ended however the iteration ends; a request holds
 // its slot until its body is read, and its release reports when it was
 // written (net/http/httptrace's WroteRequest); retries wait outside the
-// slot; a 429's Retry-After (capped by WithMaxRetryAfter) holds the pacer.
+// slot; a 429's Retry-After (capped by WithLimits) holds the pacer.
 //
 // Clients of the same key and host in one process share one pacing.New
 // pacer by default (starts at least WithInterval apart, default 2s),
@@ -64,7 +71,7 @@
 // with the rest of the hold as RetryAfter), ErrTimeout (also matches
 // context.DeadlineExceeded), ErrMalformedResponse (a 200 that is not what
 // the contract promises: a missing or null result, a data envelope, a row
-// without id, a field of the wrong type, a body over WithMaxBodyBytes),
+// without id, a field of the wrong type, a body over the WithLimits cap),
 // ErrIncompleteResponse (rows that do not add up to total_records, distinct
 // ids that fall short of it on two readings, the page cap; ErrShifted when
 // the total changed while paging), ErrUpstream (5xx,
@@ -77,7 +84,7 @@
 //
 // Retries (WithMaxRetries, exponential backoff from WithRetryDelays) cover
 // transport failures, attempt timeouts, 5xx except 501, and 429 after its
-// Retry-After (seconds or an HTTP date); a Retry-After over WithMaxRetryAfter
+// Retry-After (seconds or an HTTP date); a Retry-After over the WithLimits cap
 // or past the caller's deadline fails at once. A 400 whose body looks like a
 // server-side exception (it mentions SQLSTATE, Exception, a stack trace,
 // Traceback, ORA-, "fatal error", a deadlock) is retried once. 401 and 403

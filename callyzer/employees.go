@@ -58,13 +58,14 @@ type employeesBody struct {
 }
 
 // Employees returns the account's roster, paged to its end, with the same
-// checks as HistoryPages: the rows must add up to total_records, a changing
-// total, an empty page before the total or more than WithMaxPages pages is
-// ErrIncompleteResponse. The request is a GET with a JSON body; paging goes
-// in the body or the query string (WithEmployeePagingInQuery). Its pages form one
-// pacer sequence, as HistoryPages' do.
+// checks as HistoryPages: the rows must add up to total_records, a
+// changing total, an empty page before the total or more pages than
+// WithLimits' maxPages is ErrIncompleteResponse. The request is a GET with
+// a JSON body; paging goes in the body or the query string
+// (WithEmployeePagingInQuery). Its pages form one pacer sequence, as
+// HistoryPages' do.
 func (c *Client) Employees(ctx context.Context, q EmployeesQuery) ([]Employee, error) {
-	numbers, err := ccNumbers(q.EmployeeNumbers)
+	numbers, err := inForm(q.EmployeeNumbers, formDashed)
 	if err != nil {
 		return nil, err
 	}

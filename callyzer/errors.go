@@ -29,7 +29,7 @@ var (
 	// ErrMalformedResponse: a 2xx answer that is not what the contract
 	// promises: not JSON, a missing or null "result", a "data" envelope, a
 	// row without "id", a field of the wrong type, a body over the
-	// WithMaxBodyBytes cap (the Message says so). A non-2xx answer is never
+	// WithLimits body cap (the Message says so). A non-2xx answer is never
 	// malformed: its status alone classifies it, however its body ends (its
 	// Message then says the body was cut).
 	ErrMalformedResponse = errors.New("callyzer: malformed response")
@@ -66,8 +66,9 @@ type Error struct {
 	RetryAfter time.Duration // the server's Retry-After, when it sent one
 	Attempts   int           // HTTP requests made, retries included
 
-	kind  error // one of the sentinels, or nil (for a cancelled context)
-	cause error // the underlying error, if any
+	kind      error // one of the sentinels, or nil (for a cancelled context)
+	cause     error // the underlying error, if any
+	exception bool  // a 400 whose body looks like a server-side exception
 }
 
 func (e *Error) Error() string {

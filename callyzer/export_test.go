@@ -21,5 +21,5 @@ func (c *Client) HistoryPage(ctx context.Context, q HistoryQuery, pageNo int) (*
 	}
 	p.seq = c.pacer.Begin(p.priority)
 	defer p.seq.End()
-	return c.fetchHistoryPage(ctx, p, p.primary, p.variants[0], pageNo)
+	return c.fetchHistoryPage(ctx, p, p.primary, p.variants[0], pageNo, c.pageSize())
 }

@@ -3,6 +3,7 @@ package callyzer
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"iter"
 	"log/slog"
@@ -100,10 +101,10 @@ func (c *Client) planHistory(q HistoryQuery) (*historyPlan, error) {
 	default:
 		return nil, invalidQuery("no call window and no synced window")
 	}
-	if p.clients, err = ccNumbers(q.ClientNumbers); err != nil {
+	if p.clients, err = inForm(q.ClientNumbers, c.cfg.clientForm); err != nil {
 		return nil, err
 	}
-	if p.employees, err = ccNumbers(q.EmployeeNumbers); err != nil {
+	if p.employees, err = inForm(q.EmployeeNumbers, formDashed); err != nil {
 		return nil, err
 	}
 	p.types = make([]string, 0, len(q.CallTypes))
@@ -135,19 +136,6 @@ func (c *Client) planHistory(q HistoryQuery) (*historyPlan, error) {
 	return p, nil
 }
 
-// ccNumbers turns E.164 numbers into Callyzer's "48-601234567" form.
-func ccNumbers(e164 []string) ([]string, error) {
-	out := make([]string, 0, len(e164))
-	for _, n := range e164 {
-		cc, ok := phone.ToCallyzer(n)
-		if !ok {
-			return nil, invalidQuery("number %s is not in E.164 form (+ country code, digits)", phone.Mask(n))
-		}
-		out = append(out, cc)
-	}
-	return out, nil
-}
-
 // maskPhones masks numbers for a log line.
 func maskPhones(numbers []string) []string {
 	out := make([]string, len(numbers))
@@ -164,33 +152,26 @@ func nonNil(s []string) []string {
 	return s
 }
 
-// chunks splits s into consecutive spans of at most maxSpan seconds
-// (to - from <= maxSpan), covering s exactly without overlap: oldest first,
-// each starting where the previous ended plus a second; or, newestFirst,
-// newest first, each ending a second before the previous began.
-func chunks(s span, maxSpan int64, newestFirst bool) []span {
-	var out []span
+// firstChunk is the chunk of rest read first: its oldest maxSpan seconds
+// (to - from <= maxSpan), or, newestFirst, its newest.
+func firstChunk(rest span, maxSpan int64, newestFirst bool) span {
 	if newestFirst {
-		for to := s.to; ; {
-			from := max(to-maxSpan, s.from)
-			out = append(out, span{from, to})
-			if from == s.from {
-				return out
-			}
-			to = from - 1
-		}
+		return span{max(rest.to-maxSpan, rest.from), rest.to}
 	}
-	for from := s.from; ; {
-		to := min(from+maxSpan, s.to)
-		out = append(out, span{from, to})
-		if to == s.to {
-			return out
-		}
-		from = to + 1
-	}
+	return span{rest.from, min(rest.from+maxSpan, rest.to)}
 }
 
-func (c *Client) maxSpan() int64 { return int64(c.cfg.maxWindow / time.Second) }
+// restAfter is what is left of rest once chunk, a first chunk of it, is
+// read; false when nothing is.
+func restAfter(rest, chunk span, newestFirst bool) (span, bool) {
+	switch {
+	case newestFirst && chunk.from > rest.from:
+		return span{rest.from, chunk.from - 1}, true
+	case !newestFirst && chunk.to < rest.to:
+		return span{chunk.to + 1, rest.to}, true
+	}
+	return span{}, false
+}
 
 // HistoryPages yields every page of q. The window (the call window, or
 // the synced window alone) is read in chunks of at most the maximum window
@@ -209,6 +190,28 @@ func (c *Client) maxSpan() int64 { return int64(c.cfg.maxWindow / time.Second) }
 // Call.ID, and trusts nothing until the sequence ends without an error.
 // On failure it yields one (nil, err). The pages of one iteration are one
 // pacer sequence.
+//
+// The client adapts to two limits of the account and keeps what it
+// learns for its lifetime, for every later query (logged at Info when
+// learned):
+//   - Window: a 400 to the first request of a chunk wider than one day,
+//     whose body is not a server-side exception, makes it read that chunk
+//     again at half the width (from the same end, down to one day); the
+//     width that is then answered is its maximum window from then on. A
+//     400 at one day is ErrBadRequest, as is a 400 once a page of the
+//     chunk was answered. Every 400 counts in the Attempts of the next
+//     page, or of the error. A cursor saved for a chunk wider than the
+//     client now reads re-reads that chunk's range in narrower chunks,
+//     from their first page.
+//   - Page size: a page with fewer rows than asked that is not the last
+//     (the rows seen stay under total_records) sets the page size to what
+//     it held; paging goes on at that size from the rows seen (page
+//     seen/size + 1, rows already seen on it left out), and the row and
+//     distinct-id checks above still decide. A chunk resumed past page 1
+//     (no id count) that gets such a page past page 1 cannot tell which
+//     rows the server served (a server paging by its own smaller size
+//     answers other rows than asked): its Next goes back to page 1, and
+//     the chunk is read again from page 1, counting ids.
 func (c *Client) HistoryPages(ctx context.Context, q HistoryQuery) iter.Seq2[*HistoryPage, error] {
 	return func(yield func(*HistoryPage, error) bool) {
 		p, err := c.planHistory(q)
@@ -221,124 +224,243 @@ func (c *Client) HistoryPages(ctx context.Context, q HistoryQuery) iter.Seq2[*Hi
 			yield(nil, err)
 			return
 		}
-		if len(at.chunks) == 0 {
+		if at.done {
 			return // the cursor says every page was read
 		}
 		// One sequence for the whole iteration, ended however it ends.
 		p.seq = c.pacer.Begin(p.priority)
 		defer p.seq.End()
-		for i := range at.chunks {
-			for v := at.variant; v < len(p.variants); v++ {
-				if !c.pageChunk(ctx, p, at, i, v, yield) {
-					return
-				}
-				at.variant, at.page, at.seen, at.total = 0, 1, 0, -1
-			}
-		}
+		it := &iteration{c: c, p: p, newestFirst: q.NewestFirst, yield: yield}
+		it.run(ctx, at)
 	}
 }
 
-// position is where an iteration starts: the chunks still to read, the
-// first of them from variant, page, with seen rows of total already read
-// (total -1: not known yet).
+// position is where an iteration starts: what is left of the window, its
+// first chunk included; the first chunk, to read from variant, with seen
+// rows of total already read (total -1: not known yet).
 type position struct {
-	chunks                     []span
-	variant, page, seen, total int
+	done                 bool
+	rest, first          span
+	variant, seen, total int
+	size                 int // the page size the cursor was saved at, when smaller than the client's; 0: the client's
 }
 
 // start returns where q's iteration starts: the first chunk, or q.After.
 func (c *Client) start(p *historyPlan, q HistoryQuery) (position, error) {
 	cur := q.After
+	fresh := func(rest span) position {
+		return position{rest: rest, first: firstChunk(rest, c.maxSpan(), q.NewestFirst), total: -1}
+	}
 	if cur == (Cursor{}) {
-		return position{chunks: chunks(p.primary, c.maxSpan(), q.NewestFirst), page: 1, total: -1}, nil
+		return fresh(p.primary), nil
 	}
 	if cur.Done {
-		return position{}, nil
+		return position{done: true}, nil
 	}
 	from, to := cur.ChunkFrom.Unix(), cur.ChunkTo.Unix()
 	switch {
 	case cur.ChunkFrom.Nanosecond() != 0 || cur.ChunkTo.Nanosecond() != 0 || from > to:
 		return position{}, invalidQuery("the cursor's chunk is not whole seconds, or starts after it ends")
-	case from < p.primary.from || to > p.primary.to || to-from > c.maxSpan():
+	case from < p.primary.from || to > p.primary.to || to-from > int64(c.cfg.maxWindow/time.Second):
 		return position{}, invalidQuery("the cursor's chunk lies outside the query's window or is too wide")
 	case cur.NextPage < 0 || cur.Seen < 0 || cur.Total < 0:
 		return position{}, invalidQuery("the cursor's page, rows seen or total is negative")
 	}
-	at := position{chunks: []span{{from, to}}, variant: cur.Variant, page: max(cur.NextPage, 1), seen: cur.Seen, total: cur.Total}
-	if at.page == 1 || at.total == 0 {
-		at.seen, at.total = 0, -1 // nothing of the chunk read yet, or a cursor saved without its total
-		if at.page > 1 {
-			at.seen = cur.Seen
-		}
+	// The cursor's chunk, then the rest of the window, in the query's order.
+	rest := span{from, p.primary.to}
+	if q.NewestFirst {
+		rest = span{p.primary.from, to}
 	}
-	if at.variant < 0 || at.variant >= len(p.variants) {
+	if to-from > c.maxSpan() {
+		// Saved before this client learned a narrower window: read the
+		// chunk's range again in narrower chunks, from their first page.
+		return fresh(rest), nil
+	}
+	at := position{rest: rest, first: span{from, to}, variant: cur.Variant, seen: cur.Seen, total: cur.Total}
+	switch {
+	case at.variant < 0 || at.variant >= len(p.variants):
 		// The variants changed since the cursor was saved: read the
 		// chunk again from its first variant.
-		at.variant, at.page, at.seen, at.total = 0, 1, 0, -1
+		at.variant, at.seen, at.total = 0, 0, -1
+	case cur.NextPage <= 1 || cur.Seen == 0:
+		at.seen, at.total = 0, -1 // nothing of the chunk read yet, or not said how much
+	case cur.Total == 0:
+		at.total = -1 // a cursor saved without its total
 	}
-	// Then the rest of the window, in the query's order.
-	switch {
-	case q.NewestFirst && from > p.primary.from:
-		at.chunks = append(at.chunks, chunks(span{p.primary.from, from - 1}, c.maxSpan(), true)...)
-	case !q.NewestFirst && to < p.primary.to:
-		at.chunks = append(at.chunks, chunks(span{to + 1, p.primary.to}, c.maxSpan(), false)...)
+	if at.seen > 0 && cur.Seen%(cur.NextPage-1) == 0 {
+		// Saved at a smaller page size (one learned, or another
+		// WithPageSize): go on at that size, where the server's pages
+		// start where the cursor says.
+		if s := cur.Seen / (cur.NextPage - 1); s < c.pageSize() {
+			at.size = s
+		}
 	}
 	return at, nil
 }
 
-// pageChunk pages chunk i of at (variant v) to its end; false means stop.
-// A reading from page 1 also counts the distinct call ids: when the pages
-// end and these differ from total_records (a row repeated, another
-// skipped), the chunk is read once more from page 1; a second such
-// reading fails. A reading resumed past page 1 cannot know the ids before
-// it and is not checked.
-func (c *Client) pageChunk(ctx context.Context, p *historyPlan, at position, i, v int, yield func(*HistoryPage, error) bool) bool {
-	chunk := at.chunks[i]
-	seen, total, first := 0, -1, 1
-	if v == at.variant {
-		seen, total, first = at.seen, at.total, at.page
+// iteration is one run of HistoryPages.
+type iteration struct {
+	c           *Client
+	p           *historyPlan
+	newestFirst bool
+	yield       func(*HistoryPage, error) bool
+
+	refused   int   // 400s to chunks since narrowed, not yet counted on a page or an error
+	widest    int64 // the span of the first chunk refused since the last answer; 0: none
+	narrowing bool  // the chunk being read is a narrowed one: its first answer sets the window
+}
+
+// run reads the chunks from at to the end of the window.
+func (it *iteration) run(ctx context.Context, at position) {
+	rest, chunk := at.rest, at.first
+	v, seen, total, size := at.variant, at.seen, at.total, at.size
+	for {
+		ok, refused := it.readChunk(ctx, rest, chunk, v, seen, total, size)
+		switch {
+		case refused != nil:
+			// Read the chunk again at half the width, from the same end:
+			// a prefix of it in the query's order, so rest stays.
+			it.refused += refused.Attempts
+			if it.widest == 0 {
+				it.widest = chunk.to - chunk.from
+			}
+			it.narrowing = true
+			chunk = firstChunk(chunk, max((chunk.to-chunk.from)/2, minChunkSpan), it.newestFirst)
+			v, seen, total, size = 0, 0, -1, 0
+			continue
+		case !ok:
+			return
+		}
+		var more bool
+		if rest, more = restAfter(rest, chunk, it.newestFirst); !more {
+			return
+		}
+		chunk = firstChunk(rest, it.c.maxSpan(), it.newestFirst)
+		v, seen, total, size = 0, 0, -1, 0
 	}
+}
+
+// readChunk reads chunk from variant v0 (with seen0 rows of total0 read,
+// at pages of size0 rows when not 0) through its last variant; false means
+// stop. refused is a 400 to the chunk's first request that may be about
+// its width (not yielded).
+func (it *iteration) readChunk(ctx context.Context, rest, chunk span, v0, seen0, total0, size0 int) (ok bool, refused *Error) {
+	answered := false
+	for v := v0; v < len(it.p.variants); v++ {
+		seen, total, size := 0, -1, 0
+		if v == v0 {
+			seen, total, size = seen0, total0, size0
+		}
+		if ok, refused := it.pageChunk(ctx, rest, chunk, v, seen, total, size, &answered); !ok {
+			return false, refused
+		}
+	}
+	return true, nil
+}
+
+// after is the cursor past the last page of chunk's variant v.
+func (it *iteration) after(rest, chunk span, v int) Cursor {
+	if v+1 < len(it.p.variants) {
+		return chunk.cursor(v+1, 1, 0, 0)
+	}
+	if r, more := restAfter(rest, chunk, it.newestFirst); more {
+		return firstChunk(r, it.c.maxSpan(), it.newestFirst).cursor(0, 1, 0, 0)
+	}
+	return Cursor{Done: true}
+}
+
+// fail yields err, with the 400s not yet counted, and stops.
+func (it *iteration) fail(err error) {
+	if e, ok := errors.AsType[*Error](err); ok {
+		e.Attempts += it.refused
+		if it.widest > 0 && errors.Is(e, ErrBadRequest) {
+			e.Message = joinMessage(e.Message, fmt.Sprintf("refused at every window tried, from %s down to %s",
+				days(it.widest), days(minChunkSpan)))
+		}
+	}
+	it.refused, it.widest = 0, 0
+	it.yield(nil, err)
+}
+
+// days writes a chunk's span (to - from, in seconds) in days: "180d",
+// "22.5d".
+func days(span int64) string { return fmt.Sprintf("%gd", float64(span)/minChunkSpan) }
+
+// pageChunk pages chunk (variant v) from its row seen (of total) to its
+// end, at pages of at most maxSize rows when it is not 0; false means
+// stop, with refused set when the chunk's first request got a 400 that
+// may be about its width (see HistoryPages). answered says whether a page
+// of the chunk came back, in any variant. A reading from
+// page 1 also counts the distinct call ids: when the pages end and these
+// differ from total_records (a row repeated, another skipped), the chunk
+// is read once more from page 1; a second such reading fails. A reading
+// resumed past page 1 cannot know the ids before it and is not checked.
+func (it *iteration) pageChunk(ctx context.Context, rest, chunk span, v, seen, total, maxSize int, answered *bool) (bool, *Error) {
+	c, p := it.c, it.p
 	var ids map[string]struct{} // the distinct ids of this reading; nil: not checked
-	if first == 1 {
+	if seen == 0 {
 		ids = make(map[string]struct{})
 	}
-	again := false // this is the second reading
-	// after is the cursor once this chunk and variant are read.
-	after := Cursor{Done: true}
-	switch {
-	case v+1 < len(p.variants):
-		after = chunk.cursor(v+1, 1, 0, 0)
-	case i+1 < len(at.chunks):
-		after = at.chunks[i+1].cursor(0, 1, 0, 0)
-	}
-	for pageNo := first; ; pageNo++ {
-		fail := func(kind error, format string, args ...any) bool {
+	again := false // this is the second reading from page 1
+	for {
+		size := c.pageSize()
+		if maxSize > 0 {
+			size = min(size, maxSize)
+		}
+		pageNo, skip := seen/size+1, seen%size // skip: rows of the page already seen
+		fail := func(kind error, format string, args ...any) (bool, *Error) {
 			from, to := chunk.times()
-			yield(nil, &Error{Endpoint: historyEndpoint, PageNo: pageNo, StatusCode: http.StatusOK, kind: kind,
+			it.fail(&Error{Endpoint: historyEndpoint, PageNo: pageNo, StatusCode: http.StatusOK, kind: kind,
 				Message: fmt.Sprintf(format, args...) + fmt.Sprintf(" (chunk %s..%s)", from.Format(time.RFC3339), to.Format(time.RFC3339))})
-			return false
+			return false, nil
 		}
 		if pageNo > c.cfg.maxPages {
 			return fail(ErrIncompleteResponse, "more than %d pages, %d of %d rows seen", c.cfg.maxPages, seen, total)
 		}
-		pg, err := c.fetchHistoryPage(ctx, p, chunk, p.variants[v], pageNo)
+		pg, err := c.fetchHistoryPage(ctx, p, chunk, p.variants[v], pageNo, size)
 		if err != nil {
-			yield(nil, err)
-			return false
+			if e, ok := errors.AsType[*Error](err); ok && !*answered && errors.Is(e, ErrBadRequest) && !e.exception &&
+				chunk.to-chunk.from > minChunkSpan {
+				return false, e
+			}
+			it.fail(err)
+			return false, nil
+		}
+		if !*answered {
+			*answered = true
+			if it.narrowing {
+				c.learnWindow(ctx, chunk.to-chunk.from)
+			}
+			it.narrowing, it.widest = false, 0
 		}
 		n := len(pg.Calls)
-		switch {
-		case total >= 0 && pg.TotalRecords != total:
+		fresh := pg.Calls[min(skip, n):]
+		k := len(fresh)
+		if total >= 0 && pg.TotalRecords != total {
 			return fail(ErrShifted, "total_records changed from %d to %d", total, pg.TotalRecords)
-		case n == 0 && seen < pg.TotalRecords:
-			return fail(ErrIncompleteResponse, "empty page after %d of %d rows", seen, pg.TotalRecords)
-		case seen+n > pg.TotalRecords:
-			return fail(ErrIncompleteResponse, "%d rows after %d seen, more than total_records %d", n, seen, pg.TotalRecords)
 		}
 		total = pg.TotalRecords
-		seen += n
+		// Fewer rows than asked on a page that is not the last: Callyzer
+		// serves smaller pages. A reading that counts no ids cannot tell
+		// where a smaller page past page 1 came from: it starts over.
+		short := n < size && seen+k != total
+		restart := short && ids == nil && pageNo > 1
+		if short && seen+k < total {
+			c.learnPageSize(ctx, n)
+		}
+		switch {
+		case restart:
+		case n == 0 && seen < total:
+			return fail(ErrIncompleteResponse, "empty page after %d of %d rows", seen, total)
+		case k == 0 && seen < total:
+			return fail(ErrIncompleteResponse, "no new rows on a page after %d of %d rows", seen, total)
+		case seen+k > total:
+			return fail(ErrIncompleteResponse, "%d rows after %d seen, more than total_records %d", k, seen, total)
+		}
+		seen += k
+		pg.Calls = fresh
 		if ids != nil {
-			for _, call := range pg.Calls {
+			for _, call := range fresh {
 				ids[call.ID] = struct{}{}
 			}
 		}
@@ -347,22 +469,30 @@ func (c *Client) pageChunk(ctx context.Context, p *historyPlan, at position, i, 
 			return fail(ErrIncompleteResponse, "%d distinct call ids for total_records %d, on two readings", len(ids), total)
 		}
 		switch {
-		case incomplete:
+		case incomplete || restart:
 			pg.Next = chunk.cursor(v, 1, 0, 0) // read the chunk again
 		case seen < total:
-			pg.Next = chunk.cursor(v, pageNo+1, seen, total)
+			next := c.pageSize() // learned from this page, maybe
+			if maxSize > 0 {
+				next = min(next, maxSize)
+			}
+			pg.Next = chunk.cursor(v, seen/next+1, seen, total)
 		default:
-			pg.Next = after
+			pg.Next = it.after(rest, chunk, v)
 		}
-		if !yield(pg, nil) {
-			return false
+		pg.Attempts += it.refused
+		it.refused = 0
+		if !it.yield(pg, nil) {
+			return false, nil
 		}
-		if seen == total && !incomplete {
-			return true
-		}
-		if incomplete {
-			again, seen, total, pageNo = true, 0, -1, 0 // the loop goes on at page 1
+		switch {
+		case restart:
+			seen, total, maxSize, ids = 0, -1, 0, make(map[string]struct{})
+		case incomplete:
+			again, seen, total, maxSize = true, 0, -1, 0
 			clear(ids)
+		case seen == total:
+			return true, nil
 		}
 	}
 }
@@ -373,7 +503,9 @@ func (s span) cursor(v, page, seen, total int) Cursor {
 	return Cursor{ChunkFrom: from, ChunkTo: to, Variant: v, NextPage: page, Seen: seen, Total: total}
 }
 
-func (c *Client) fetchHistoryPage(ctx context.Context, p *historyPlan, chunk span, v CallVariant, pageNo int) (*HistoryPage, error) {
+// fetchHistoryPage fetches page pageNo of chunk (variant v) at size rows a
+// page.
+func (c *Client) fetchHistoryPage(ctx context.Context, p *historyPlan, chunk span, v CallVariant, pageNo, size int) (*HistoryPage, error) {
 	b := historyBody{
 		CallTypes:        p.types,
 		EmpNumbers:       p.employees,
@@ -381,7 +513,7 @@ func (c *Client) fetchHistoryPage(ctx context.Context, p *historyPlan, chunk spa
 		EmpTags:          p.tags,
 		IsExcludeNumbers: true, // Callyzer's default, sent explicitly
 		PageNo:           pageNo,
-		PageSize:         c.cfg.pageSize,
+		PageSize:         size,
 		CallMethod:       v.Method,
 		CallMode:         v.Mode,
 	}
@@ -409,8 +541,8 @@ func (c *Client) fetchHistoryPage(ctx context.Context, p *historyPlan, chunk spa
 		return nil, err
 	}
 	dec, err := decodeHistory(raw, c.cfg.loc)
-	if err == nil && len(dec.calls) > c.cfg.pageSize {
-		err = fmt.Errorf("%d rows on a page of %d", len(dec.calls), c.cfg.pageSize)
+	if err == nil && len(dec.calls) > size {
+		err = fmt.Errorf("%d rows on a page of %d", len(dec.calls), size)
 	}
 	if err != nil {
 		return nil, &Error{Endpoint: historyEndpoint, PageNo: pageNo, StatusCode: http.StatusOK, Attempts: attempts,

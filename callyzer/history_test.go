@@ -341,7 +341,7 @@ func TestHistoryIncompleteAnswers(t *testing.T) {
 			srv := newAPIServer(t, serveFixtures(tc.pages...))
 			opts := []callyzer.Option{callyzer.WithPageSize(2)}
 			if tc.maxPages > 0 {
-				opts = append(opts, callyzer.WithMaxPages(tc.maxPages))
+				opts = append(opts, callyzer.WithLimits(tc.maxPages, 0, 0))
 			}
 			c := newClient(t, srv.URL, opts...)
 			q := historyQuery()
@@ -361,7 +361,7 @@ func TestHistoryIncompleteAnswers(t *testing.T) {
 func TestHistoryOversizedBody(t *testing.T) {
 	t.Parallel()
 	srv := newAPIServer(t, serveFixtures(fixture(t, "history_example.json")))
-	c := newClient(t, srv.URL, callyzer.WithMaxBodyBytes(100))
+	c := newClient(t, srv.URL, callyzer.WithLimits(0, 100, 0))
 	_, err := collect(t, c, historyQuery())
 	require.ErrorIs(t, err, callyzer.ErrMalformedResponse)
 	require.ErrorContains(t, err, "body over the cap of 100 bytes")

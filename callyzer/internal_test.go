@@ -80,6 +80,17 @@ func TestParseRetryAfter(t *testing.T) {
 	}
 }
 
+// chunks splits s into the chunks an iteration reads, in its order.
+func chunks(s span, maxSpan int64, newestFirst bool) []span {
+	var out []span
+	for rest, more := s, true; more; {
+		c := firstChunk(rest, maxSpan, newestFirst)
+		out = append(out, c)
+		rest, more = restAfter(rest, c, newestFirst)
+	}
+	return out
+}
+
 func TestChunks(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
@@ -126,16 +137,24 @@ func TestChunks(t *testing.T) {
 	}
 }
 
-// TestCCNumbers: the phone rules are tested in internal/phone; here, that
-// a number Callyzer's filter cannot take is an invalid query that does not
-// quote it.
-func TestCCNumbers(t *testing.T) {
+// TestNumberForms: the phone rules are tested in internal/phone; here,
+// each form of WithClientNumberForm, and that a number Callyzer's filter
+// cannot take is an invalid query that does not quote it.
+func TestNumberForms(t *testing.T) {
 	t.Parallel()
-	got, err := ccNumbers([]string{"+48601234567", "+390612345678"})
-	require.NoError(t, err)
-	require.Equal(t, []string{"48-601234567", "39-0612345678"}, got)
+	for form, want := range map[string][]string{
+		"dashed":   {"48-601234567", "39-0612345678"},
+		"national": {"601234567", "0612345678"},
+		"e164":     {"+48601234567", "+390612345678"},
+		"digits":   {"48601234567", "390612345678"},
+	} {
+		got, err := inForm([]string{"+48601234567", "+390612345678"}, numberForms[form])
+		require.NoError(t, err)
+		require.Equal(t, want, got, form)
+		require.Equal(t, form, numberForms[form].String())
+	}
 	for _, bad := range []string{"", "48601234567", "+48 601 234 567", "+0123456789", "+999123456789", "+48", "+4860123456789012"} {
-		_, err := ccNumbers([]string{"+48601234567", bad})
+		_, err := inForm([]string{"+48601234567", bad}, formDashed)
 		require.ErrorIs(t, err, ErrInvalidQuery, bad)
 		if len(bad) > 6 {
 			require.NotContains(t, err.Error(), bad[len(bad)-7:], "numbers are masked in errors")

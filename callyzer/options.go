@@ -61,7 +61,8 @@ type config struct {
 	maxRetryAfter  time.Duration
 	maxBodyBytes   int64
 	maxPages       int
-	pagingInQuery  bool // /employee/get paging goes in the query string
+	pagingInQuery  bool       // /employee/get paging goes in the query string
+	clientForm     numberForm // of client_numbers
 }
 
 // v22 reports whether the client speaks API v2.2 (WithCallVariants).
@@ -162,7 +163,9 @@ func WithMaxRetries(n int) Option {
 }
 
 // WithPageSize sets the rows asked for per page, 1..100 (Callyzer's
-// maximum). Default: 100.
+// maximum). Default: 100. Once Callyzer serves fewer rows than asked on a
+// page that is not the last, the client asks for that many (see
+// HistoryPages).
 func WithPageSize(n int) Option {
 	return func(c *config) error {
 		if n < 1 || n > maxPageSize {
@@ -175,7 +178,9 @@ func WithPageSize(n int) Option {
 
 // WithMaxWindow sets the widest window one request may cover (to - from).
 // Wider windows are split into chunks. Whole seconds, at least one.
-// Default: 180 days, Callyzer's limit.
+// Default: 180 days, Callyzer's limit. Once Callyzer refuses a chunk with
+// a 400, the client halves it and keeps the width it then answers (see
+// HistoryPages).
 func WithMaxWindow(d time.Duration) Option {
 	return func(c *config) error {
 		if d < time.Second || d%time.Second != 0 {
@@ -249,41 +254,50 @@ func WithRetryDelays(base, max time.Duration) Option {
 	}
 }
 
-// WithMaxRetryAfter caps the Retry-After the client is willing to wait. A
-// 429 asking for longer fails at once with ErrRateLimited. Default: 30s.
-func WithMaxRetryAfter(d time.Duration) Option {
+// WithLimits sets the client's caps against a misbehaving server:
+// maxPages, the pages fetched for one window chunk (and one v2.2 variant)
+// and for the employee roster, against a server that never stops paging
+// (hitting it is ErrIncompleteResponse; default 100,000, a 180-day chunk
+// of ten million calls); maxBodyBytes, a response body (a larger 2xx body
+// is ErrMalformedResponse, a larger non-2xx body keeps its status's kind;
+// default 8 MiB); maxRetryAfter, the Retry-After the client is willing to
+// wait (a 429 asking for longer fails at once with ErrRateLimited; default
+// 30s). A zero argument leaves that limit as it is (its default, unless an
+// earlier WithLimits set it); a negative one is an error.
+func WithLimits(maxPages int, maxBodyBytes int64, maxRetryAfter time.Duration) Option {
 	return func(c *config) error {
-		if d < 0 {
-			return errors.New("callyzer: WithMaxRetryAfter: want >= 0")
+		if maxPages < 0 || maxBodyBytes < 0 || maxRetryAfter < 0 {
+			return errors.New("callyzer: WithLimits: want >= 0 (0 keeps the limit as it is)")
 		}
-		c.maxRetryAfter = d
+		if maxPages > 0 {
+			c.maxPages = maxPages
+		}
+		if maxBodyBytes > 0 {
+			c.maxBodyBytes = maxBodyBytes
+		}
+		if maxRetryAfter > 0 {
+			c.maxRetryAfter = maxRetryAfter
+		}
 		return nil
 	}
 }
 
-// WithMaxBodyBytes caps a response body; a larger 2xx body is
-// ErrMalformedResponse (a larger non-2xx body keeps its status's kind).
-// Default: 8 MiB.
-func WithMaxBodyBytes(n int64) Option {
+// WithClientNumberForm sets the form in which the numbers of
+// HistoryQuery.ClientNumbers go out in client_numbers, the one the
+// account's filter matches (the calibration tells which): "dashed",
+// 48-601234567 (the default, as in Callyzer's lead API); "national",
+// 601234567; "e164", +48601234567; "digits", 48601234567. Another form is
+// an error. Callyzer does not name a wrong form: its filter matches
+// nothing, so every history comes back empty, or it answers 400
+// (ErrBadRequest). Employee numbers (emp_numbers) keep the dashed form
+// Callyzer documents.
+func WithClientNumberForm(form string) Option {
 	return func(c *config) error {
-		if n < 1 {
-			return errors.New("callyzer: WithMaxBodyBytes: want >= 1")
+		f, ok := numberForms[form]
+		if !ok {
+			return errors.New("callyzer: WithClientNumberForm: unknown form (want dashed, national, e164 or digits)")
 		}
-		c.maxBodyBytes = n
-		return nil
-	}
-}
-
-// WithMaxPages caps the pages fetched for one window chunk (and one v2.2
-// variant), and for the employee roster, against a server that never stops
-// paging. Hitting it is ErrIncompleteResponse. Default: 100,000 (a 180-day
-// chunk of ten million calls, which a large account's backfill may need).
-func WithMaxPages(n int) Option {
-	return func(c *config) error {
-		if n < 1 {
-			return errors.New("callyzer: WithMaxPages: want >= 1")
-		}
-		c.maxPages = n
+		c.clientForm = f
 		return nil
 	}
 }

@@ -91,8 +91,7 @@ func TestCanaryKeyNeverLeaks(t *testing.T) {
 				callyzer.WithRetryDelays(0, 0),
 				callyzer.WithMaxRetries(1),
 				callyzer.WithAttemptTimeout(5*time.Millisecond),
-				callyzer.WithMaxBodyBytes(4096),
-				callyzer.WithMaxRetryAfter(0), // the 429 fails at once and holds nobody back
+				callyzer.WithLimits(0, 4096, time.Nanosecond), // the 429 fails at once and holds nobody back
 				callyzer.WithLogger(lg),
 			)
 			require.NoError(t, err)

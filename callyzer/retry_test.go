@@ -134,7 +134,7 @@ func TestRetries(t *testing.T) {
 		{name: "429 Retry-After seconds then success", responder: status(429, "slow down", "Retry-After", "0").Then(ok), wantCalls: 2},
 		{name: "429 every time", responder: status(429, "slow down", "Retry-After", "0"), want: callyzer.ErrRateLimited, wantCalls: 4},
 		{name: "429 Retry-After over the cap", responder: status(429, "", "Retry-After", "120"), want: callyzer.ErrRateLimited, wantCalls: 1,
-			opts: []callyzer.Option{callyzer.WithMaxRetryAfter(time.Minute)},
+			opts: []callyzer.Option{callyzer.WithLimits(0, 0, time.Minute)},
 			check: func(t *testing.T, e *callyzer.Error) {
 				require.Equal(t, 2*time.Minute, e.RetryAfter)
 				require.Contains(t, e.Message, "cap")
@@ -153,25 +153,25 @@ func TestRetries(t *testing.T) {
 		{name: "403 body cut short not retried", responder: cutStatus(403), want: callyzer.ErrUnauthorized, wantCalls: 1,
 			check: statusKept(403, "Unauthent", "cut short")},
 		{name: "401 body over the cap not retried", responder: bigStatus(401), want: callyzer.ErrUnauthorized, wantCalls: 1,
-			opts: []callyzer.Option{callyzer.WithMaxBodyBytes(bigCap)}, check: statusKept(401, "xxxx", "over 4096 bytes")},
+			opts: []callyzer.Option{callyzer.WithLimits(0, bigCap, 0)}, check: statusKept(401, "xxxx", "over 4096 bytes")},
 		{name: "403 body over the cap not retried", responder: bigStatus(403), want: callyzer.ErrUnauthorized, wantCalls: 1,
-			opts: []callyzer.Option{callyzer.WithMaxBodyBytes(bigCap)}, check: statusKept(403, "xxxx", "over 4096 bytes")},
+			opts: []callyzer.Option{callyzer.WithLimits(0, bigCap, 0)}, check: statusKept(403, "xxxx", "over 4096 bytes")},
 		{name: "501 body cut short not retried", responder: cutStatus(501), want: callyzer.ErrUpstream, wantCalls: 1,
 			check: statusKept(501, "Unauthent", "cut short")},
 		{name: "501 body over the cap not retried", responder: bigStatus(501), want: callyzer.ErrUpstream, wantCalls: 1,
-			opts: []callyzer.Option{callyzer.WithMaxBodyBytes(bigCap)}, check: statusKept(501, "xxxx", "over 4096 bytes")},
+			opts: []callyzer.Option{callyzer.WithLimits(0, bigCap, 0)}, check: statusKept(501, "xxxx", "over 4096 bytes")},
 		{name: "400 body cut short not retried", responder: cutStatus(400), want: callyzer.ErrBadRequest, wantCalls: 1,
 			check: statusKept(400, "Unauthent", "cut short")},
 		{name: "429 body cut short then success", responder: cutStatus(429, "Retry-After", "0").Then(ok), wantCalls: 2},
 		{name: "429 body over the cap then success", responder: bigStatus(429, "Retry-After", "0").Then(ok), wantCalls: 2,
-			opts: []callyzer.Option{callyzer.WithMaxBodyBytes(bigCap)}},
+			opts: []callyzer.Option{callyzer.WithLimits(0, bigCap, 0)}},
 		{name: "429 body cut short every time", responder: cutStatus(429, "Retry-After", "0"), want: callyzer.ErrRateLimited, wantCalls: 4,
 			check: statusKept(429, "Unauthent", "cut short")},
 		{name: "429 body over the cap every time", responder: bigStatus(429, "Retry-After", "0"), want: callyzer.ErrRateLimited, wantCalls: 4,
-			opts: []callyzer.Option{callyzer.WithMaxBodyBytes(bigCap)}, check: statusKept(429, "xxxx", "over 4096 bytes")},
+			opts: []callyzer.Option{callyzer.WithLimits(0, bigCap, 0)}, check: statusKept(429, "xxxx", "over 4096 bytes")},
 		{name: "503 body cut short then success", responder: cutStatus(503).Then(ok), wantCalls: 2},
 		{name: "200 body over the cap not retried", responder: bigStatus(200), want: callyzer.ErrMalformedResponse, wantCalls: 1,
-			opts: []callyzer.Option{callyzer.WithMaxBodyBytes(bigCap)}, check: func(t *testing.T, e *callyzer.Error) {
+			opts: []callyzer.Option{callyzer.WithLimits(0, bigCap, 0)}, check: func(t *testing.T, e *callyzer.Error) {
 				require.Contains(t, e.Message, "body over the cap of 4096 bytes")
 			}},
 	}
@@ -241,7 +241,7 @@ func TestRetryAfterHoldsTheSharedPacer(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			p := pacing.New(0)
-			c, mt := mockClient(t, callyzer.WithPacer(p), callyzer.WithMaxRetries(0), callyzer.WithMaxBodyBytes(bigCap))
+			c, mt := mockClient(t, callyzer.WithPacer(p), callyzer.WithMaxRetries(0), callyzer.WithLimits(0, bigCap, 0))
 			mt.RegisterResponder(http.MethodPost, mockBase+"/call-log/history", responder)
 			_, err := c.HistoryPage(t.Context(), oneMonth(), 1)
 			require.ErrorIs(t, err, callyzer.ErrRateLimited)

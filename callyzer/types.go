@@ -12,7 +12,7 @@ import (
 type HistoryQuery struct {
 	CallFrom, CallTo     time.Time
 	SyncedFrom, SyncedTo time.Time
-	ClientNumbers        []string        // E.164; sent in Callyzer's "48-601234567" form
+	ClientNumbers        []string        // E.164; sent in the form of WithClientNumberForm, "48-601234567" by default
 	EmployeeNumbers      []string        // E.164; sent in Callyzer's "48-601234567" form
 	CallTypes            []CallType      // empty means all
 	Priority             pacing.Priority // pacing.Background unless set
@@ -54,7 +54,7 @@ type HistoryPage struct {
 	TotalRecords int       // all matching rows of the chunk, across its pages
 	ChunkFrom    time.Time // the window chunk this page belongs to
 	ChunkTo      time.Time
-	Attempts     int // HTTP requests this page took, retries included
+	Attempts     int // HTTP requests this page took, retries and the 400s of wider chunks before it included
 
 	Variant CallVariant // v2.2: the call_method/call_mode of the page; zero under v2.1
 	Next    Cursor      // where paging goes on after this page

@@ -3,6 +3,7 @@ package callyzertest_test
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"sync"
 	"testing"
@@ -44,10 +45,9 @@ func newClient(t *testing.T, srv *callyzertest.Server, opts ...callyzer.Option) 
 		callyzer.WithMaxRetries(clientRetries),
 		callyzer.WithPageSize(clientPageSize),
 		callyzer.WithAttemptTimeout(clientAttemptTTL),
-		callyzer.WithMaxRetryAfter(clientMaxRA),
-		callyzer.WithMaxBodyBytes(clientBodyCap),
-		callyzer.WithMaxPages(clientMaxPages),
+		callyzer.WithLimits(clientMaxPages, clientBodyCap, clientMaxRA),
 		callyzer.WithHTTPClient(srv.Client()),
+		callyzer.WithLogger(slog.New(slog.DiscardHandler)), // the Info lines of what the client learns
 	}
 	c, err := callyzer.NewClient(srv.APIKey(), append(base, opts...)...)
 	require.NoError(t, err)
@@ -108,9 +108,13 @@ func TestClientFaults(t *testing.T) {
 		// extraPages are pages asked after the faulty one before the error
 		// (a total that changes is seen on the next page).
 		extraPages int
-		firstOnly  bool // the fault only makes sense on page 1 (no earlier page)
-		notFirst   bool // the fault needs an earlier page
-		hang       bool // the case waits for attempt timeouts: hangTTL, hangRetries
+		// firstAttempts, when set, is the requests spent on the faulty page
+		// 1: a 400 to a chunk's first request makes the client halve the
+		// 30-day window down to one day (30, 15, 7.5, 3.75, 1.875, 1 days).
+		firstAttempts int
+		firstOnly     bool // the fault only makes sense on page 1 (no earlier page)
+		notFirst      bool // the fault needs an earlier page
+		hang          bool // the case waits for attempt timeouts: hangTTL, hangRetries
 	}{
 		{name: "500 every attempt", fault: status(500, "", ""), want: callyzer.ErrUpstream, attempts: clientAttempts},
 		{name: "503 once", fault: status(503, "", ""), once: true, attempts: 2},
@@ -118,7 +122,7 @@ func TestClientFaults(t *testing.T) {
 		{name: "501 not retried", fault: status(501, "", ""), want: callyzer.ErrUpstream, attempts: 1},
 		{name: "401", fault: status(401, `{"message":"Unauthenticated."}`, ""), want: callyzer.ErrUnauthorized, attempts: 1},
 		{name: "403 non-JSON", fault: status(403, "Forbidden", ""), want: callyzer.ErrUnauthorized, attempts: 1},
-		{name: "400", fault: status(400, `{"message":"The selected call_types is invalid."}`, ""), want: callyzer.ErrBadRequest, attempts: 1},
+		{name: "400", fault: status(400, `{"message":"The selected call_types is invalid."}`, ""), want: callyzer.ErrBadRequest, attempts: 1, firstAttempts: 6},
 		{name: "418 unexpected", fault: status(418, "", ""), want: callyzer.ErrUpstream, attempts: 1},
 		{name: "429 every attempt", fault: status(429, "", "0"), want: callyzer.ErrRateLimited, attempts: clientAttempts},
 		{name: "429 once", fault: status(429, "", "0"), once: true, attempts: 2},
@@ -183,7 +187,14 @@ func TestClientFaults(t *testing.T) {
 				require.ErrorAs(t, err, &ce)
 				require.Equal(t, page+tt.extraPages, ce.PageNo, "the error names the page")
 				require.NotContains(t, err.Error(), srv.APIKey())
-				require.Equal(t, page-1+tt.attempts+tt.extraPages, srv.RequestCount(), "pages asked: %v", pagesAsked(srv))
+				attempts := tt.attempts
+				if page == 1 && tt.firstAttempts > 0 {
+					attempts = tt.firstAttempts
+				}
+				require.Equal(t, page-1+attempts+tt.extraPages, srv.RequestCount(), "pages asked: %v", pagesAsked(srv))
+				if tt.firstAttempts > 0 {
+					require.Equal(t, attempts, ce.Attempts, "every 400 is counted in the error")
+				}
 				if tt.want == callyzer.ErrTimeout {
 					require.ErrorIs(t, err, context.DeadlineExceeded)
 				}
@@ -198,7 +209,7 @@ func TestClientEndlessPagingHitsThePageCap(t *testing.T) {
 	srv.Inject(callyzertest.Fault{Kind: callyzertest.FaultEndlessPaging, Always: true})
 	_, err := fetchAll(t, newClient(t, srv))
 	require.ErrorIs(t, err, callyzer.ErrIncompleteResponse)
-	require.Equal(t, []int{1, 2, 3, 4, 5}, pagesAsked(srv), "stops at WithMaxPages")
+	require.Equal(t, []int{1, 2, 3, 4, 5}, pagesAsked(srv), "stops at WithLimits' maxPages")
 }
 
 // TestClientRepeatedRow: pages that shift while the client pages deliver a
@@ -264,7 +275,8 @@ func TestClientDecodesTheFake(t *testing.T) {
 
 // TestClientWindowRule: a six-month window goes out as two requests that
 // each pass the fake's 180-day rule; a client allowed a wider window gets
-// the fake's 400.
+// the fake's 400, which is not the server-exception kind: it is not
+// retried as it is, the chunk is asked again at half the width.
 func TestClientWindowRule(t *testing.T) {
 	t.Parallel()
 	srv := callyzertest.NewServer(t, callyzertest.Options{Calls: seedCalls(seededCalls)})
@@ -286,10 +298,17 @@ func TestClientWindowRule(t *testing.T) {
 
 	wide := newClient(t, srv, callyzer.WithMaxWindow(190*24*time.Hour))
 	srv.ResetRequests()
-	_, err := firstPage(t.Context(), wide, callyzer.HistoryQuery{CallFrom: now.AddDate(0, 0, -185), CallTo: now}, 1)
-	require.ErrorIs(t, err, callyzer.ErrBadRequest)
-	require.Len(t, srv.Requests(), 1, "a plain 400 is not retried")
-	require.Contains(t, err.Error(), "180 days")
+	pg, err := firstPage(t.Context(), wide, callyzer.HistoryQuery{CallFrom: now.AddDate(0, 0, -185), CallTo: now}, 1)
+	require.NoError(t, err)
+	require.Equal(t, 2, pg.Attempts, "the 400 and the narrower request")
+	reqs = srv.Requests()
+	require.Len(t, reqs, 2)
+	require.Equal(t, []int{http.StatusBadRequest, http.StatusOK}, []int{reqs[0].Status, reqs[1].Status})
+	require.Contains(t, reqs[0].RawBody, `"call_from"`)
+	require.Equal(t, float64(185*24*3600), reqs[0].Body["call_to"].(float64)-reqs[0].Body["call_from"].(float64))
+	require.Equal(t, float64(185*24*3600/2), reqs[1].Body["call_to"].(float64)-reqs[1].Body["call_from"].(float64),
+		"half the width, from the same (older) end")
+	require.Equal(t, reqs[0].Body["call_from"], reqs[1].Body["call_from"])
 }
 
 func TestClientVersion22(t *testing.T) {
@@ -350,7 +369,7 @@ func TestClientPacingRateLimited(t *testing.T) {
 	t.Parallel()
 	clk := newClock(now) // frozen: every request after the first is too early
 	srv := callyzertest.NewServer(t, callyzertest.Options{Calls: seedCalls(seededCalls), Now: clk.Now, Interval: callyzertest.DefaultInterval})
-	c := newClient(t, srv, callyzer.WithMaxRetryAfter(time.Second))
+	c := newClient(t, srv, callyzer.WithLimits(0, 0, time.Second))
 	_, err := fetchAll(t, c)
 	require.ErrorIs(t, err, callyzer.ErrRateLimited)
 	var ce *callyzer.Error

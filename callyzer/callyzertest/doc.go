@@ -26,16 +26,30 @@
 // calls newest first, and GET (or POST) PathEmployees with the roster, its
 // paging read from the JSON body or, when the body has none, the query
 // string. Times are written as wall-clock time in Options.Location
-// (Europe/Warsaw by default). Options.Format and the per-call quirk fields of
-// Call switch between the alternatives of the contract's [code] and [guess]
-// facts: duration as a number or a string, synced_at with or without a zone
-// abbreviation, empty strings or null. Options.ClientNumberForms sets which
-// forms of a client_numbers entry match ("48-601234567", "601234567",
-// "+48601234567"): an entry in another form gets an empty answer, as from
-// an account whose filter expects another form. A Call may be held without
-// a country code (ClientCountryCode ""): it is written with
-// client_country_code "" and bare national digits, and only a
-// FormNational entry matches it.
+// (Europe/Warsaw by default). Options.Format and the per-call quirk fields
+// of Call switch between the alternatives of the contract's [code] and
+// [guess] facts: duration as a number or a string, synced_at with or
+// without a zone abbreviation, empty strings or null. A Call may be held
+// without a country code (ClientCountryCode ""): it is written with
+// client_country_code "" and bare national digits, and only a FormNational
+// entry matches it.
+//
+// Other switches of Options play the account's own rules, which public
+// clients only guess at:
+//   - ClientNumberForms: the forms of a client_numbers entry that match
+//     ("48-601234567", "601234567", "+48601234567", "48601234567"); an
+//     entry in another form gets an empty answer, as from an account whose
+//     filter expects another form (with the dashed form alone, the
+//     default, another form gets 400).
+//   - IgnoreClientNumbers: the filter is ignored; FirstClientNumberOnly:
+//     only the first of several numbers is honoured.
+//   - MaxWindow: wider windows get 400 with a plain message (180 days by
+//     default).
+//   - PageSizeCap: pages hold at most that many rows, paged by the cap,
+//     under an honest total_records; with PagesBySizeAsked, pages start
+//     where the size asked says and are cut to the cap (a broken account).
+//   - EmployeePaging: /employee/get reads its paging from the body or the
+//     query string (the default), or only one of them.
 //
 // Pacing (Options.Interval) refuses, with 429 and Retry-After in whole
 // seconds, a request that starts less than Interval after the previous
@@ -49,10 +63,11 @@
 //   - 429 with Retry-After when the pacing rule is broken.
 //   - 400 for a request body that is not JSON of the right types, has an
 //     unknown field (unless Options.LenientBody), lacks both windows, has a
-//     window wider than Options.MaxWindow (180 days by default) or reversed,
-//     an unknown call type, a number not in "cc-number" form (a client
-//     number in another form passes when Options.ClientNumberForms has
-//     more than FormDashed), page_no < 1, page_size outside 1..100, or, in
+//     window wider than Options.MaxWindow (180 days by default: "The date
+//     range should not be greater than 180 days.") or reversed, an
+//     unknown call type, a number not in "cc-number" form (a client
+//     number in another form passes when Options.ClientNumberForms is not
+//     FormDashed alone), page_no < 1, page_size outside 1..100, or, in
 //     V22 mode, no call_method/call_mode.
 //   - 404 for other paths, 405 for other methods.
 //

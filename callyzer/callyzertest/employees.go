@@ -21,8 +21,9 @@ type employeeQuery struct {
 	page, size int
 }
 
-// parseEmployees reads the filters from the JSON body and the paging from
-// the body or, when the body has none, the query string.
+// parseEmployees reads the filters from the JSON body and the paging
+// where Options.EmployeePaging says: the body or, when the body has none,
+// the query string; or only one of them.
 func (s *Server) parseEmployees(r *http.Request, raw []byte) (*employeeQuery, error) {
 	var q employeeQuery
 	if err := decodeBody(r, raw, s.opts.LenientBody, &q.employeeBody); err != nil {
@@ -34,9 +35,12 @@ func (s *Server) parseEmployees(r *http.Request, raw []byte) (*employeeQuery, er
 		}
 	}
 	pageNo, pageSize := q.PageNo, q.PageSize
+	if s.opts.EmployeePaging == PagingInQuery {
+		pageNo, pageSize = nil, nil
+	}
 	for name, dst := range map[string]**int{"page_no": &pageNo, "page_size": &pageSize} {
 		v := r.URL.Query().Get(name)
-		if v == "" || *dst != nil {
+		if v == "" || *dst != nil || s.opts.EmployeePaging == PagingInBody {
 			continue
 		}
 		n, err := strconv.Atoi(v)

@@ -37,29 +37,43 @@ type historyBody struct {
 // historyQuery is a validated history request.
 type historyQuery struct {
 	historyBody
-	page, size int
+	page, size int // size: the rows a page holds
+	stride     int // where page n starts, (n-1)·stride; 0: size
 	repeatFrom int // FaultRepeatRow: the listing repeats the row before this page; 0: none
 }
 
-// numberForm is Callyzer's "48-601234567"; e164Form and nationalForm are
-// the other forms a client_numbers entry may take (Options.ClientNumberForms).
+// offset is where q's page starts in the listing.
+func (q *historyQuery) offset() int { return (q.page - 1) * q.step() }
+
+func (q *historyQuery) step() int {
+	if q.stride > 0 {
+		return q.stride
+	}
+	return q.size
+}
+
+// numberForm is Callyzer's "48-601234567"; e164Form and digitsForm are
+// the other shapes a client_numbers entry may take (Options.ClientNumberForms):
+// digitsForm is FormNational's and FormDigits'.
 var (
-	numberForm   = regexp.MustCompile(`^[1-9][0-9]{0,2}-[0-9]{4,14}$`)
-	e164Form     = regexp.MustCompile(`^\+[1-9][0-9]{6,14}$`)
-	nationalForm = regexp.MustCompile(`^[0-9]{4,14}$`)
+	numberForm = regexp.MustCompile(`^[1-9][0-9]{0,2}-[0-9]{4,14}$`)
+	e164Form   = regexp.MustCompile(`^\+[1-9][0-9]{6,14}$`)
+	digitsForm = regexp.MustCompile(`^[0-9]{4,15}$`)
 )
 
-// formOf returns the form of a client_numbers entry, or 0 for none.
-func formOf(n string) NumberForms {
-	switch {
-	case numberForm.MatchString(n):
-		return FormDashed
-	case e164Form.MatchString(n):
-		return FormE164
-	case nationalForm.MatchString(n):
-		return FormNational
-	}
-	return 0
+// wellFormed reports whether n is a client_numbers entry in any form.
+func wellFormed(n string) bool {
+	return numberForm.MatchString(n) || e164Form.MatchString(n) || digitsForm.MatchString(n)
+}
+
+// namesNumber reports whether the client_numbers entry n names the
+// stored "cc-number" under forms.
+func namesNumber(forms NumberForms, n, stored string) bool {
+	cc, national, _ := splitDash(stored)
+	return forms&FormDashed != 0 && n == stored ||
+		forms&FormNational != 0 && n == national ||
+		forms&FormE164 != 0 && cc != "" && n == "+"+cc+national ||
+		forms&FormDigits != 0 && cc != "" && n == cc+national
 }
 
 func decodeBody(r *http.Request, raw []byte, lenient bool, v any) error {
@@ -123,7 +137,7 @@ func (s *Server) parseHistory(r *http.Request, raw []byte) (*historyQuery, error
 	}
 	for _, n := range b.ClientNumbers {
 		// Another form is accepted when the account is set to match one.
-		if form := formOf(n); form == 0 || form != FormDashed && s.opts.ClientNumberForms == FormDashed {
+		if !wellFormed(n) || !numberForm.MatchString(n) && s.opts.ClientNumberForms == FormDashed {
 			return nil, badNumber(n)
 		}
 	}
@@ -139,6 +153,12 @@ func (s *Server) parseHistory(r *http.Request, raw []byte) (*historyQuery, error
 	q.page, q.size, err = s.paging(b.PageNo, b.PageSize)
 	if err != nil {
 		return nil, err
+	}
+	if limit := s.opts.PageSizeCap; limit > 0 && q.size > limit {
+		if s.opts.PagesBySizeAsked {
+			q.stride = q.size
+		}
+		q.size = limit
 	}
 	return &q, nil
 }
@@ -278,10 +298,15 @@ type selection struct {
 }
 
 func (s *Server) selectCalls(b *historyBody) *selection {
-	if s.opts.IgnoreClientNumbers && len(b.ClientNumbers) > 0 {
+	switch {
+	case s.opts.IgnoreClientNumbers && len(b.ClientNumbers) > 0:
 		unfiltered := *b
 		unfiltered.ClientNumbers = nil
 		b = &unfiltered
+	case s.opts.FirstClientNumberOnly && len(b.ClientNumbers) > 1:
+		first := *b
+		first.ClientNumbers = b.ClientNumbers[:1]
+		b = &first
 	}
 	sel := &selection{b: b, run: s.listing}
 	sel.clients = s.clientKeys(b.ClientNumbers)
@@ -328,18 +353,9 @@ func (s *Server) clientKeys(entries []string) []int32 {
 	}
 	var keys []int32
 	for _, n := range entries {
-		switch form := formOf(n); {
-		case forms&form == 0:
-		case form == FormDashed:
-			if k, ok := s.numbers[n]; ok {
+		for stored, k := range s.numbers {
+			if namesNumber(forms, n, stored) {
 				keys = append(keys, k)
-			}
-		default:
-			for stored, k := range s.numbers {
-				cc, national, _ := splitDash(stored)
-				if form == FormNational && national == n || form == FormE164 && cc != "" && "+"+cc+national == n {
-					keys = append(keys, k)
-				}
 			}
 		}
 	}
@@ -465,7 +481,7 @@ func (s *Server) history(q *historyQuery, f *Fault) map[string]any {
 	sel := s.selectCalls(&q.historyBody)
 	n := sel.count()
 	// FaultRepeatRow lists the matching call at k-1 a second time at k.
-	k := (q.repeatFrom - 1) * q.size
+	k := (q.repeatFrom - 1) * q.step()
 	repeated := k > 0 && k <= n
 	total := n
 	if repeated {
@@ -479,7 +495,7 @@ func (s *Server) history(q *historyQuery, f *Fault) map[string]any {
 		}
 		return j
 	}
-	off := (q.page - 1) * q.size
+	off := q.offset()
 	var at []int
 	switch {
 	case kind == FaultEndlessPaging && total > 0:

@@ -68,25 +68,33 @@ func refMatching(all []Call, b historyBody, forms NumberForms) []Call {
 // refClientMatch reports whether the client_numbers entry n matches c
 // under forms (Options.ClientNumberForms).
 func refClientMatch(forms NumberForms, n string, c Call) bool {
-	form := formOf(n)
+	cc, national := c.ClientCountryCode, c.ClientNumber
 	switch {
-	case forms&form == 0:
+	case forms&FormDashed != 0 && n == cc+"-"+national:
+	case forms&FormNational != 0 && n == national:
+	case forms&FormE164 != 0 && cc != "" && n == "+"+cc+national:
+	case forms&FormDigits != 0 && cc != "" && n == cc+national:
+	default:
 		return false
-	case form == FormNational:
-		return n == c.ClientNumber
-	case form == FormE164:
-		return c.ClientCountryCode != "" && n == "+"+c.ClientCountryCode+c.ClientNumber
 	}
-	return n == c.ClientCountryCode+"-"+c.ClientNumber
+	return true
 }
 
 func refHistory(s *Server, q *historyQuery, f *Fault) map[string]any {
-	calls := refMatching(s.Calls(), q.historyBody, s.opts.ClientNumberForms)
-	if k := (q.repeatFrom - 1) * q.size; k > 0 && k <= len(calls) {
+	b := q.historyBody
+	if s.opts.FirstClientNumberOnly && len(b.ClientNumbers) > 1 {
+		b.ClientNumbers = b.ClientNumbers[:1]
+	}
+	calls := refMatching(s.Calls(), b, s.opts.ClientNumberForms)
+	step := q.size
+	if q.stride > 0 {
+		step = q.stride
+	}
+	if k := (q.repeatFrom - 1) * step; k > 0 && k <= len(calls) {
 		calls = slices.Insert(calls, k, calls[k-1])
 	}
 	total := len(calls)
-	off := (q.page - 1) * q.size
+	off := (q.page - 1) * step
 	var rows []map[string]any
 	kind := FaultKind(0)
 	if f != nil {
@@ -252,7 +260,7 @@ func randomQuery(r *rand.Rand) *historyQuery {
 		b.SyncedFrom, b.SyncedTo = ptr(from), ptr(from+int64(r.IntN(20)))
 	}
 	b.CallTypes = pick([]string{Incoming, Outgoing, Missed, Rejected})
-	b.ClientNumbers = pick([]string{"48-601234567", "48-502000111", "49-15112345678", "48-600000000", "601234567", "+48502000111", "15112345678"})
+	b.ClientNumbers = pick([]string{"48-601234567", "48-502000111", "49-15112345678", "48-600000000", "601234567", "+48502000111", "15112345678", "48601234567", "4915112345678"})
 	b.EmpNumbers = pick([]string{"48-511222333", "48-731000333", "49-15112340000"})
 	b.EmpTags = pick([]string{"BIK", "Konsolidacja", "Inne"})
 	if r.IntN(5) == 0 {
@@ -271,17 +279,22 @@ func randomQuery(r *rand.Rand) *historyQuery {
 		v := []string{Voice, Video}[r.IntN(2)]
 		b.CallMode = &v
 	}
-	return &historyQuery{historyBody: b, page: 1 + r.IntN(6), size: 1 + r.IntN(8), repeatFrom: r.IntN(5)}
+	q := &historyQuery{historyBody: b, page: 1 + r.IntN(6), size: 1 + r.IntN(8), repeatFrom: r.IntN(5)}
+	if r.IntN(4) == 0 {
+		q.stride = q.size + r.IntN(4) // Options.PagesBySizeAsked: pages cut short
+	}
+	return q
 }
 
 // TestHistoryMatchesReference checks the indexed listing against the
 // reference on random data sets built with AddCalls and SetCalls, random
-// queries and the faults that shape a page, in both API versions, with
-// the server-wide quirks and under every set of client number forms.
+// queries (pages cut short included) and the faults that shape a page, in
+// both API versions, with the server-wide quirks, under sets of client
+// number forms, honouring all client numbers or the first.
 func TestHistoryMatchesReference(t *testing.T) {
 	t.Parallel()
 	kinds := []FaultKind{0, FaultEndlessPaging, FaultHalfTyped, FaultMissingID, FaultRepeatRow, FaultRepeatSkipRow, FaultWrongTotal, FaultDataEnvelope, FaultNullResult, FaultMissingResult}
-	forms := []NumberForms{0, FormNational, FormE164, FormDashed | FormNational, FormDashed | FormNational | FormE164}
+	forms := []NumberForms{0, FormNational, FormE164, FormDigits, FormDashed | FormNational, FormDashed | FormNational | FormE164, FormNational | FormDigits}
 	for seed := range uint64(24) {
 		t.Run(fmt.Sprint(seed), func(t *testing.T) {
 			t.Parallel()
@@ -294,6 +307,7 @@ func TestHistoryMatchesReference(t *testing.T) {
 				opts.Format = Format{DurationAsString: true, ZoneSuffix: true, NullEmpty: true}
 			}
 			opts.ClientNumberForms = forms[seed%uint64(len(forms))]
+			opts.FirstClientNumberOnly = seed%5 == 3
 			srv := NewServer(t, opts)
 			var added []Call
 			for batch := range 4 {

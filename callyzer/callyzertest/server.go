@@ -84,11 +84,27 @@ type Options struct {
 	// stored calls, as an account whose filter expects one form: an entry
 	// in another form matches nothing, so the answer is empty, not an
 	// error. With FormDashed alone (the default) an entry in another form
-	// gets 400; with any other set all three forms are accepted.
+	// gets 400, as from an account that checks the documented form; with
+	// any other set every form is accepted (a dashed entry too: it then
+	// matches nothing unless FormDashed is in the set).
 	ClientNumberForms NumberForms
 	// IgnoreClientNumbers plays an account whose filter ignores
 	// client_numbers: every call of the window matches, of any number.
 	IgnoreClientNumbers bool
+	// FirstClientNumberOnly plays an account that honours only the first
+	// of several client_numbers: the calls of the others do not match.
+	FirstClientNumberOnly bool
+	// PageSizeCap, when above 0, is the most rows a history page holds: a
+	// larger page_size is served in pages of PageSizeCap rows (page n
+	// holds rows (n-1)·PageSizeCap+1 on), under an honest total_records.
+	PageSizeCap int
+	// PagesBySizeAsked, with PageSizeCap, plays a broken account instead:
+	// page n starts at row (n-1)·page_size+1, as asked, and is cut to
+	// PageSizeCap rows; the rest of each page is never served.
+	PagesBySizeAsked bool
+	// EmployeePaging is where /employee/get reads page_no and page_size.
+	// Default: PagingAnywhere.
+	EmployeePaging Paging
 	// Calls and Employees seed the server.
 	Calls     []Call
 	Employees []Employee
@@ -101,6 +117,21 @@ type Format struct {
 	ZoneSuffix       bool // synced_at and modified_at end in the zone abbreviation: "2026-11-21 09:40:00 CET"
 	NullEmpty        bool // an empty note and call_recording_url are null, not ""
 }
+
+// Paging is where /employee/get reads its paging (Options.EmployeePaging).
+type Paging uint8
+
+const (
+	// PagingAnywhere reads page_no and page_size from the JSON body or,
+	// when the body has none, from the query string.
+	PagingAnywhere Paging = iota
+	// PagingInBody reads them from the body only: in the query string they
+	// are ignored (page 1 of DefaultPageSize rows).
+	PagingInBody
+	// PagingInQuery reads them from the query string only: in the body
+	// they are ignored.
+	PagingInQuery
+)
 
 // NumberForms is a set of the forms of a number in client_numbers.
 type NumberForms uint8
@@ -116,6 +147,9 @@ const (
 	// FormE164 is "+48601234567". It never matches a call stored without a
 	// country code.
 	FormE164
+	// FormDigits is the country code and the national digits, "48601234567".
+	// It never matches a call stored without a country code.
+	FormDigits
 )
 
 // Request is what the server recorded of one request.

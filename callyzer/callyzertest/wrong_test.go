@@ -37,6 +37,7 @@ func TestClientNumberForms(t *testing.T) {
 		dashed   = "48-601234567"
 		national = "601234567"
 		e164     = "+48601234567"
+		digits   = "48601234567"
 	)
 	all := []string{"bare", "c-001", "c-002", "c-003"}
 	withCC := []string{"c-001", "c-002", "c-003"}
@@ -58,6 +59,14 @@ func TestClientNumberForms(t *testing.T) {
 		{callyzertest.FormDashed | callyzertest.FormNational, dashed, withCC},
 		{callyzertest.FormDashed | callyzertest.FormNational, national, all},
 		{callyzertest.FormNational, "48 601", nil},
+		{0, digits, nil},
+		{callyzertest.FormDigits, digits, withCC},
+		{callyzertest.FormDigits, national, []string{}},
+		{callyzertest.FormDigits, dashed, []string{}},
+		{callyzertest.FormDigits, e164, []string{}},
+		{callyzertest.FormNational, digits, []string{}},
+		{callyzertest.FormNational | callyzertest.FormDigits, digits, withCC},
+		{callyzertest.FormNational | callyzertest.FormDigits, national, all},
 	}
 	for _, tt := range tests {
 		t.Run(fmt.Sprintf("forms %b entry %s", tt.forms, tt.entry), func(t *testing.T) {

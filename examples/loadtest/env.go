@@ -38,8 +38,8 @@ const (
 )
 
 // The client's default timings (callyzer.WithAttemptTimeout,
-// WithRetryDelays, WithMaxRetryAfter), which the harness compresses like
-// every other duration.
+// WithRetryDelays, WithLimits' maxRetryAfter), which the harness
+// compresses like every other duration.
 const (
 	attemptTimeout = 30 * time.Second
 	retryBase      = 500 * time.Millisecond
@@ -249,7 +249,7 @@ func (f *fakeAPI) client(extra ...callyzer.Option) (*callyzer.Client, error) {
 		callyzer.WithInterval(f.cfg.interval()),
 		callyzer.WithRetryDelays(f.cfg.scale(retryBase), f.cfg.scale(retryMax)),
 		callyzer.WithAttemptTimeout(f.cfg.scale(attemptTimeout)),
-		callyzer.WithMaxRetryAfter(f.cfg.scale(maxRetryAfter)),
+		callyzer.WithLimits(0, 0, f.cfg.scale(maxRetryAfter)),
 		callyzer.WithLogger(quiet),
 	}
 	return callyzer.NewClient(f.srv.APIKey(), append(opts, extra...)...)
