@@ -16,6 +16,11 @@
 //   - At every free slot, waiting Interactive requests go before
 //     Background ones, and among themselves in the order their sequences
 //     began.
+//   - A Background request that has let 15 starts go to others while it
+//     waited is served from then on as an Interactive request asking at
+//     that moment: the sequences already open finish first, and it goes
+//     before every later one. A steady stream of refreshes cannot starve
+//     the periodic sync; a request held long by a slow answer ages no one.
 //   - After each release, an open Interactive sequence keeps the slot for
 //     its next request for a grace of min(interval, 1s): no Background
 //     request and no later sequence gets it meanwhile.

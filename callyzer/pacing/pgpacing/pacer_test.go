@@ -353,10 +353,12 @@ func TestPacerBackgroundAgesAcrossReplicas(t *testing.T) {
 		holder = next
 	}
 	// i0 started before bg asked; then 15 Interactive starts were let go.
-	// The background caller learns it has aged at its next poll: on a
-	// machine too busy to poll within the sleep above, one more start goes.
+	// The background caller learns it has aged at its first poll after
+	// i15's start and ranks as asking then: before i16 when that poll came
+	// before i16 first asked, else after it. On a machine too busy to poll
+	// within the sleep above, one more start may go.
 	require.GreaterOrEqual(t, len(got), 16, "order: %v", got)
-	require.LessOrEqual(t, len(got), 17, "order: %v", got)
+	require.LessOrEqual(t, len(got), 18, "order: %v", got)
 }
 
 func TestPacerCancelWhileWaiting(t *testing.T) {
