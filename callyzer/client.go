@@ -286,7 +286,11 @@ type heldError interface {
 }
 
 // attempt makes one HTTP request: it waits for the pacer's slot, sends,
-// reads the body through the size cap and only then frees the slot.
+// reads the body through the size cap and only then frees the slot. A
+// caller whose ctx ends while the request is out gets its error at once,
+// but the request runs on to its answer (or the attempt timeout) and only
+// then frees the slot, its answer discarded: Callyzer is still working on
+// it, and a next request sent meanwhile would risk a 429.
 func (c *Client) attempt(ctx context.Context, r *request, n int) outcome {
 	release, err := r.seq.Acquire(ctx)
 	if err != nil {
@@ -300,6 +304,20 @@ func (c *Client) attempt(ctx context.Context, r *request, n int) outcome {
 		return outcome{err: &Error{Endpoint: r.endpoint, PageNo: r.pageNo, kind: ErrUpstream,
 			Message: "pacer refused the request", cause: c.sanitize(err)}}
 	}
+	done := make(chan outcome, 1)
+	go func() { done <- c.send(ctx, r, n, release) }()
+	select {
+	case out := <-done:
+		return out
+	case <-ctx.Done():
+		return outcome{err: c.ctxError(r, n, ctx.Err())}
+	}
+}
+
+// send is attempt's request, holding the slot until its answer is read:
+// it runs on a context of its own, bounded by the attempt timeout; ctx
+// only names the caller for the log and the error.
+func (c *Client) send(ctx context.Context, r *request, n int, release func(time.Time)) outcome {
 	// The interval counts from when the request went out (after a dial, a
 	// TLS handshake), not from the grant: release says when that was.
 	var wrote atomic.Pointer[time.Time]
@@ -311,7 +329,7 @@ func (c *Client) attempt(ctx context.Context, r *request, n int) outcome {
 		release(sent)
 	}()
 
-	actx, cancel := context.WithTimeout(ctx, c.cfg.attemptTimeout)
+	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.cfg.attemptTimeout)
 	defer cancel()
 	actx = httptrace.WithClientTrace(actx, &httptrace.ClientTrace{
 		WroteRequest: func(httptrace.WroteRequestInfo) {

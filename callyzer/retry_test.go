@@ -3,11 +3,13 @@ package callyzer_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"os"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -276,11 +278,60 @@ func TestRetryAfterHoldsTheSharedPacer(t *testing.T) {
 	}
 }
 
+// A caller that gives up returns at once, but its request keeps the slot
+// until Callyzer answers it: the next request goes out only then.
+func TestAbandonedRequestKeepsTheSlotUntilItsAnswer(t *testing.T) {
+	t.Parallel()
+	c, mt := mockClient(t, callyzer.WithAttemptTimeout(time.Minute))
+	answer := make(chan struct{})
+	var (
+		mu       sync.Mutex
+		calls    int
+		answered bool // the first request's answer was sent
+		order    []string
+	)
+	mt.RegisterResponder(http.MethodPost, mockBase+"/call-log/history", func(req *http.Request) (*http.Response, error) {
+		mu.Lock()
+		calls++
+		n := calls
+		order = append(order, fmt.Sprintf("arrived %d (first answered: %v)", n, answered))
+		mu.Unlock()
+		if n == 1 {
+			<-answer
+			mu.Lock()
+			answered = true
+			mu.Unlock()
+		}
+		return httpmock.NewBytesResponse(200, page(1, fmt.Sprintf("c-%d", n))), nil
+	})
+
+	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Millisecond)
+	defer cancel()
+	_, err := c.HistoryPage(ctx, oneMonth(), 1)
+	require.ErrorIs(t, err, callyzer.ErrTimeout)
+
+	second := make(chan error, 1)
+	go func() {
+		_, err := c.HistoryPage(t.Context(), oneMonth(), 1)
+		second <- err
+	}()
+	// A negative can only be watched for a while: 100 ms is ample for the
+	// second request to go out were the slot free.
+	time.Sleep(100 * time.Millisecond)
+	require.Equal(t, 1, mt.GetTotalCallCount(), "the second request waits for the first's answer")
+	close(answer)
+	require.NoError(t, <-second)
+	mu.Lock()
+	defer mu.Unlock()
+	require.Equal(t, []string{"arrived 1 (first answered: false)", "arrived 2 (first answered: true)"}, order)
+}
+
 func TestCallerDeadlineAndCancel(t *testing.T) {
 	t.Parallel()
 	t.Run("deadline while the server hangs", func(t *testing.T) {
 		t.Parallel()
-		c, mt := mockClient(t)
+		// The abandoned request runs on to the attempt timeout.
+		c, mt := mockClient(t, callyzer.WithAttemptTimeout(100*time.Millisecond))
 		mt.RegisterResponder(http.MethodPost, mockBase+"/call-log/history", hang)
 		ctx, cancel := context.WithTimeout(t.Context(), 20*time.Millisecond)
 		defer cancel()
