@@ -73,6 +73,7 @@ type cluster struct {
 	replicas []*replica
 	db       *sql.DB       // an extra pool for the test's own queries
 	interval time.Duration // the pacers' interval
+	syncName string        // the Syncers' name (and their locks')
 }
 
 var discard = slog.New(slog.DiscardHandler)
@@ -110,7 +111,7 @@ func newCluster(t *testing.T, n, calls, pageSize int, every, lat time.Duration) 
 	// the same database out of each other's way.
 	syncName := "replicatest-" + strings.ToLower(rand.Text())
 
-	c := &cluster{srv: srv, ds: ds, db: db, interval: every}
+	c := &cluster{srv: srv, ds: ds, db: db, interval: every, syncName: syncName}
 	for i := range n {
 		rdb := testdb.OpenDSN(t, testdb.PostgresDriver, dsn)
 		pacer, err := pgpacing.New(rdb, pgpacing.Config{Name: pacerName, Interval: every, PollInterval: 5 * time.Millisecond})

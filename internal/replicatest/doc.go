@@ -28,7 +28,10 @@
 // longer than the rest of that slot plus an allowance for the handover, and
 // when a sync request reaches Callyzer between two pages of a refresh (the
 // refresh's pacer sequence must keep the slot between its pages across
-// replicas).
+// replicas), and when a refresh on one replica, begun before another
+// replica's catch-up (callhistory.Config.Syncer) took the catch-up lock,
+// sends a read of its own instead of waiting for that catch-up to commit
+// past its start and reading the store.
 //
 // # Testing
 //
