@@ -445,7 +445,8 @@ func (q *mirrorQueue) drop() {
 }
 
 // runMirrors mirrors the queued numbers one at a time, at Background
-// priority, so that users' requests go first.
+// priority, so that users' requests go first, and each after the sync pass
+// under way in this process, if any.
 func (r *Refresher) runMirrors() {
 	defer r.inflight.Done()
 	for {
@@ -454,6 +455,14 @@ func (r *Refresher) runMirrors() {
 			return
 		}
 		ctx := context.Background()
+		// A sync pass under way has the Background share of the budget
+		// (package pacing ages Background requests, so it gets slots even
+		// while refreshes keep coming): the mirror waits for it.
+		if r.cfg.Syncer != nil {
+			wctx, cancel := context.WithTimeout(ctx, mirrorTimeout)
+			_ = r.cfg.Syncer.busy.wait(wctx)
+			cancel()
+		}
 		if _, _, _, err := r.viaSpec(ctx, phone, pacing.Background); err != nil {
 			r.mirrors.mu.Lock()
 			delete(r.mirrors.last, phone) // the next catch-up of phone queues it again

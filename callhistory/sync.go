@@ -73,6 +73,7 @@ const finalSaveTimeout = 10 * time.Second
 type Syncer struct {
 	cfg   SyncConfig
 	catch catchUps // the catch-ups refreshes share (see Config.Syncer)
+	busy  passes   // the passes this Syncer runs now; background mirrors wait for them
 }
 
 // NewSyncer checks cfg, fills in the defaults and returns a Syncer.
@@ -193,6 +194,8 @@ func (s *Syncer) pass(ctx context.Context, newBackfill bool) (*SyncReport, error
 	if !acquired {
 		return nil, ErrPassInProgress
 	}
+	s.busy.begin()
+	defer s.busy.end()
 	defer func() {
 		if err := release(); err != nil {
 			s.cfg.Logger.WarnContext(ctx, "callhistory: releasing the sync pass lock failed",

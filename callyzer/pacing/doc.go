@@ -16,7 +16,7 @@
 //   - At every free slot, waiting Interactive requests go before
 //     Background ones, and among themselves in the order their sequences
 //     began.
-//   - A Background request that has let 15 starts go to others while it
+//   - A Background request that has let 4 starts go to others while it
 //     waited is served from then on as an Interactive request asking at
 //     that moment: the sequences already open finish first, and it goes
 //     before every later one. A steady stream of refreshes cannot starve

@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/leadcalls/leadcalls/callyzer/pacing"
+	"github.com/leadcalls/leadcalls/callyzer/pacing/internal/rule"
 )
 
 func TestPacerOneInFlightAndInterval(t *testing.T) {
@@ -83,7 +84,7 @@ func TestPacerInteractiveFirstAtEverySlot(t *testing.T) {
 	})
 }
 
-// A Background request that has let rule.AgeLimit (15) starts go to
+// A Background request that has let rule.AgeLimit starts go to
 // Interactive ones is served next, before the Interactive one waiting: a
 // steady stream of refreshes cannot starve the periodic sync.
 func TestPacerBackgroundAgesUnderAStreamOfInteractive(t *testing.T) {
@@ -111,10 +112,10 @@ func TestPacerBackgroundAgesUnderAStreamOfInteractive(t *testing.T) {
 			}
 			prev = next
 		}
-		// i0 started before bg asked; i1..i15 after: 15 starts let go. At
-		// i15's release bg became an Interactive request asking then, after
-		// i16, which was already waiting.
-		require.Len(t, order, 17, "order: %v", order)
+		// i0 started before bg asked; i1..iN after (N = rule.AgeLimit):
+		// N starts let go. At iN's release bg became an Interactive request
+		// asking then, after iN+1, which was already waiting.
+		require.Len(t, order, rule.AgeLimit+2, "order: %v", order)
 		synctest.Wait()
 	})
 }

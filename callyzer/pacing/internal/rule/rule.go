@@ -65,7 +65,7 @@ func (s *Slot) Hold(until time.Time) {
 // slot) would keep the periodic sync and the background mirrors out for
 // good. Counting starts, not time, a slot held long by one request ages
 // nobody.
-const AgeLimit = 15
+const AgeLimit = 4
 
 // Aged reports whether a Background request that asked when the slot had
 // made asked starts has let AgeLimit starts go to others since.

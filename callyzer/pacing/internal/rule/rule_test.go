@@ -170,8 +170,8 @@ func TestAged(t *testing.T) {
 		s.Release(time.Time{})
 		s.Start(t0)
 	}
-	require.False(t, s.Aged(asked), "14 starts let go")
+	require.False(t, s.Aged(asked), "one start fewer than AgeLimit let go")
 	s.Start(t0)
-	require.True(t, s.Aged(asked), "15 starts let go")
+	require.True(t, s.Aged(asked), "AgeLimit starts let go")
 	require.False(t, s.Aged(s.Starts), "a request that asks now has let none go")
 }
