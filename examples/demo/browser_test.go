@@ -91,7 +91,7 @@ func TestBrowserRefresh(t *testing.T) {
 		chromedp.WaitVisible("#call-history .refresh-form button"),
 	)
 	require.Equal(t, "Jan Kowalski", text(t, ctx, "#lead-name"))
-	require.Equal(t, "Brak połączeń w historii", text(t, ctx, ".empty-title"))
+	require.Equal(t, "Historia nie została jeszcze pobrana", text(t, ctx, ".empty-title"))
 
 	// The progress message is recorded by the page itself the moment it
 	// shows, so the test need not catch it on screen before the refresh
