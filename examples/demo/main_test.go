@@ -492,6 +492,7 @@ func TestHelp(t *testing.T) {
 	for _, flag := range []string{"-addr", "-db", "-seed", "-refresh-timeout", "-callyzer-interval", "-callyzer-url", "-sim-latency", "-sync-interval", "-read-timeout", "-secure-cookies"} {
 		require.Regexp(t, `\n  `+flag+`[ \n]`, string(out))
 	}
+	require.Contains(t, string(out), "(default "+defaultDBPath()+")", "-db names the file it uses")
 }
 
 // TestDatabaseFilesArePrivate: a new SQLite file, and the -wal and -shm
