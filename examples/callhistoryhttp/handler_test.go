@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
+	"regexp"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -670,5 +672,20 @@ func TestCrossOriginMessage(t *testing.T) {
 		alerts := parseHTML(t, body).findAll(byAttr("role", "alert"))
 		require.Len(t, alerts, 1)
 		require.Equal(t, lang.want, alerts[0].textContent())
+	}
+}
+
+// TestREADMESummaryExample: the README's example of "summary" is what the
+// handler writes for sampleResult, so its shape cannot drift.
+func TestREADMESummaryExample(t *testing.T) {
+	t.Parallel()
+	readme, err := os.ReadFile("../../README.md")
+	require.NoError(t, err)
+	block := regexp.MustCompile("(?s)`summary` is `callhistory.Result.Summary`.*?```json\n(.*?)```").FindSubmatch(readme)
+	require.NotNil(t, block, "the README shows an example summary")
+	var example map[string]any
+	require.NoError(t, json.Unmarshal(block[1], &example))
+	if diff := cmp.Diff(wantSummary, example); diff != "" {
+		t.Errorf("README's summary (-handler +README):\n%s", diff)
 	}
 }

@@ -31,8 +31,13 @@ func TestBuiltinLeadsAllHaveCalls(t *testing.T) {
 		require.Equal(t, http.StatusOK, resp.StatusCode, body)
 		require.Contains(t, body, `"calls":[{`, "lead %s has calls", l.ID)
 	}
-	_, body := fetch(t, c, http.MethodPost, base+"/crm/api/leads/L-NEW/call-history/refresh", nil)
+	_, body := fetch(t, c, http.MethodGet, base+"/crm/leads/L-NEW", nil)
+	require.Contains(t, body, "Historia nie została jeszcze pobrana", "before its first refresh")
+	_, body = fetch(t, c, http.MethodPost, base+"/crm/api/leads/L-NEW/call-history/refresh", nil)
 	require.Contains(t, body, `"calls":[]`, "the new lead has none")
+	_, body = fetch(t, c, http.MethodGet, base+"/crm/leads/L-NEW", nil)
+	require.Contains(t, body, `<p class="empty-title">Brak połączeń w ostatnich 6 miesiącach</p>`, "after a refresh that found none")
+	require.NotContains(t, body, "Odśwież historię, aby pobrać")
 }
 
 func TestGiveEveryLeadCalls(t *testing.T) {
