@@ -396,7 +396,7 @@ func TestPageHeaderHook(t *testing.T) {
 }
 
 // TestRecordingURLIsHTTPS: a recording URL reaches the JSON API and the
-// page's "Odsłuchaj" link only when it is an absolute https URL; any other
+// page's player and link only when it is an absolute https URL; any other
 // is left out as if the call had no recording.
 func TestRecordingURLIsHTTPS(t *testing.T) {
 	t.Parallel()

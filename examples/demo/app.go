@@ -154,7 +154,9 @@ func (a *app) leadsPage(w http.ResponseWriter, r *http.Request) {
 // activity is a lead's line in the list: how many calls in the window and
 // the last contact (when, who, outcome), from the stored history's
 // summary. It is empty for a lead the user may not view: the list shows
-// every lead, but only the permitted ones' calls.
+// every lead, but only the permitted ones' calls. The permission is asked
+// first of the RoleAuthorizer the Refresher uses, so that an advisor's
+// list does not log a refused history for every other advisor's lead.
 func (a *app) activity(r *http.Request, actor *callhistory.Actor, l SeedLead) string {
 	lead := callhistory.Lead{ID: l.ID, Name: l.Name, Phone: l.Phone, AdvisorID: l.AdvisorID}
 	if (callhistory.RoleAuthorizer{}).Authorize(r.Context(), actor, &lead) != nil {
