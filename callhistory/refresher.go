@@ -97,6 +97,7 @@ type Result struct {
 	Calls        []Call    // newest first, at most Config.ListLimit
 	LastSyncedAt time.Time // zero when never synced
 	Report       *Report   // what a refresh did; nil from History
+	Summary      Summary   // Calls at a glance
 }
 
 // Report says what one refresh did.
@@ -238,6 +239,7 @@ func (r *Refresher) Refresh(ctx context.Context, actor *Actor, leadID string) (*
 		Calls:        calls,
 		LastSyncedAt: out.lastSynced,
 		Report:       &report,
+		Summary:      r.summary(calls),
 	}
 	r.logOutcome(ctx, "refresh", actor, leadID, phone, &report, nil)
 	return result, nil
@@ -679,7 +681,7 @@ func (r *Refresher) read(ctx context.Context, lead Lead, phone string) (*Result,
 	if err != nil {
 		return nil, callerOrStore(ctx, "reading the last-sync date", err)
 	}
-	return &Result{Lead: lead, Phone: phone, Calls: list, LastSyncedAt: last}, nil
+	return &Result{Lead: lead, Phone: phone, Calls: list, LastSyncedAt: last, Summary: r.summary(list)}, nil
 }
 
 // fetchError maps an error of the Callyzer client to our outcome, keeping it

@@ -16,28 +16,63 @@
 //
 // Relative to the prefix the handler serves:
 //
-//	GET  /api/leads/{leadID}/call-history          200 {"lead_id", "phone", "last_synced_at", "calls"}
-//	POST /api/leads/{leadID}/call-history/refresh  200 {"status": "ok", "message", "last_synced_at", "calls", "report"}
+//	GET  /api/leads/{leadID}/call-history          200 {"lead_id", "phone", "last_synced_at", "calls", "summary"}
+//	POST /api/leads/{leadID}/call-history/refresh  200 {"status": "ok", "message", "last_synced_at", "calls", "report", "summary"}
 //	GET  /leads/{leadID}                           the call-history section (HTML)
 //	POST /leads/{leadID}/refresh                   refresh from the page's form, then 303 back to it
-//	GET  /assets/{file}                            the page's stylesheet and script
+//	GET  /assets/{file}                            the page's stylesheet, script and icon
+//
+// A http.ServeMux in front of the handler redirects a path that is not in
+// canonical form ("/crm/api/leads//call-history") before the handler sees
+// it; the demo sends its /crm/ paths to the handler directly, so that such
+// a path gets the handler's 404.
 //
 // Each call is {"id", "phone", "direction", "status", "status_label",
 // "callyzer_call_type", "started_at", "duration_seconds", "employee_name",
 // "employee_phone", "recording_url", "note"}; times are RFC 3339 with the
 // offset of Options.Location (Europe/Warsaw by default), and
 // "last_synced_at" is null when the number was never synchronised.
-// "recording_url", and the page's "Odsłuchaj" link, carry a recording only
-// when its URL is an absolute https one; any other is "" (no link), as for
-// a call without a recording. The report of a refresh is {"requests",
-// "fetched", "inserted", "updated", "deleted", "unchanged", "shared",
-// "path", "duration_ms"}; "path" is "spec" when the refresh fetched its
-// lead's six months itself and "catch-up" when a shared read of what was
-// uploaded since the store was last known complete served it.
+// "recording_url" carries a recording only when its URL is an absolute
+// https one; any other is "", as for a call without a recording. The page
+// plays it in an <audio controls preload="none"> player with an "Otwórz
+// nagranie" link beside it; Options.RecordingURL may point both at the
+// host's own route instead (Callyzer's links expire). The report of a
+// refresh is {"requests", "fetched", "inserted", "updated", "deleted",
+// "unchanged", "shared", "path", "duration_ms"}; "path" is "spec" when
+// the refresh fetched its lead's six months itself and "catch-up" when a
+// shared read of what was uploaded since the store was last known
+// complete served it.
+//
+// "summary" is callhistory.Summary, the calls of the refreshed window at a
+// glance:
+//
+//	{"window_from", "window_to",           the window, RFC 3339 (null when the service gave none)
+//	 "calls", "connected", "not_picked_up", "missed", "rejected",
+//	 "talk_seconds",                        total duration of the connected calls
+//	 "last_contact": {call..., "days_ago"}, the newest call; days_ago in the account's zone, 0 today; or null
+//	 "last_connected": {call...},           the newest connected call, or null
+//	 "missed_call": {call..., "called_back": {call...} or null, "callback_overdue"},
+//	                                        the latest incoming call nobody answered, or null
+//	 "partial"}                             the list was cut at the Refresher's ListLimit inside the window
+//
+// where each call is {"id", "started_at", "direction", "status",
+// "status_label", "duration_seconds", "employee_name"}. The page shows it
+// in tiles above the list.
+//
+// The page fits any width: on a screen narrower than 900 px each call is a
+// compact card, on a wider one the table scrolls inside its card when it
+// must. "Last synchronised" is the later of the lead's own last sync and,
+// with Options.LastSyncPass, the last pass of the periodic sync, and says
+// which. With no calls the page says there were none in the window once
+// the number was synchronised, and that the history was never fetched
+// before. Options.LeadsURL gives every page, a failed one too, a link back
+// to the host's list of leads.
 //
 // A GET never refreshes. Both POSTs pass through the
 // http.CrossOriginProtection of Options.CrossOrigin, so a cross-site form
-// or fetch is refused with 403 before anything else happens.
+// or fetch is refused with 403 before anything else happens, with a
+// message of its own (MsgCrossOrigin) that names the Origin and
+// Sec-Fetch-Site headers.
 //
 // The page links its stylesheet and script relative to its own URL and sends
 // a strict Content-Security-Policy (no inline script or style). Its refresh
@@ -55,18 +90,22 @@
 //
 // # Errors
 //
-// Every error answer of the JSON API is {"status": "error", "message"} with
-// the message of callhistory.Message, except a 401's, which is MsgSignedOut
-// ("Sesja wygasła lub nie jesteś zalogowany. Zaloguj się ponownie.", or its
-// English version). The status codes, decided in one table (outcomes in
-// errors.go):
+// Every error answer of the JSON API, and of any path under /api/, is
+// {"status": "error", "message"} with the message of callhistory.Message,
+// except for the errors the handler finds itself: a 401's is MsgSignedOut
+// ("Sesja wygasła lub nie jesteś zalogowany. Zaloguj się ponownie.", or
+// its English version), a cross-site POST's MsgCrossOrigin, and a 405's
+// and an unknown API path's their own. The status codes, decided in one
+// table (outcomes in errors.go):
 //
 //	401  no signed-in user (Options.Actor returned nil)
 //	403  callhistory.ErrForbidden, or a cross-site POST
-//	404  callhistory.ErrLeadNotFound, or a lead id over 256 bytes, not
-//	     UTF-8 or holding a control character, refused before the session,
-//	     the service or a cookie (the form POST then answers the page, not
-//	     a redirect)
+//	404  callhistory.ErrLeadNotFound; a lead id over 256 bytes, not UTF-8
+//	     or holding a control character, refused before the session, the
+//	     service or a cookie (the form POST then answers the page, not a
+//	     redirect); a path without a lead id or not in canonical form
+//	     (never redirected); an /api/ path of no route
+//	405  a method an API route does not take, with Allow
 //	422  callhistory.ErrInvalidPhone
 //	502  callhistory.ErrCallyzerAuth, callhistory.ErrUpstream
 //	503  callhistory.ErrRateLimited, with Retry-After: Callyzer's own value

@@ -15,14 +15,18 @@ import (
 )
 
 // Errors the handler finds before calling the service. errNoActor and
-// errCrossOrigin wrap callhistory.ErrForbidden; errNoActor has a message of
-// its own (message), errCrossOrigin carries ErrForbidden's.
-// errMalformedLeadID wraps callhistory.ErrLeadNotFound: an id no CRM
-// issues is answered as a lead that does not exist.
+// errCrossOrigin wrap callhistory.ErrForbidden, each with a message of its
+// own (message): a user whose session expired lacks no right, and a
+// developer whose proxy drops the Origin header should not go looking at
+// roles. errMalformedLeadID wraps callhistory.ErrLeadNotFound: an id no
+// CRM issues is answered as a lead that does not exist. errNoRoute and
+// errMethodNotAllowed answer API requests that match no route.
 var (
-	errNoActor         = fmt.Errorf("%w: no signed-in user", callhistory.ErrForbidden)
-	errCrossOrigin     = fmt.Errorf("%w: cross-origin request rejected", callhistory.ErrForbidden)
-	errMalformedLeadID = fmt.Errorf("%w: malformed lead id", callhistory.ErrLeadNotFound)
+	errNoActor          = fmt.Errorf("%w: no signed-in user", callhistory.ErrForbidden)
+	errCrossOrigin      = fmt.Errorf("%w: cross-origin request rejected", callhistory.ErrForbidden)
+	errMalformedLeadID  = fmt.Errorf("%w: malformed lead id", callhistory.ErrLeadNotFound)
+	errNoRoute          = errors.New("callhistoryhttp: no such route")
+	errMethodNotAllowed = errors.New("callhistoryhttp: method not allowed")
 )
 
 // maxLeadIDLen bounds a lead id in a URL, in bytes.
@@ -44,19 +48,42 @@ func checkLeadID(id string) error {
 // user whose session ran out that they lack a right they have.
 const MsgSignedOut = "Sesja wygasła lub nie jesteś zalogowany. Zaloguj się ponownie."
 
-var signedOutMessages = map[language]string{
-	polish:  MsgSignedOut,
-	english: "Your session has expired or you are not signed in. Please sign in again.",
+// MsgCrossOrigin is the message of a 403 for a request that came from
+// another site (http.CrossOriginProtection refused it). It names the
+// headers, for the developer whose proxy or front end sends the wrong ones.
+const MsgCrossOrigin = "Odrzucono żądanie z innej witryny: nagłówek Origin lub Sec-Fetch-Site nie wskazuje na CRM. Otwórz stronę leada w CRM i spróbuj ponownie."
+
+// The handler's own messages, by language; the service's come from
+// callhistory.Message.
+var ownMessages = map[error]map[language]string{
+	errNoActor: {
+		polish:  MsgSignedOut,
+		english: "Your session has expired or you are not signed in. Please sign in again.",
+	},
+	errCrossOrigin: {
+		polish:  MsgCrossOrigin,
+		english: "Request refused because it came from another site: its Origin or Sec-Fetch-Site header does not point at the CRM. Open the lead's page in the CRM and try again.",
+	},
+	errNoRoute: {
+		polish:  "Nie ma takiego adresu w API historii połączeń.",
+		english: "There is no such address in the call-history API.",
+	},
+	errMethodNotAllowed: {
+		polish:  "Ten adres API historii połączeń nie obsługuje tej metody HTTP.",
+		english: "This call-history API address does not accept this HTTP method.",
+	},
 }
 
-// message is the user-facing message of err in lang: MsgSignedOut's for a
-// request without a signed-in user, callhistory.Message's otherwise.
+// message is the user-facing message of err in lang: the handler's own for
+// the errors it finds itself, callhistory.Message's otherwise.
 func message(err error, lang language) string {
-	if errors.Is(err, errNoActor) {
-		if m, ok := signedOutMessages[lang]; ok {
-			return m
+	for own, msgs := range ownMessages {
+		if errors.Is(err, own) {
+			if m, ok := msgs[lang]; ok {
+				return m
+			}
+			return msgs[polish]
 		}
-		return MsgSignedOut
 	}
 	return callhistory.Message(err, string(lang))
 }
@@ -83,6 +110,8 @@ const (
 var outcomes = []outcome{
 	{keyUpdated, nil, http.StatusOK},
 	{"signed_out", errNoActor, http.StatusUnauthorized},
+	{"no_route", errNoRoute, http.StatusNotFound},
+	{"method_not_allowed", errMethodNotAllowed, http.StatusMethodNotAllowed},
 	{keyCrossOrigin, errCrossOrigin, http.StatusForbidden},
 	{"forbidden", callhistory.ErrForbidden, http.StatusForbidden},
 	{"lead_not_found", callhistory.ErrLeadNotFound, http.StatusNotFound},

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"path"
 	"strings"
 	"time"
 
@@ -61,6 +62,22 @@ type Options struct {
 	// TLS-terminating proxy in front of the host. Default: Secure only
 	// when the request came over TLS.
 	SecureCookies bool
+	// LastSyncPass returns when the last completed pass of the periodic
+	// sync started (callhistory.Syncer's State().LastSuccess), or the zero
+	// time. A pass stores every number's calls, so the page's "last
+	// synchronised" shows the later of that and the lead's own last sync,
+	// and says which it is. Default: no periodic sync.
+	LastSyncPass func(r *http.Request) time.Time
+	// RecordingURL returns the address the page's player and its link use
+	// for call's recording, or "" for none. Default: Callyzer's address,
+	// when it is an absolute https URL. Callyzer's addresses expire, so a
+	// host that serves recordings itself (checking who may hear them)
+	// returns its own route here; it may be relative to the page. The JSON
+	// API's recording_url is always Callyzer's address.
+	RecordingURL func(r *http.Request, leadID string, call callhistory.Call) string
+	// LeadsURL is the address of the host's list of leads, for the page's
+	// way back; relative to the page or absolute. Default: no such link.
+	LeadsURL string
 }
 
 const defaultRetryAfter = 5 * time.Second
@@ -112,9 +129,15 @@ func NewHandler(svc Service, opts Options) http.Handler {
 	if opts.RetryAfter <= 0 {
 		opts.RetryAfter = defaultRetryAfter
 	}
+	if opts.RecordingURL == nil {
+		opts.RecordingURL = func(_ *http.Request, _ string, c callhistory.Call) string { return recordingURL(c.RecordingURL) }
+	}
 	h := &handler{svc: svc, opts: opts, mux: http.NewServeMux()}
 	h.mux.HandleFunc("GET /api/leads/{leadID}/call-history", h.apiHistory)
+	h.mux.HandleFunc("/api/leads/{leadID}/call-history", h.apiMethodNotAllowed("GET, HEAD"))
 	h.mux.HandleFunc("POST /api/leads/{leadID}/call-history/refresh", h.apiRefresh)
+	h.mux.HandleFunc("/api/leads/{leadID}/call-history/refresh", h.apiMethodNotAllowed("POST"))
+	h.mux.HandleFunc("/api/", h.apiNotFound)
 	h.mux.HandleFunc("GET /leads/{leadID}", h.page)
 	h.mux.HandleFunc("POST /leads/{leadID}/refresh", h.formRefresh)
 	h.mux.HandleFunc("GET /assets/{file}", serveAsset)
@@ -124,7 +147,61 @@ func NewHandler(svc Service, opts Options) http.Handler {
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.Header().Set("Referrer-Policy", "same-origin")
+	if !cleanPath(r.URL.Path) {
+		// ServeMux would redirect to the cleaned path, which under
+		// http.StripPrefix leaves the mount ("/api/leads//call-history"
+		// would go to "/api/leads/call-history" of the host). No lead
+		// has an empty id: such a path names none.
+		h.notFound(w, r)
+		return
+	}
 	h.mux.ServeHTTP(w, r)
+}
+
+// cleanPath reports whether p is in the canonical form ServeMux routes
+// without a redirect: no empty, "." or ".." segment.
+func cleanPath(p string) bool {
+	c := path.Clean(p)
+	if strings.HasSuffix(p, "/") && c != "/" {
+		c += "/"
+	}
+	return c == p
+}
+
+// notFound answers a path that names no lead: JSON under /api/, the page
+// otherwise. It echoes nothing of the path.
+func (h *handler) notFound(w http.ResponseWriter, r *http.Request) {
+	lang := parseLanguage(r.Header.Get("Accept-Language"))
+	if strings.HasPrefix(r.URL.Path, "/api/") {
+		h.writeError(w, r, lang, "", errMalformedLeadID)
+		return
+	}
+	o := outcomeOf(errMalformedLeadID)
+	h.log(r, "", o, errMalformedLeadID)
+	view := h.newPageView(r, lang)
+	view.Alert = message(errMalformedLeadID, lang)
+	h.writePage(w, o.status, view)
+}
+
+// apiMethodNotAllowed answers a method an API route does not take: 405 in
+// the API's JSON, with the methods it takes in Allow.
+func (h *handler) apiMethodNotAllowed(allow string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Allow", allow)
+		h.writeError(w, r, parseLanguage(r.Header.Get("Accept-Language")), r.PathValue("leadID"), errMethodNotAllowed)
+	}
+}
+
+// apiNotFound answers an /api/ path that matches no route: 404 in the
+// API's JSON. A path of the lead routes' shape whose lead id is missing
+// (".../leads/call-history") names no lead; any other names no route.
+func (h *handler) apiNotFound(w http.ResponseWriter, r *http.Request) {
+	err := errNoRoute
+	if rest, ok := strings.CutPrefix(r.URL.Path, "/api/leads/"); ok &&
+		(rest == "" || rest == "call-history" || rest == "call-history/refresh" || strings.HasSuffix(rest, "/call-history") || strings.HasSuffix(rest, "/call-history/refresh")) {
+		err = errMalformedLeadID
+	}
+	h.writeError(w, r, parseLanguage(r.Header.Get("Accept-Language")), "", err)
 }
 
 func (h *handler) apiHistory(w http.ResponseWriter, r *http.Request) {
@@ -157,15 +234,18 @@ func (h *handler) page(w http.ResponseWriter, r *http.Request) {
 	if !errors.Is(err, errMalformedLeadID) { // no cookie on the path of an id that was refused
 		flash = h.takeFlash(w, r)
 	}
-	view := h.newPageView(r, lang, "../assets/")
+	view := h.newPageView(r, lang)
 	status := http.StatusOK
 	if err != nil {
 		o := outcomeOf(err)
 		h.log(r, leadID, o, err)
 		status = o.status
 		view.Alert = message(err, lang)
+		if !errors.Is(err, errMalformedLeadID) {
+			view.LeadID = leadID // the id the user asked for, nothing of the lead
+		}
 	} else {
-		view.Lead = h.leadView(res, lang, leadID)
+		view.Lead = h.leadView(r, res, lang, leadID)
 		// The outcome of a no-JavaScript refresh, carried by key in a
 		// one-time cookie: never text, and gone after this page.
 		if o, ok := outcomeByKey(flash); ok {
@@ -192,7 +272,7 @@ func (h *handler) formRefresh(w http.ResponseWriter, r *http.Request) {
 		// Location. This page is /leads/{leadID}/refresh, one level deeper
 		// than the lead page.
 		lang := parseLanguage(r.Header.Get("Accept-Language"))
-		view := h.newPageView(r, lang, "../../assets/")
+		view := h.newPageView(r, lang)
 		view.Alert = message(err, lang)
 		h.writePage(w, o.status, view)
 		return

@@ -4,10 +4,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
+	"regexp"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -64,6 +67,40 @@ var wantCalls = []any{
 	},
 }
 
+// summaryCall is a call the JSON summary points at.
+func summaryCall(id, startedAt, direction, status, label string, seconds float64, employee string) map[string]any {
+	return map[string]any{
+		"id": id, "started_at": startedAt, "direction": direction, "status": status,
+		"status_label": label, "duration_seconds": seconds, "employee_name": employee,
+	}
+}
+
+// with returns a copy of m with more fields.
+func with(m map[string]any, kv ...any) map[string]any {
+	out := map[string]any{}
+	for k, v := range m {
+		out[k] = v
+	}
+	for i := 0; i+1 < len(kv); i += 2 {
+		out[kv[i].(string)] = kv[i+1]
+	}
+	return out
+}
+
+// wantSummary is sampleResult's summary as the JSON API must write it.
+var wantSummary = map[string]any{
+	"window_from": "2026-05-25T15:05:00+02:00", "window_to": "2026-11-25T14:05:00+01:00",
+	"calls": 3.0, "connected": 1.0, "not_picked_up": 0.0, "missed": 1.0, "rejected": 0.0,
+	"talk_seconds": 87.0,
+	"last_contact": with(summaryCall("c-3", "2026-11-20T14:30:00+01:00", "outgoing", "connected", "Połączone", 87, "Anna Nowak"),
+		"days_ago", 5.0),
+	"last_connected": summaryCall("c-3", "2026-11-20T14:30:00+01:00", "outgoing", "connected", "Połączone", 87, "Anna Nowak"),
+	"missed_call": with(summaryCall("c-2", "2026-07-01T09:05:09+02:00", "incoming", "missed", "Nieodebrane", 0, "Anna Nowak"),
+		"called_back", summaryCall("c-3", "2026-11-20T14:30:00+01:00", "outgoing", "connected", "Połączone", 87, "Anna Nowak"),
+		"callback_overdue", false),
+	"partial": false,
+}
+
 func TestAPIHistory(t *testing.T) {
 	t.Parallel()
 	svc := &fakeService{result: sampleResult()}
@@ -78,6 +115,7 @@ func TestAPIHistory(t *testing.T) {
 		"phone":          "+48601234567",
 		"last_synced_at": "2026-11-25T14:05:00+01:00",
 		"calls":          wantCalls,
+		"summary":        wantSummary,
 	}
 	if diff := cmp.Diff(want, decodeJSON(t, body)); diff != "" {
 		t.Errorf("GET call-history (-want +got):\n%s", diff)
@@ -90,13 +128,17 @@ func TestAPIHistory(t *testing.T) {
 func TestAPIHistoryNeverSynced(t *testing.T) {
 	t.Parallel()
 	res := sampleResult()
-	res.Calls, res.LastSyncedAt = nil, time.Time{}
+	res.Calls, res.LastSyncedAt, res.Summary = nil, time.Time{}, callhistory.Summary{Window: res.Summary.Window}
 	srv := newServer(t, &fakeService{result: res}, callhistoryhttp.Options{})
 
 	resp, body := do(t, srv.Client(), http.MethodGet, srv.URL+"/crm/api/leads/L-1/call-history", signedIn(), nil)
 
 	require.Equal(t, http.StatusOK, resp.StatusCode, body)
-	want := map[string]any{"lead_id": "L-1", "phone": "+48601234567", "last_synced_at": nil, "calls": []any{}}
+	want := map[string]any{"lead_id": "L-1", "phone": "+48601234567", "last_synced_at": nil, "calls": []any{}, "summary": map[string]any{
+		"window_from": "2026-05-25T15:05:00+02:00", "window_to": "2026-11-25T14:05:00+01:00",
+		"calls": 0.0, "connected": 0.0, "not_picked_up": 0.0, "missed": 0.0, "rejected": 0.0, "talk_seconds": 0.0,
+		"last_contact": nil, "last_connected": nil, "missed_call": nil, "partial": false,
+	}}
 	if diff := cmp.Diff(want, decodeJSON(t, body)); diff != "" {
 		t.Errorf("never-synced history (-want +got):\n%s", diff)
 	}
@@ -120,6 +162,7 @@ func TestAPIRefresh(t *testing.T) {
 			"requests": 2.0, "fetched": 3.0, "inserted": 1.0, "updated": 1.0,
 			"deleted": 1.0, "unchanged": 1.0, "shared": false, "path": "spec", "duration_ms": 2345.0,
 		},
+		"summary": wantSummary,
 	}
 	if diff := cmp.Diff(want, decodeJSON(t, body)); diff != "" {
 		t.Errorf("POST refresh (-want +got):\n%s", diff)
@@ -283,7 +326,8 @@ func TestCrossOriginPOST(t *testing.T) {
 				refreshes, _ := svc.counts()
 				if !tt.allowed {
 					require.Equal(t, http.StatusForbidden, resp.StatusCode, body)
-					require.Contains(t, body, "Brak uprawnień do przeglądania historii połączeń")
+					require.Contains(t, body, callhistoryhttp.MsgCrossOrigin, "its own message, not the permission's")
+					require.NotContains(t, body, msgForbidden)
 					require.Zero(t, refreshes, "a refused request must not reach the service")
 					return
 				}
@@ -325,6 +369,7 @@ func TestAssets(t *testing.T) {
 	}{
 		{"/crm/assets/callhistory.css", "text/css; charset=utf-8", 200},
 		{"/crm/assets/callhistory.js", "text/javascript; charset=utf-8", 200},
+		{"/crm/assets/favicon.svg", "image/svg+xml", 200},
 		{"/crm/assets/", "", 404},
 		{"/crm/assets/missing.css", "", 404},
 	} {
@@ -508,5 +553,139 @@ func TestLeadIDLimits(t *testing.T) {
 		require.Equal(t, http.StatusOK, resp.StatusCode, body)
 		_, histories := svc.counts()
 		require.Equal(t, 1, histories, "%q reaches the service", id)
+	}
+}
+
+// TestAPIMethodNotAllowed: a method an API route does not take is answered
+// 405 in the API's JSON shape, with the methods it takes in Allow, in the
+// language asked for, and reaches no service.
+func TestAPIMethodNotAllowed(t *testing.T) {
+	t.Parallel()
+	svc := &fakeService{result: sampleResult()}
+	srv := newServer(t, svc, callhistoryhttp.Options{})
+	tests := []struct {
+		path    string
+		methods []string
+		allow   string
+	}{
+		{"/crm/api/leads/L-1/call-history", []string{http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete, http.MethodOptions}, "GET, HEAD"},
+		{"/crm/api/leads/L-1/call-history/refresh", []string{http.MethodGet, http.MethodHead, http.MethodPut, http.MethodDelete, http.MethodOptions}, "POST"},
+	}
+	for _, tt := range tests {
+		for _, method := range tt.methods {
+			for _, lang := range []struct{ header, want string }{
+				{"", "Ten adres API historii połączeń nie obsługuje tej metody HTTP."},
+				{"en", "This call-history API address does not accept this HTTP method."},
+			} {
+				resp, body := do(t, srv.Client(), method, srv.URL+tt.path, signedIn("Accept-Language", lang.header), nil)
+				require.Equal(t, http.StatusMethodNotAllowed, resp.StatusCode, "%s %s", method, tt.path)
+				require.Equal(t, tt.allow, resp.Header.Get("Allow"), "%s %s", method, tt.path)
+				if method == http.MethodHead {
+					continue // no body
+				}
+				require.Equal(t, "application/json; charset=utf-8", resp.Header.Get("Content-Type"))
+				if diff := cmp.Diff(map[string]any{"status": "error", "message": lang.want}, decodeJSON(t, body)); diff != "" {
+					t.Errorf("%s %s (-want +got):\n%s", method, tt.path, diff)
+				}
+			}
+		}
+	}
+	refreshes, histories := svc.counts()
+	require.Zero(t, refreshes+histories, "no service call")
+}
+
+// TestMalformedLeadPaths: an API path without a lead id, or not in
+// canonical form, is answered 404 in JSON (no redirect, which under
+// http.StripPrefix would leave the mount); an /api/ path of no route too;
+// a page path not in canonical form gets the page's 404. The handler is
+// mounted without a ServeMux in front, whose own redirect of such paths a
+// host must route around (as the demo does).
+func TestMalformedLeadPaths(t *testing.T) {
+	t.Parallel()
+	svc := &fakeService{result: sampleResult()}
+	h := callhistoryhttp.NewHandler(svc, callhistoryhttp.Options{Actor: actorFromHeader, Logger: slog.New(slog.DiscardHandler)})
+	srv := httptest.NewServer(http.StripPrefix("/crm", h))
+	t.Cleanup(srv.Close)
+	client := noRedirects(srv)
+	tests := []struct {
+		method, path string
+		json         bool
+		message      string
+	}{
+		{http.MethodGet, "/crm/api/leads//call-history", true, msgLeadNotFound},
+		{http.MethodPost, "/crm/api/leads//call-history/refresh", true, msgLeadNotFound},
+		{http.MethodGet, "/crm/api/leads/call-history", true, msgLeadNotFound},
+		{http.MethodPost, "/crm/api/leads/call-history/refresh", true, msgLeadNotFound},
+		{http.MethodGet, "/crm/api/leads/L-1/call-history/", true, "Nie ma takiego adresu w API historii połączeń."},
+		{http.MethodGet, "/crm/api/leads/./call-history", true, msgLeadNotFound},
+		{http.MethodGet, "/crm/api/leads/x/../L-1/call-history", true, msgLeadNotFound},
+		{http.MethodGet, "/crm/api/leads/L-1/extra/call-history", true, msgLeadNotFound},
+		{http.MethodGet, "/crm/api/leads/L-1", true, "Nie ma takiego adresu w API historii połączeń."},
+		{http.MethodGet, "/crm/api/", true, "Nie ma takiego adresu w API historii połączeń."},
+		{http.MethodDelete, "/crm/api/nothing", true, "Nie ma takiego adresu w API historii połączeń."},
+		{http.MethodGet, "/crm/leads//x", false, msgLeadNotFound},
+		{http.MethodPost, "/crm/leads//refresh", false, msgLeadNotFound},
+	}
+	for _, tt := range tests {
+		req, err := http.NewRequestWithContext(t.Context(), tt.method, srv.URL+tt.path, nil)
+		require.NoError(t, err)
+		req.Header = signedIn()
+		resp, err := client.Do(req)
+		require.NoError(t, err)
+		b, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		require.NoError(t, err)
+		body := string(b)
+		require.Equal(t, http.StatusNotFound, resp.StatusCode, "%s %s: %s", tt.method, tt.path, body)
+		require.Empty(t, resp.Header.Get("Location"), "%s %s: no redirect", tt.method, tt.path)
+		if tt.json {
+			if diff := cmp.Diff(map[string]any{"status": "error", "message": tt.message}, decodeJSON(t, body)); diff != "" {
+				t.Errorf("%s %s (-want +got):\n%s", tt.method, tt.path, diff)
+			}
+			continue
+		}
+		alerts := parseHTML(t, body).findAll(byAttr("role", "alert"))
+		require.Len(t, alerts, 1, "%s %s", tt.method, tt.path)
+		require.Equal(t, tt.message, alerts[0].textContent())
+	}
+	refreshes, histories := svc.counts()
+	require.Zero(t, refreshes+histories, "no service call")
+}
+
+// TestCrossOriginMessage: the refusal of a cross-site POST has a message
+// of its own, in Polish or English, in JSON from the API and on a page
+// from the form.
+func TestCrossOriginMessage(t *testing.T) {
+	t.Parallel()
+	srv := newServer(t, &fakeService{result: sampleResult()}, callhistoryhttp.Options{})
+	const english = "Request refused because it came from another site: its Origin or Sec-Fetch-Site header does not point at the CRM. Open the lead's page in the CRM and try again."
+	for _, lang := range []struct{ header, want string }{{"pl", callhistoryhttp.MsgCrossOrigin}, {"en-GB", english}} {
+		header := signedIn("Sec-Fetch-Site", "cross-site", "Origin", "https://evil.example", "Accept-Language", lang.header)
+		resp, body := do(t, noRedirects(srv), http.MethodPost, srv.URL+"/crm/api/leads/L-1/call-history/refresh", header, nil)
+		require.Equal(t, http.StatusForbidden, resp.StatusCode)
+		if diff := cmp.Diff(map[string]any{"status": "error", "message": lang.want}, decodeJSON(t, body)); diff != "" {
+			t.Errorf("JSON (-want +got):\n%s", diff)
+		}
+		resp, body = do(t, noRedirects(srv), http.MethodPost, srv.URL+"/crm/leads/L-1/refresh", header, nil)
+		require.Equal(t, http.StatusForbidden, resp.StatusCode)
+		require.Equal(t, "text/html; charset=utf-8", resp.Header.Get("Content-Type"))
+		alerts := parseHTML(t, body).findAll(byAttr("role", "alert"))
+		require.Len(t, alerts, 1)
+		require.Equal(t, lang.want, alerts[0].textContent())
+	}
+}
+
+// TestREADMESummaryExample: the README's example of "summary" is what the
+// handler writes for sampleResult, so its shape cannot drift.
+func TestREADMESummaryExample(t *testing.T) {
+	t.Parallel()
+	readme, err := os.ReadFile("../../README.md")
+	require.NoError(t, err)
+	block := regexp.MustCompile("(?s)`summary` is `callhistory.Result.Summary`.*?```json\n(.*?)```").FindSubmatch(readme)
+	require.NotNil(t, block, "the README shows an example summary")
+	var example map[string]any
+	require.NoError(t, json.Unmarshal(block[1], &example))
+	if diff := cmp.Diff(wantSummary, example); diff != "" {
+		t.Errorf("README's summary (-handler +README):\n%s", diff)
 	}
 }

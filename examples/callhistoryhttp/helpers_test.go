@@ -76,6 +76,21 @@ func mustLoad(name string) *time.Location {
 // sampleResult is lead L-1 with three calls: the times are UTC in the
 // store and must show in Europe/Warsaw (CET in winter, CEST in summer).
 func sampleResult() *callhistory.Result {
+	res := sampleCalls()
+	// What callhistory.Refresher computes for these calls on 25 November.
+	c3, c2 := res.Calls[0], res.Calls[1]
+	res.Summary = callhistory.Summary{
+		Window: callhistory.Window{From: time.Date(2026, 5, 25, 13, 5, 0, 0, time.UTC), To: time.Date(2026, 11, 25, 13, 5, 0, 0, time.UTC)},
+		Calls:  3, Connected: 1, Missed: 1, TalkSeconds: 87,
+		LastContact: &c3, LastContactDays: 5,
+		LastConnected: &c3,
+		LastMissed:    &c2,
+		CalledBack:    &c3,
+	}
+	return res
+}
+
+func sampleCalls() *callhistory.Result {
 	return &callhistory.Result{
 		Lead:         callhistory.Lead{ID: "L-1", Name: "Jan Kowalski", Phone: "601 234 567", AdvisorID: "u-adv"},
 		Phone:        "+48601234567",

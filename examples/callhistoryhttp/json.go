@@ -14,18 +14,60 @@ import (
 // offset.
 
 type historyJSON struct {
-	LeadID       string     `json:"lead_id"`
-	Phone        string     `json:"phone"`
-	LastSyncedAt *string    `json:"last_synced_at"` // null: never synced
-	Calls        []callJSON `json:"calls"`          // never null
+	LeadID       string      `json:"lead_id"`
+	Phone        string      `json:"phone"`
+	LastSyncedAt *string     `json:"last_synced_at"` // null: never synced
+	Calls        []callJSON  `json:"calls"`          // never null
+	Summary      summaryJSON `json:"summary"`
 }
 
 type refreshJSON struct {
-	Status       string     `json:"status"` // "ok"
-	Message      string     `json:"message"`
-	LastSyncedAt *string    `json:"last_synced_at"`
-	Calls        []callJSON `json:"calls"`
-	Report       reportJSON `json:"report"`
+	Status       string      `json:"status"` // "ok"
+	Message      string      `json:"message"`
+	LastSyncedAt *string     `json:"last_synced_at"`
+	Calls        []callJSON  `json:"calls"`
+	Report       reportJSON  `json:"report"`
+	Summary      summaryJSON `json:"summary"`
+}
+
+// summaryJSON is callhistory.Summary: the calls that started in the
+// window, at a glance.
+type summaryJSON struct {
+	WindowFrom    *string          `json:"window_from"` // null when the service gave no window
+	WindowTo      *string          `json:"window_to"`
+	Calls         int              `json:"calls"`
+	Connected     int              `json:"connected"`
+	NotPickedUp   int              `json:"not_picked_up"`
+	Missed        int              `json:"missed"`
+	Rejected      int              `json:"rejected"`
+	TalkSeconds   int              `json:"talk_seconds"`
+	LastContact   *lastContactJSON `json:"last_contact"`   // null: no call in the window
+	LastConnected *summaryCallJSON `json:"last_connected"` // null: no connected call
+	MissedCall    *missedCallJSON  `json:"missed_call"`    // null: no missed incoming call
+	Partial       bool             `json:"partial"`        // the list was cut inside the window
+}
+
+// summaryCallJSON is a call the summary points at: when, who, the outcome.
+type summaryCallJSON struct {
+	ID              string `json:"id"`
+	StartedAt       string `json:"started_at"`
+	Direction       string `json:"direction"`
+	Status          string `json:"status"`
+	StatusLabel     string `json:"status_label"`
+	DurationSeconds int    `json:"duration_seconds"`
+	EmployeeName    string `json:"employee_name"`
+}
+
+type lastContactJSON struct {
+	summaryCallJSON
+	DaysAgo int `json:"days_ago"` // calendar days in the account's zone: 0 today
+}
+
+// missedCallJSON is the latest incoming call nobody answered.
+type missedCallJSON struct {
+	summaryCallJSON
+	CalledBack      *summaryCallJSON `json:"called_back"`      // null: not called back yet
+	CallbackOverdue bool             `json:"callback_overdue"` // not called back and its day is over
 }
 
 type callJSON struct {
@@ -66,6 +108,7 @@ func (h *handler) historyJSON(res *callhistory.Result, lang string) historyJSON 
 		Phone:        res.Phone,
 		LastSyncedAt: h.jsonTime(res.LastSyncedAt),
 		Calls:        h.callsJSON(res.Calls, lang),
+		Summary:      h.summaryJSON(res.Summary, lang),
 	}
 }
 
@@ -75,6 +118,7 @@ func (h *handler) refreshJSON(res *callhistory.Result, lang, message string) ref
 		Message:      message,
 		LastSyncedAt: h.jsonTime(res.LastSyncedAt),
 		Calls:        h.callsJSON(res.Calls, lang),
+		Summary:      h.summaryJSON(res.Summary, lang),
 	}
 	if rep := res.Report; rep != nil {
 		doc.Report = reportJSON{
@@ -111,6 +155,43 @@ func (h *handler) callsJSON(calls []callhistory.Call, lang string) []callJSON {
 		})
 	}
 	return out
+}
+
+func (h *handler) summaryJSON(s callhistory.Summary, lang string) summaryJSON {
+	doc := summaryJSON{
+		WindowFrom:    h.jsonTime(s.Window.From),
+		WindowTo:      h.jsonTime(s.Window.To),
+		Calls:         s.Calls,
+		Connected:     s.Connected,
+		NotPickedUp:   s.NotPickedUp,
+		Missed:        s.Missed,
+		Rejected:      s.Rejected,
+		TalkSeconds:   s.TalkSeconds,
+		LastConnected: h.summaryCallJSON(s.LastConnected, lang),
+		Partial:       s.Partial,
+	}
+	if c := h.summaryCallJSON(s.LastContact, lang); c != nil {
+		doc.LastContact = &lastContactJSON{summaryCallJSON: *c, DaysAgo: s.LastContactDays}
+	}
+	if c := h.summaryCallJSON(s.LastMissed, lang); c != nil {
+		doc.MissedCall = &missedCallJSON{summaryCallJSON: *c, CalledBack: h.summaryCallJSON(s.CalledBack, lang), CallbackOverdue: s.CallbackOverdue}
+	}
+	return doc
+}
+
+func (h *handler) summaryCallJSON(c *callhistory.Call, lang string) *summaryCallJSON {
+	if c == nil {
+		return nil
+	}
+	return &summaryCallJSON{
+		ID:              c.CallyzerID,
+		StartedAt:       c.StartedAt.In(h.opts.Location).Format(time.RFC3339),
+		Direction:       string(c.Direction),
+		Status:          string(c.Status),
+		StatusLabel:     h.opts.Mapper.Label(c.Status, lang),
+		DurationSeconds: c.DurationSeconds,
+		EmployeeName:    c.EmployeeName,
+	}
 }
 
 // recordingURL is the recording link of a call as the handler passes it

@@ -121,7 +121,7 @@ func parseFlags(args []string, out io.Writer) (config, error) {
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
 	fs.SetOutput(out)
 	fs.StringVar(&c.addr, "addr", "127.0.0.1:8080", "listen address")
-	fs.StringVar(&c.db, "db", "", "SQLite file, or a postgres:// DSN (default: leadcalls-demo.db in the user cache directory)")
+	fs.StringVar(&c.db, "db", "", "SQLite file, or a postgres:// DSN (default "+defaultDBPath()+")")
 	fs.StringVar(&c.seedFile, "seed", "", "JSON file of users and leads replacing the built-in ones (required with -callyzer-url)")
 	fs.DurationVar(&c.refreshTimeout, "refresh-timeout", 30*time.Second, "bound of one refresh")
 	fs.DurationVar(&c.interval, "callyzer-interval", 2*time.Second, "least time between Callyzer requests")
@@ -213,6 +213,9 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		Leads:          newLeadBook(seed),
 		RefreshTimeout: cfg.refreshTimeout,
 		Logger:         logger,
+		// The account's zone: the summary's "today" and "yesterday", and
+		// the window's months, are Warsaw's whatever the machine's zone.
+		Now: func() time.Time { return time.Now().In(warsaw) },
 	})
 	if err != nil {
 		return err
@@ -222,7 +225,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	defer refresher.Wait()
 
 	co := http.NewCrossOriginProtection()
-	demo := newApp(seed, co, logger, cfg.secureCookies)
+	demo := newApp(seed, refresher, co, logger, cfg.secureCookies)
 	if cfg.syncInterval > 0 {
 		syncer, stopSync, err := startSync(ctx, cfg.syncInterval, source, store, logger)
 		if err != nil {
@@ -240,13 +243,19 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	} else {
 		fmt.Fprintln(stdout, "Sync: off (-sync-interval 0)")
 	}
-	calls := callhistoryhttp.NewHandler(refresher, callhistoryhttp.Options{
+	opts := callhistoryhttp.Options{
 		Actor:         demo.actor,
 		Header:        demo.header,
 		Logger:        logger,
 		CrossOrigin:   co,
 		SecureCookies: cfg.secureCookies,
-	})
+		LastSyncPass:  demo.lastSyncPass,
+		LeadsURL:      "/",
+	}
+	if cfg.callyzerURL == "" {
+		opts.RecordingURL = recordingURL // the simulator's recordings, from the demo
+	}
+	calls := callhistoryhttp.NewHandler(refresher, opts)
 
 	ln, err := net.Listen("tcp", cfg.addr)
 	if err != nil {

@@ -178,7 +178,7 @@ func TestDemoWithoutJavaScript(t *testing.T) {
 	resp, body = fetch(t, c, http.MethodGet, base+"/crm/leads/1001", nil)
 	require.Equal(t, http.StatusOK, resp.StatusCode, body)
 	require.Contains(t, body, "Historia nie była jeszcze synchronizowana")
-	require.Contains(t, body, "Brak połączeń w historii")
+	require.Contains(t, body, "Historia nie została jeszcze pobrana")
 
 	resp, body = fetch(t, c, http.MethodPost, base+"/crm/leads/1001/refresh", url.Values{})
 	require.Equal(t, http.StatusSeeOther, resp.StatusCode, body)
@@ -492,6 +492,7 @@ func TestHelp(t *testing.T) {
 	for _, flag := range []string{"-addr", "-db", "-seed", "-refresh-timeout", "-callyzer-interval", "-callyzer-url", "-sim-latency", "-sync-interval", "-read-timeout", "-secure-cookies"} {
 		require.Regexp(t, `\n  `+flag+`[ \n]`, string(out))
 	}
+	require.Contains(t, string(out), "(default "+defaultDBPath()+")", "-db names the file it uses")
 }
 
 // TestDatabaseFilesArePrivate: a new SQLite file, and the -wal and -shm

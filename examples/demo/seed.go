@@ -172,12 +172,53 @@ func (b leadBook) Lead(_ context.Context, id string) (callhistory.Lead, error) {
 }
 
 // generateDataset is the simulator's account: four advisors, a dozen
-// leads, calls over the last six months up to now.
+// leads, each of them with calls, over the last six months up to now.
 func generateDataset(now time.Time) callyzertest.Dataset {
-	return callyzertest.Generate(20261125, callyzertest.GenerateConfig{
+	ds := callyzertest.Generate(20261125, callyzertest.GenerateConfig{
 		End:       now,
 		Employees: 4,
 		Leads:     12,
 		Calls:     220,
 	})
+	giveEveryLeadCalls(&ds, 4)
+	return ds
+}
+
+// giveEveryLeadCalls moves n calls of numbers that are no lead's onto each
+// lead the generator left without calls (about one in ten), with the
+// lead's advisor on the phone. In the demo an ordinary lead without calls
+// would look like a fault; "Nowy lead (bez połączeń)" is the one that
+// shows the empty state.
+func giveEveryLeadCalls(ds *callyzertest.Dataset, n int) {
+	leads := map[string]bool{}
+	for _, l := range ds.Leads {
+		leads[l.Phone] = true
+	}
+	employees := map[string]callyzertest.Employee{}
+	for _, e := range ds.Employees {
+		employees[e.Code] = e
+	}
+	next := 0 // the next call to consider moving
+	for i := range ds.Leads {
+		l := &ds.Leads[i]
+		cc, national, ok := phone.Split(l.Phone)
+		if l.Calls > 0 || !ok {
+			continue
+		}
+		for l.Calls < n {
+			for next < len(ds.Calls) && leads[ds.Calls[next].ClientE164()] {
+				next++
+			}
+			if next == len(ds.Calls) {
+				return
+			}
+			c := &ds.Calls[next]
+			c.ClientCountryCode, c.ClientNumber, c.ClientName = cc, national, l.Name
+			if e, ok := employees[l.AdvisorCode]; ok {
+				c.SetEmployee(e)
+			}
+			l.Calls++
+			next++
+		}
+	}
 }

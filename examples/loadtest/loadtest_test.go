@@ -283,6 +283,20 @@ func TestFlags(t *testing.T) {
 	}
 }
 
+// TestHelp: -h says what the harness does and how long it runs, lists
+// the flags, and exits 0; PostgreSQL has one flag.
+func TestHelp(t *testing.T) {
+	t.Parallel()
+	var stdout, stderr bytes.Buffer
+	require.Equal(t, 0, realMain([]string{"-h"}, &stdout, &stderr))
+	help := stderr.String()
+	for _, want := range []string{"Measures, in-process against the fake Callyzer", "about a minute on 2 cores", "Exit code:", "\n  -db string", "\n  -markdown string", "\n  -timeout duration"} {
+		require.Contains(t, help, want)
+	}
+	require.NotContains(t, help, "-postgres", "one flag for PostgreSQL: -db")
+	require.Empty(t, stdout.String())
+}
+
 // TestMinPages checks the minimum request count the table compares against.
 func TestMinPages(t *testing.T) {
 	t.Parallel()
