@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"time"
 	_ "time/tzdata" // the client's and the fake's Europe/Warsaw on machines without a zone database
@@ -28,6 +29,10 @@ type config struct {
 	CostLeads, CostCalls int // part 3: windows written, calls in them
 	MemoryCalls          int // part 4: calls in the backfill
 
+	Advisors     []int   // part 5: the sales floor's loads
+	FloorMinutes float64 // part 5: each load's span, real minutes
+	FloorLeads   int     // part 5: the leads the advisors refresh
+
 	Postgres string        // PostgreSQL DSN; empty: SQLite only
 	Markdown string        // write the Markdown report here
 	Timeout  time.Duration // the whole run's deadline
@@ -36,20 +41,23 @@ type config struct {
 
 func defaultConfig() config {
 	return config{
-		Compress:    100,
-		Interval:    2 * time.Second,
-		Latency:     2700 * time.Millisecond,
-		Jitter:      0.2,
-		Seed:        1,
-		Employees:   100,
-		Leads:       200,
-		Calls:       12_000,
-		Users:       50,
-		Samples:     20,
-		CostLeads:   100,
-		CostCalls:   10_000,
-		MemoryCalls: 100_000,
-		Timeout:     5 * time.Minute,
+		Compress:     100,
+		Interval:     2 * time.Second,
+		Latency:      2700 * time.Millisecond,
+		Jitter:       0.2,
+		Seed:         1,
+		Employees:    100,
+		Leads:        200,
+		Calls:        12_000,
+		Users:        50,
+		Samples:      20,
+		CostLeads:    100,
+		CostCalls:    10_000,
+		MemoryCalls:  100_000,
+		Advisors:     []int{30, 60, 120},
+		FloorMinutes: 15,
+		FloorLeads:   300,
+		Timeout:      5 * time.Minute,
 	}
 }
 
@@ -108,6 +116,19 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.IntVar(&cfg.CostLeads, "cost-leads", cfg.CostLeads, "part 3: lead windows written per pass")
 	fs.IntVar(&cfg.CostCalls, "cost-calls", cfg.CostCalls, "part 3: calls written per pass")
 	fs.IntVar(&cfg.MemoryCalls, "memory-calls", cfg.MemoryCalls, "part 4: calls in the memory backfill")
+	fs.Func("advisors", "part 5: the sales floor's loads, advisors refreshing once a minute each, comma-separated (default 30,60,120)", func(v string) error {
+		cfg.Advisors = nil
+		for _, f := range strings.Split(v, ",") {
+			n, err := strconv.Atoi(strings.TrimSpace(f))
+			if err != nil || n < 1 {
+				return fmt.Errorf("%q is not a positive number", f)
+			}
+			cfg.Advisors = append(cfg.Advisors, n)
+		}
+		return nil
+	})
+	fs.Float64Var(&cfg.FloorMinutes, "floor-minutes", cfg.FloorMinutes, "part 5: each sales-floor load's span, real minutes")
+	fs.IntVar(&cfg.FloorLeads, "floor-leads", cfg.FloorLeads, "part 5: leads of the sales floor")
 	fs.StringVar(&cfg.Postgres, "db", "", "PostgreSQL DSN (postgres://...): also run the store figures on PostgreSQL and parts 1-2 on it instead of SQLite")
 	fs.StringVar(&cfg.Markdown, "markdown", "", "also write the table as Markdown, with the machine and flags, to this file")
 	fs.DurationVar(&cfg.Timeout, "timeout", cfg.Timeout, "deadline of the whole run")
@@ -139,6 +160,8 @@ func (c config) check() error {
 		return errors.New("-cost-calls must be at least -cost-leads, which must be positive")
 	case c.MemoryCalls < 1:
 		return errors.New("-memory-calls must be positive")
+	case c.FloorMinutes <= 0 || c.FloorLeads < 1:
+		return errors.New("-floor-minutes and -floor-leads must be positive")
 	case c.Timeout <= 0:
 		return errors.New("-timeout must be positive")
 	}
@@ -167,6 +190,9 @@ func (c config) flagLine() string {
 	add("cost-leads", c.CostLeads, d.CostLeads)
 	add("cost-calls", c.CostCalls, d.CostCalls)
 	add("memory-calls", c.MemoryCalls, d.MemoryCalls)
+	add("advisors", strings.Trim(strings.Join(strings.Fields(fmt.Sprint(c.Advisors)), ","), "[]"), strings.Trim(strings.Join(strings.Fields(fmt.Sprint(d.Advisors)), ","), "[]"))
+	add("floor-minutes", c.FloorMinutes, d.FloorMinutes)
+	add("floor-leads", c.FloorLeads, d.FloorLeads)
 	if c.Postgres != "" {
 		parts = append(parts, "-db=postgres://…")
 	}

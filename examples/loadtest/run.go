@@ -25,6 +25,7 @@ func run(ctx context.Context, cfg config, progress io.Writer) *report {
 		{"requests and latency", traffic},
 		{"our cost", cost},
 		{"memory", memory},
+		{"sales floor", floor},
 	} {
 		if ctx.Err() != nil {
 			rep.fail("%s: not run: %v", part.name, context.Cause(ctx))

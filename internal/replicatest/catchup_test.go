@@ -112,6 +112,9 @@ func TestCatchUpOnOneReplicaServesRefreshesOnAnother(t *testing.T) {
 	}
 	require.Contains(t, ids, "late-b", "uploaded before B's refresh began")
 
+	// Each replica mirrors its number in the background: let them finish.
+	require.NoError(t, onA.Drain(t.Context()))
+	require.NoError(t, onB.Drain(t.Context()))
 	var reads int
 	for _, r := range c.srv.Requests() {
 		if !isRefresh(r) && !strings.Contains(r.RawBody, "call_from") {
