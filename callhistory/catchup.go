@@ -232,18 +232,13 @@ func (p *passes) end() {
 	}
 }
 
-// wait returns once no pass is under way, or ctx ends.
-func (p *passes) wait(ctx context.Context) error {
+// idleChan returns a channel closed when no pass is under way any more,
+// or nil when none is.
+func (p *passes) idleChan() <-chan struct{} {
 	p.mu.Lock()
-	idle := p.idle
-	p.mu.Unlock()
-	if idle == nil {
+	defer p.mu.Unlock()
+	if p.idle == nil {
 		return nil
 	}
-	select {
-	case <-idle:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	return p.idle
 }

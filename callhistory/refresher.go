@@ -133,6 +133,7 @@ type Refresher struct {
 
 	mu      sync.Mutex
 	active  int             // refreshes past admission, not yet returned
+	quiet   chan struct{}   // closed when active drops to 0; nil while it is 0
 	spec    map[string]bool // numbers whose spec-path fetch is under way
 	service time.Duration   // a moving average of a lone spec-path refresh's duration; 0 until one is seen
 
@@ -254,6 +255,9 @@ func (r *Refresher) enter(ctx context.Context, phone string) (string, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	others := r.active
+	if r.active == 0 {
+		r.quiet = make(chan struct{})
+	}
 	r.active++
 	switch {
 	case r.spec[phone]:
@@ -277,6 +281,10 @@ func (r *Refresher) enter(ctx context.Context, phone string) (string, error) {
 func (r *Refresher) leave() {
 	r.mu.Lock()
 	r.active--
+	if r.active == 0 {
+		close(r.quiet)
+		r.quiet = nil
+	}
 	r.mu.Unlock()
 }
 
@@ -378,7 +386,9 @@ type mirrorQueue struct {
 	last    map[string]time.Time // when each number was last queued
 	pending []string
 	running bool
-	idle    chan struct{} // closed when the runner stops
+	idle    chan struct{}      // closed when the runner stops
+	stop    context.Context    // the runner's; drop cancels it
+	cancel  context.CancelFunc // of stop
 }
 
 // add queues phone unless it was queued less than MirrorEvery ago, and
@@ -398,24 +408,30 @@ func (q *mirrorQueue) add(r *Refresher, phone string) {
 	if !q.running {
 		q.running = true
 		q.idle = make(chan struct{})
+		q.stop, q.cancel = context.WithCancel(context.Background())
 		r.inflight.Add(1)
 		go r.runMirrors()
 	}
 }
 
-// next takes the next number, or reports that none is left (and stops the
-// runner).
-func (q *mirrorQueue) next() (string, bool) {
+// next takes the next number and the runner's context, or reports that
+// none is left (and stops the runner).
+func (q *mirrorQueue) next() (string, context.Context, bool) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	if len(q.pending) == 0 {
 		q.running = false
+		q.cancel()
 		close(q.idle)
-		return "", false
+		return "", nil, false
+	}
+	if q.stop.Err() != nil {
+		// Queued after a drop: a new run.
+		q.stop, q.cancel = context.WithCancel(context.Background())
 	}
 	phone := q.pending[0]
 	q.pending = q.pending[1:]
-	return phone, true
+	return phone, q.stop, true
 }
 
 // Drain waits until every number queued for a background mirror (see
@@ -444,27 +460,62 @@ func (q *mirrorQueue) drop() {
 		delete(q.last, p)
 	}
 	q.pending = nil
+	if q.running {
+		q.cancel() // a runner waiting for a quiet moment gives up
+	}
+}
+
+// waitQuiet returns once no refresh of r and no pass of its Syncer is
+// under way in this process at the same moment, or ctx ends.
+func (r *Refresher) waitQuiet(ctx context.Context) {
+	for ctx.Err() == nil {
+		r.mu.Lock()
+		quiet := r.quiet
+		r.mu.Unlock()
+		if quiet != nil {
+			select {
+			case <-quiet:
+			case <-ctx.Done():
+				return
+			}
+			continue
+		}
+		if r.cfg.Syncer == nil {
+			return
+		}
+		if idle := r.cfg.Syncer.busy.idleChan(); idle != nil {
+			select {
+			case <-idle:
+			case <-ctx.Done():
+				return
+			}
+			continue
+		}
+		return
+	}
 }
 
 // runMirrors mirrors the queued numbers one at a time, at Background
-// priority, so that users' requests go first, and each after the sync pass
-// under way in this process, if any.
+// priority, each when no refresh and no sync pass is under way in this
+// process: users' refreshes go first, and the sync has the Background
+// share of the budget (package pacing ages Background requests, so they
+// get slots even while refreshes keep coming; a mirror waiting would take
+// that share from the sync). A number waits at most mirrorTimeout for
+// such a moment.
 func (r *Refresher) runMirrors() {
 	defer r.inflight.Done()
 	for {
-		phone, ok := r.mirrors.next()
+		phone, stop, ok := r.mirrors.next()
 		if !ok {
 			return
 		}
-		ctx := context.Background()
-		// A sync pass under way has the Background share of the budget
-		// (package pacing ages Background requests, so it gets slots even
-		// while refreshes keep coming): the mirror waits for it.
-		if r.cfg.Syncer != nil {
-			wctx, cancel := context.WithTimeout(ctx, mirrorTimeout)
-			_ = r.cfg.Syncer.busy.wait(wctx)
-			cancel()
+		wctx, cancel := context.WithTimeout(stop, mirrorTimeout)
+		r.waitQuiet(wctx)
+		cancel()
+		if stop.Err() != nil {
+			continue // dropped by Wait: next reports none left
 		}
+		ctx := context.Background()
 		if _, _, _, err := r.viaSpec(ctx, phone, pacing.Background); err != nil {
 			r.mirrors.mu.Lock()
 			delete(r.mirrors.last, phone) // the next catch-up of phone queues it again
