@@ -90,8 +90,11 @@ func newCatchUpEnv(t *testing.T, calls []callyzertest.Call, configure func(*call
 		Store:  env.store,
 		Leads:  leads,
 		Syncer: env.syncer,
-		Now:    env.clock.Now,
-		Logger: slog.New(slog.DiscardHandler),
+		// Mirrors wait for a lull of RefreshTimeout: a short one keeps the
+		// tests that drain them short.
+		RefreshTimeout: time.Second,
+		Now:            env.clock.Now,
+		Logger:         slog.New(slog.DiscardHandler),
 	}
 	if configure != nil {
 		configure(&cfg)

@@ -67,7 +67,10 @@ type Config struct {
 	// MirrorEvery: a number a catch-up served is fetched and replaced on
 	// its own in the background (Background priority), so that calls
 	// deleted or edited at Callyzer without a new upload reach the store;
-	// at most once per MirrorEvery for a number. Default: 1h.
+	// at most once per MirrorEvery for a number. Mirrors run one at a
+	// time, each in a lull: no refresh begun for RefreshTimeout and no sync
+	// pass of the Syncer under way in this process (or after 10 minutes of
+	// waiting for one). Default: 1h.
 	MirrorEvery time.Duration
 
 	// Now returns the current time. Default: time.Now.
@@ -134,6 +137,7 @@ type Refresher struct {
 	mu      sync.Mutex
 	active  int             // refreshes past admission, not yet returned
 	quiet   chan struct{}   // closed when active drops to 0; nil while it is 0
+	began   time.Time       // when the latest refresh began
 	spec    map[string]bool // numbers whose spec-path fetch is under way
 	service time.Duration   // a moving average of a lone spec-path refresh's duration; 0 until one is seen
 
@@ -255,6 +259,7 @@ func (r *Refresher) enter(ctx context.Context, phone string) (string, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	others := r.active
+	r.began = time.Now()
 	if r.active == 0 {
 		r.quiet = make(chan struct{})
 	}
@@ -465,12 +470,14 @@ func (q *mirrorQueue) drop() {
 	}
 }
 
-// waitQuiet returns once no refresh of r and no pass of its Syncer is
-// under way in this process at the same moment, or ctx ends.
+// waitQuiet returns once no refresh of r has begun for RefreshTimeout, none
+// is under way and no pass of its Syncer runs in this process, or ctx ends:
+// on a busy floor mirrors wait for a lull (the store only misses, meanwhile,
+// what Callyzer deleted or edited without a new upload).
 func (r *Refresher) waitQuiet(ctx context.Context) {
 	for ctx.Err() == nil {
 		r.mu.Lock()
-		quiet := r.quiet
+		quiet, began := r.quiet, r.began
 		r.mu.Unlock()
 		if quiet != nil {
 			select {
@@ -478,6 +485,10 @@ func (r *Refresher) waitQuiet(ctx context.Context) {
 			case <-ctx.Done():
 				return
 			}
+			continue
+		}
+		if d := r.cfg.RefreshTimeout - time.Since(began); d > 0 {
+			_ = sleepCtx(ctx, d)
 			continue
 		}
 		if r.cfg.Syncer == nil {
@@ -496,12 +507,11 @@ func (r *Refresher) waitQuiet(ctx context.Context) {
 }
 
 // runMirrors mirrors the queued numbers one at a time, at Background
-// priority, each when no refresh and no sync pass is under way in this
-// process: users' refreshes go first, and the sync has the Background
-// share of the budget (package pacing ages Background requests, so they
-// get slots even while refreshes keep coming; a mirror waiting would take
-// that share from the sync). A number waits at most mirrorTimeout for
-// such a moment.
+// priority, each in a lull (waitQuiet): users' refreshes go first, and the
+// sync keeps the Background share of the budget (package pacing ages
+// Background requests, so they get slots even while refreshes keep
+// coming; a mirror would take that share from the sync). A number waits
+// at most mirrorTimeout for a lull, then goes anyway.
 func (r *Refresher) runMirrors() {
 	defer r.inflight.Done()
 	for {

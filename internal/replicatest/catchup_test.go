@@ -80,7 +80,8 @@ func TestCatchUpOnOneReplicaServesRefreshesOnAnother(t *testing.T) {
 			leads[l.ID] = callhistory.Lead{ID: l.ID, Name: l.Name, Phone: l.Phone}
 		}
 		ref, err := callhistory.NewRefresher(callhistory.Config{Source: source, Store: r.store, Leads: leads,
-			Syncer: syncer, Strategy: "catch-up", MirrorEvery: 24 * time.Hour, Now: now, Logger: discard})
+			Syncer: syncer, Strategy: "catch-up", MirrorEvery: 24 * time.Hour, Now: now, Logger: discard,
+			RefreshTimeout: time.Second}) // a short lull before the mirrors the test drains
 		require.NoError(t, err)
 		t.Cleanup(ref.Wait)
 		return ref
