@@ -368,13 +368,24 @@ func TestAdaptiveLoneRefreshTakesTheSpecPath(t *testing.T) {
 	<-joined
 	wg.Go(func() { same, sameErr = e.r.Refresh(t.Context(), syncAdmin, "L-1") })
 	<-joined
-	// Another number while L-1's fetch is in flight: served by a catch-up
-	// while that fetch is still held.
-	other, err := e.r.Refresh(t.Context(), syncAdmin, "L-2")
-	require.NoError(t, err)
-	require.Equal(t, "catch-up", other.Report.Path)
+	// Another number while L-1's fetch is in flight: served by a catch-up,
+	// begun once that fetch (which keeps the Callyzer slot) has ended.
+	var other *callhistory.Result
+	var otherErr error
+	wg.Go(func() { other, otherErr = e.r.Refresh(t.Context(), syncAdmin, "L-2") })
+	require.Eventually(t, func() bool { return callhistory.ActiveRefreshes(e.r) == 3 }, 10*time.Second, time.Millisecond)
+	require.Empty(t, e.queries(isCatchUp), "no catch-up while the fetch holds the slot")
 	close(e.gate.release)
 	wg.Wait()
+	require.NoError(t, otherErr)
+	require.Equal(t, "catch-up", other.Report.Path)
+	reqs := e.srv.Requests()
+	require.Len(t, fakeByUpload(reqs), 1)
+	for _, r := range fakeOwnFetches(reqs) {
+		if strings.Contains(r.RawBody, syncPhones[1][3:]) {
+			require.Less(t, r.N, fakeByUpload(reqs)[0].N, "the catch-up came after L-1's fetch")
+		}
+	}
 	require.NoError(t, firstErr)
 	require.NoError(t, sameErr)
 	require.Equal(t, "spec", first.Report.Path)

@@ -76,10 +76,67 @@
 // first, saving the client's callyzer.Cursor after every committed page,
 // so an interrupted backfill resumes at the page that failed. Sync
 // requests are Background, so a user's refresh waits for at most the one
-// request in flight. State gives a UI the status, last success and error,
+// request in flight (and, while refreshes keep the slot busy, for one
+// sync request in five: package pacing ages Background requests so that
+// the sync is never starved). State gives a UI the status, last success and error,
 // cursor and backfill progress. On several replicas, give each Syncer the
 // same Lock (storage/pgcoord.PassLock) and pace the shared API key with
 // callyzer/pacing/pgpacing.
+//
+// # Sharing the budget: catch-ups
+//
+// Callyzer gives a whole account one request at a time, about one every
+// 2.7 s: refreshes that each fetch their own six months (two requests)
+// stop being served at about ten advisors. With Config.Syncer, refreshes
+// share requests:
+//
+//	refresher, err := callhistory.NewRefresher(callhistory.Config{
+//		Source: client, Store: store, Leads: leads, Syncer: syncer, // Strategy "adaptive" by default
+//	})
+//
+// Once the Syncer's backfill has finished, the store holds every call
+// uploaded before the sync's cursor, for every number. A catch-up reads
+// the whole account by upload time from that bound (or the last
+// catch-up's), less one minute, to the moment it starts, commits it like a
+// sync pass and moves its own bound (kept in the state as "<Name>/catch-up");
+// every refresh that began before the catch-up did is then served from
+// the store. One request serves every refresh waiting, whatever their
+// numbers. It is used only when correct: the backfill done, the bound at
+// most CatchUpWithin (15 min) old; otherwise the refresh takes the spec's
+// path. The adaptive strategy takes the spec's path for a lone refresh
+// (nothing else waiting or under way: exactly the spec's fetch and
+// replace, chunks and all) and a catch-up otherwise; "catch-up" uses one
+// whenever correct, "spec" never. Report.Path says which served.
+//
+// The minute of overlap: Callyzer stamps synced_at in whole seconds of its
+// own clock, and the bound is our clock when the read that set it began.
+// A call uploaded in the second of that read, a clock off Callyzer's by
+// less than a minute (NTP keeps both within milliseconds) and a commit
+// that becomes visible within the minute are read again by the next
+// catch-up. An upload made visible later than that is the periodic sync's
+// (its Overlap re-reads 2 h, about 15 pages at 750 uploads an hour, far
+// too many for every catch-up), and the mirrors' below.
+//
+// A catch-up cannot see a call deleted or edited at Callyzer without a new
+// upload time, so a number it served is queued for a mirror: its own
+// six-month fetch and replace, at Background priority, once per
+// MirrorEvery (1 h), one at a time, in a lull (no refresh begun for
+// RefreshTimeout, no sync pass under way); Refresher.Drain waits for the
+// queue, Wait drops it. Under the spec strategy a refresh that could not
+// be served before its deadline, behind the fetches under way (counted
+// with the time a lone fetch took), fails at once with ErrTimeout instead
+// of spending budget others could use; a request whose caller gave up
+// keeps the pacer's slot until Callyzer answers it (package callyzer). On
+// several replicas sharing PostgreSQL, a catch-up takes the pass lock
+// named "<Name>/catch-up"; a replica that finds it taken waits for that
+// catch-up's bound to pass its refreshes' start, then reads the store.
+//
+// The spec's path still pays a second request for the oldest 1–4 days of
+// six calendar months (181–184 days against the 180-day window): that
+// sliver is not optimized. Skipping it is correct only when no call of
+// those days was uploaded since the store was last known complete, which
+// only a read by upload time can tell: a catch-up, which the adaptive
+// strategy already uses whenever another refresh is waiting.
 //
 // Each refresh, failed History and sync pass logs one line; numbers are
 // masked ("+48 601 *** 567") and the API key never appears.

@@ -15,3 +15,10 @@ func CatchUpWaiters(s *Syncer) int {
 	defer s.catch.mu.Unlock()
 	return s.catch.waiting
 }
+
+// ActiveRefreshes returns how many refreshes of r are under way.
+func ActiveRefreshes(r *Refresher) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.active
+}

@@ -139,6 +139,7 @@ type Refresher struct {
 	quiet   chan struct{}   // closed when active drops to 0; nil while it is 0
 	began   time.Time       // when the latest refresh began
 	spec    map[string]bool // numbers whose spec-path fetch is under way
+	specEnd chan struct{}   // closed when spec empties; nil while it is empty
 	service time.Duration   // a moving average of a lone spec-path refresh's duration; 0 until one is seen
 
 	afterJoin func() // test hook: runs once a caller waits on a shared refresh
@@ -299,6 +300,10 @@ func (r *Refresher) fetched(phone string, lone bool, took time.Duration) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	delete(r.spec, phone)
+	if len(r.spec) == 0 {
+		close(r.specEnd)
+		r.specEnd = nil
+	}
 	if !lone {
 		return
 	}
@@ -327,6 +332,9 @@ func (r *Refresher) viaSpec(ctx context.Context, phone string, prio pacing.Prior
 		if prio == pacing.Interactive {
 			r.mu.Lock()
 			lone := len(r.spec) == 0
+			if lone {
+				r.specEnd = make(chan struct{})
+			}
 			r.spec[phone] = true
 			r.mu.Unlock()
 			began := time.Now()
@@ -364,6 +372,20 @@ func (r *Refresher) viaSpec(ctx context.Context, phone string, prio pacing.Prior
 func (r *Refresher) viaCatchUp(ctx context.Context, phone string, since time.Time) (*refreshed, error) {
 	ctx, cancel := context.WithTimeout(ctx, r.cfg.RefreshTimeout)
 	defer cancel()
+	// A spec-path fetch under way keeps the Callyzer slot until its last
+	// page: a catch-up begun now would wait for it and serve only the
+	// refreshes begun so far. Begun after it, one serves every refresh that
+	// came meanwhile too.
+	r.mu.Lock()
+	specEnd := r.specEnd
+	r.mu.Unlock()
+	if specEnd != nil {
+		select {
+		case <-specEnd:
+		case <-ctx.Done():
+			return nil, callerGone(ctx)
+		}
+	}
 	run, err := r.cfg.Syncer.catchUp(ctx, since, r.cfg.RefreshTimeout, r.cfg.CatchUpWithin)
 	if err != nil {
 		return nil, err
