@@ -33,9 +33,11 @@ type SyncConfig struct {
 	// Name keys the state and the pass lock, so that one store can hold
 	// several syncs (e.g. one per Callyzer account). Default: "default".
 	Name string
-	// Overlap is how far before the cursor each pass re-reads, for clock
-	// skew between Callyzer and us and uploads committed late within a
-	// second. Default: 2h.
+	// Overlap is how late after its upload stamp a call may become
+	// visible at Callyzer and still be read: each pass reads what was
+	// uploaded since its cursor (less a minute, for whole seconds and
+	// clock drift) and, once, the uploads stamped Overlap before that
+	// window (see RunOnce). Default: 2h.
 	Overlap time.Duration
 	// BackfillMonths is how far back in call time a first run (or
 	// Backfill) reads: [start - BackfillMonths calendar months, start].
@@ -123,8 +125,9 @@ func (s *Syncer) State(ctx context.Context) (SyncState, error) {
 
 // RunOnce runs one pass, for a host's own scheduler: under the pass lock
 // (ErrPassInProgress, having done nothing, when another pass holds it) it
-// upserts every call uploaded in [cursor - Overlap, now], moving the
-// cursor past each committed chunk, then goes on with a pending backfill
+// upserts every call uploaded in [cursor - Overlap, now - Overlap] (once
+// more: a call Callyzer made visible late) and then in [cursor - 1m, now],
+// moving the cursor past each committed chunk of the latter, then goes on with a pending backfill
 // from its saved cursor; a name's first pass starts a backfill of
 // BackfillMonths. A pass never deletes and stops at the first failure,
 // keeping what it committed; the report (non-nil once the lock was taken)
@@ -250,14 +253,42 @@ func (r *run) do(ctx context.Context, newBackfill bool) (err error) {
 	return nil
 }
 
-// incremental reads [cursor - Overlap, now] by upload time.
+// incremental reads by upload time. First, once, the slice of uploads
+// leaving the Overlap window since the last pass, [cursor - Overlap,
+// now - Overlap] (less what the second read covers): an upload Callyzer
+// made visible late is read there, Overlap after its stamp. Then what was
+// uploaded since the cursor less a minute (catchUpOverlap, for whole
+// seconds and clock drift), [cursor - 1m, now], moving the cursor past
+// each committed chunk. Every upload is read twice, not once per pass of
+// the Overlap window: 2 h of re-reading every 5 minutes was 24 readings,
+// about 15 pages a pass at 750 uploads an hour. The slice comes first: a
+// pass that fails keeps the cursor, and the next reads both again.
 func (r *run) incremental(ctx context.Context) error {
-	from := r.state.Cursor.Add(-r.s.cfg.Overlap)
-	to := r.now
-	if from.After(to) {
+	cursor, now := r.state.Cursor, r.now
+	fresh := min(r.s.cfg.Overlap, catchUpOverlap)
+	if late := r.s.cfg.Overlap; late > fresh {
+		from, to := cursor.Add(-late), now.Add(-late)
+		if limit := cursor.Add(-fresh).Add(-time.Second); to.After(limit) {
+			to = limit // the second read covers the rest
+		}
+		if to.After(from) {
+			if err := r.read(ctx, from, to, false); err != nil {
+				return err
+			}
+		}
+	}
+	from := cursor.Add(-fresh)
+	if from.After(now) {
 		// The cursor is ahead of our clock: nothing can be new.
 		return nil
 	}
+	return r.read(ctx, from, now, true)
+}
+
+// read reads [from, to] by upload time and commits every page; with
+// advance, it moves the cursor past each committed chunk, and to to at the
+// end.
+func (r *run) read(ctx context.Context, from, to time.Time, advance bool) error {
 	q := callyzer.HistoryQuery{SyncedFrom: from, SyncedTo: to, Priority: pacing.Background}
 	counts := &r.report.Incremental
 	var chunkTo time.Time // the chunk whose pages are being committed
@@ -270,7 +301,7 @@ func (r *run) incremental(ctx context.Context) error {
 			return fmt.Errorf("%w: the client yielded no page and no error", ErrUpstream)
 		}
 		counts.Requests += page.Attempts
-		if !chunkTo.IsZero() && !page.ChunkTo.Equal(chunkTo) {
+		if advance && !chunkTo.IsZero() && !page.ChunkTo.Equal(chunkTo) {
 			// Every page of the previous chunk is committed.
 			if err := r.advance(ctx, chunkTo); err != nil {
 				return err
@@ -280,6 +311,9 @@ func (r *run) incremental(ctx context.Context) error {
 		if err := r.commit(ctx, counts, page); err != nil {
 			return err
 		}
+	}
+	if !advance {
+		return nil
 	}
 	return r.advance(ctx, to)
 }

@@ -38,9 +38,11 @@ func (s *emptySource) HistoryPages(ctx context.Context, q callyzer.HistoryQuery)
 				Next: callyzer.Cursor{Done: true}}, nil)
 			return
 		}
-		s.mu.Lock()
-		s.at = append(s.at, time.Now())
-		s.mu.Unlock()
+		if time.Since(q.SyncedTo) < time.Hour { // the pass's read of new uploads, not the late slice
+			s.mu.Lock()
+			s.at = append(s.at, time.Now())
+			s.mu.Unlock()
+		}
 		if s.block {
 			<-ctx.Done()
 			yield(nil, ctx.Err())

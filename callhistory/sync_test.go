@@ -243,7 +243,7 @@ func spreadCalls(prefix string, n int, newest time.Time, step time.Duration) []c
 func TestSyncFirstRunBackfillsThenPicksUpLateUploads(t *testing.T) {
 	t.Parallel()
 	// 30 calls over the last six months, one older (outside the backfill),
-	// and two uploaded in the last hour (in the overlap of later passes).
+	// and two uploaded in the last hour (read again two hours later).
 	calls := spreadCalls("b-", 30, syncNow.Add(-3*time.Hour), 6*24*time.Hour)
 	calls[0].SyncedAt = syncNow.Add(-30 * time.Minute)
 	calls[1].SyncedAt = syncNow.Add(-20 * time.Minute)
@@ -252,11 +252,11 @@ func TestSyncFirstRunBackfillsThenPicksUpLateUploads(t *testing.T) {
 
 	rep, err := env.syncer.RunOnce(t.Context())
 	require.NoError(t, err)
-	// The incremental read [now-2h, now] finds the two recent uploads; the
-	// backfill then reads all 30 (6 pages and the empty older chunk).
-	want := callhistory.SyncCounts{Pages: 1, Requests: 1, Seen: 2, Inserted: 2}
+	// The incremental read [now-1m, now] finds nothing; the backfill reads
+	// all 30 (6 pages and the empty older chunk).
+	want := callhistory.SyncCounts{Pages: 1, Requests: 1}
 	require.Empty(t, cmp.Diff(want, rep.Incremental))
-	want = callhistory.SyncCounts{Pages: 7, Requests: 7, Seen: 30, Inserted: 28, Unchanged: 2}
+	want = callhistory.SyncCounts{Pages: 7, Requests: 7, Seen: 30, Inserted: 30}
 	require.Empty(t, cmp.Diff(want, rep.Backfill))
 	require.Equal(t, 30, rep.Inserted)
 	require.Len(t, env.stored(t, syncPhones...), 30)
@@ -280,28 +280,33 @@ func TestSyncFirstRunBackfillsThenPicksUpLateUploads(t *testing.T) {
 
 	rep, err = env.syncer.RunOnce(t.Context())
 	require.NoError(t, err)
-	want = callhistory.SyncCounts{Pages: 1, Requests: 1, Seen: 3, Inserted: 1, Unchanged: 2}
-	require.Empty(t, cmp.Diff(want, rep.SyncCounts), "the second pass reads the late upload and re-reads the overlap")
+	want = callhistory.SyncCounts{Pages: 2, Requests: 2, Seen: 1, Inserted: 1}
+	require.Empty(t, cmp.Diff(want, rep.SyncCounts), "the second pass reads the late upload")
 	require.Zero(t, rep.Backfill)
 	reqs := env.srv.Requests()
-	require.Len(t, reqs, 1)
+	require.Len(t, reqs, 2)
 	require.Empty(t, backfillRequests(reqs), "no backfill once it is done")
-	require.True(t, unix(reqs[0], "synced_from").Equal(syncNow.Add(-2*time.Hour)), "reads from cursor - overlap")
-	require.True(t, unix(reqs[0], "synced_to").Equal(syncNow.Add(time.Hour)))
+	// First the uploads leaving the Overlap window, [cursor - 2h, now - 2h];
+	// then the new ones, [cursor - 1m, now].
+	require.True(t, unix(reqs[0], "synced_from").Equal(syncNow.Add(-2*time.Hour)))
+	require.True(t, unix(reqs[0], "synced_to").Equal(syncNow.Add(-time.Hour)))
+	require.True(t, unix(reqs[1], "synced_from").Equal(syncNow.Add(-time.Minute)), "reads from cursor - 1m")
+	require.True(t, unix(reqs[1], "synced_to").Equal(syncNow.Add(time.Hour)))
 	require.Contains(t, env.stored(t, syncPhones...), "late-1")
 	require.True(t, env.state(t).Cursor.Equal(syncNow.Add(time.Hour)))
 
-	// The next pass re-reads the late call in its overlap: unchanged, not
-	// inserted again.
-	env.clock.Set(syncNow.Add(90 * time.Minute))
+	// Two hours after their stamps, a pass reads the three recent uploads
+	// once more (a call Callyzer made visible late would be read here):
+	// unchanged, not inserted again.
+	env.clock.Set(syncNow.Add(160 * time.Minute))
 	rep, err = env.syncer.RunOnce(t.Context())
 	require.NoError(t, err)
-	want = callhistory.SyncCounts{Pages: 1, Requests: 1, Seen: 3, Unchanged: 3}
+	want = callhistory.SyncCounts{Pages: 2, Requests: 2, Seen: 3, Unchanged: 3}
 	require.Empty(t, cmp.Diff(want, rep.SyncCounts))
 	require.Len(t, env.stored(t, syncPhones...), 31)
 	last, err := env.store.LastSynced(t.Context(), syncPhones[1])
 	require.NoError(t, err)
-	require.True(t, last.Equal(syncNow.Add(90*time.Minute)), "the sync moves the last-sync date of the numbers it wrote")
+	require.True(t, last.Equal(syncNow.Add(160*time.Minute)), "the sync moves the last-sync date of the numbers it wrote")
 	env.requireClean(t)
 }
 
@@ -407,7 +412,7 @@ func TestSyncStoreFailureLeavesTheCursorBehind(t *testing.T) {
 		return nil
 	}}
 	// Chunks of one day, so that the three-day outage below is read as
-	// four chunks: [c-1h, c+23h], [c+23h+1s, ...], ...
+	// four chunks: [c-1m, c+23h59m], [c+23h59m+1s, ...], ...
 	env := newSyncEnv(t, syncOptions{
 		hooks:  hooks,
 		client: []callyzer.Option{callyzer.WithMaxWindow(24 * time.Hour)},
@@ -454,9 +459,10 @@ func TestSyncStoreFailureLeavesTheCursorBehind(t *testing.T) {
 	// chunk, which is committed, and no further.
 	rep, err = pass(3)
 	require.ErrorIs(t, err, errDisk)
-	require.Equal(t, callhistory.SyncCounts{Pages: 3, Requests: 3, Seen: 12, Inserted: 2, Unchanged: 5}, rep.SyncCounts)
+	// (The first request reads the uploads leaving the Overlap window, none.)
+	require.Equal(t, callhistory.SyncCounts{Pages: 4, Requests: 4, Seen: 12, Inserted: 2, Unchanged: 5}, rep.SyncCounts)
 	st = env.state(t)
-	require.True(t, st.Cursor.Equal(cursor.Add(23*time.Hour)), "the cursor is the end of the committed chunk, got %v", st.Cursor)
+	require.True(t, st.Cursor.Equal(cursor.Add(24*time.Hour-time.Minute)), "the cursor is the end of the committed chunk, got %v", st.Cursor)
 	require.Equal(t, 2, st.ConsecutiveFailures)
 
 	// Recovery reads from the cursor (less the overlap) and stores the rest.

@@ -47,7 +47,8 @@ type SyncState struct {
 	// ConsecutiveFailures counts the failed passes since the last success.
 	ConsecutiveFailures int `json:"consecutive_failures,omitempty"`
 	// Cursor is the upload-time (synced_to) bound up to which every call
-	// is committed; the next pass reads from Cursor - Overlap. Zero before
+	// is committed; the next pass reads from Cursor less a minute (and,
+	// once more, the uploads Overlap before; see Syncer.RunOnce). Zero before
 	// the first pass.
 	Cursor time.Time `json:"cursor,omitzero"`
 	// Backfill is the progress of the call-time backfill; zero when none

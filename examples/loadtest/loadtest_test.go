@@ -40,7 +40,7 @@ func TestMain(m *testing.M) {
 var tinyArgs = []string{
 	"-compress", "200", "-calls", "1000", "-employees", "20", "-leads", "12",
 	"-users", "5", "-samples", "3", "-cost-leads", "10", "-cost-calls", "600",
-	"-memory-calls", "3000", "-timeout", "2m",
+	"-memory-calls", "3000", "-advisors", "4", "-floor-minutes", "3", "-floor-leads", "12", "-timeout", "2m",
 }
 
 // TestSmoke runs the harness end to end on tiny sizes and checks that the
@@ -67,7 +67,7 @@ func TestSmoke(t *testing.T) {
 	require.Contains(t, doc, "**Summary** (computed from this run).")
 	require.Contains(t, out, "summary: ")
 	rows := markdownRows(t, doc)
-	require.Equal(t, strings.Count(out, "\n1 requests")+strings.Count(out, "\n2 latency")+strings.Count(out, "\n3 our cost")+strings.Count(out, "\n4 memory"),
+	require.Equal(t, strings.Count(out, "\n1 requests")+strings.Count(out, "\n2 latency")+strings.Count(out, "\n3 our cost")+strings.Count(out, "\n4 memory")+strings.Count(out, "\n5 sales floor"),
 		len(rows), "the Markdown table has the text table's rows")
 
 	for _, want := range []string{
@@ -123,6 +123,25 @@ func TestSmoke(t *testing.T) {
 			}
 		}
 	}
+
+	// Part 5: both strategies on every load and the burst; every list a
+	// refresh returned, and every store after the drain, agree with the
+	// fake's ground truth (a mismatch also fails the run).
+	for _, sc := range []string{"sales floor: 4 advisors", "12 users refreshing 12 different leads at once"} {
+		c := find(rows, sc, "refreshes: served / timed out / failed")
+		require.Lenf(t, c, 1, "%s: no counts row", sc)
+		for _, cell := range []string{c[0].Ours, strings.TrimPrefix(c[0].Baseline, "spec's path: ")} {
+			_, _, failed := triple(t, cell)
+			require.Zerof(t, failed, "%s: %q", sc, cell)
+		}
+		o := find(rows, sc, "oracle:")
+		require.Lenf(t, o, 1, "%s: no oracle row", sc)
+		require.Equal(t, "0 / 0", o[0].Ours, sc)
+		require.Equal(t, "spec's path: 0 / 0", o[0].Baseline, sc)
+	}
+	burst := find(rows, "12 users refreshing", "refreshes: served")
+	served, _, _ := triple(t, burst[0].Ours)
+	require.Equal(t, 12, served, "after the backfill, a burst is served by catch-ups")
 }
 
 // markdownRows parses the table of the Markdown report.

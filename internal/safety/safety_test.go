@@ -342,12 +342,14 @@ func TestFutureCallsAndRecordingLinks(t *testing.T) {
 	forEachStore(t, func(t *testing.T, st store) {
 		calls := leadCalls("f-", 3)
 		future := callyzertest.NewCall("f-2099", leadPhone, time.Date(2099, 1, 1, 12, 0, 0, 0, time.UTC))
-		future.SyncedAt = now.Add(-time.Minute)
+		// Uploaded within the minute the first pass's incremental read
+		// covers (before it, the backfill by call time reads them).
+		future.SyncedAt = now.Add(-30 * time.Second)
 		calls[0].RecordingURL = "http://recordings.example/f-00.mp3"
 		calls[1].RecordingURL = "javascript:alert(1)"
 		calls[2].RecordingURL = "https://recordings.example/f-02.mp3"
 		for i := range calls {
-			calls[i].SyncedAt = now.Add(-time.Duration(10+i) * time.Minute)
+			calls[i].SyncedAt = now.Add(-time.Duration(10+i) * time.Second)
 		}
 		s := newSide(t, st, callyzertest.Options{Calls: append(calls, future)}, nil)
 		rep, err := s.sync.Backfill(t.Context())
