@@ -139,7 +139,8 @@ type Refresher struct {
 	quiet   chan struct{}   // closed when active drops to 0; nil while it is 0
 	began   time.Time       // when the latest refresh began
 	spec    map[string]bool // numbers whose spec-path fetch is under way
-	specEnd chan struct{}   // closed when spec empties; nil while it is empty
+	specN   int             // refreshes on the spec's path now
+	specEnd chan struct{}   // closed when specN drops to 0; nil while it is 0
 	service time.Duration   // a moving average of a lone spec-path refresh's duration; 0 until one is seen
 
 	afterJoin func() // test hook: runs once a caller waits on a shared refresh
@@ -220,11 +221,15 @@ func (r *Refresher) Refresh(ctx context.Context, actor *Actor, leadID string) (*
 		out, err = r.viaCatchUp(ctx, phone, since)
 		if errors.Is(err, errNotComplete) || errors.Is(err, errBacklog) {
 			path, err = strategySpec, nil // the spec's path is always correct
+			r.mu.Lock()
+			r.specBeginLocked()
+			r.mu.Unlock()
 		}
 		shared = true
 	}
 	if err == nil && path == strategySpec {
 		out, shared, leader, err = r.viaSpec(ctx, phone, pacing.Interactive)
+		r.specDone()
 	}
 	if err != nil {
 		r.logOutcome(ctx, "refresh", actor, leadID, phone, nil, err)
@@ -267,6 +272,7 @@ func (r *Refresher) enter(ctx context.Context, phone string) (string, error) {
 	r.active++
 	switch {
 	case r.spec[phone]:
+		r.specBeginLocked()
 		return strategySpec, nil
 	case r.cfg.Strategy == strategyCatchUp, r.cfg.Strategy == strategyAdaptive && others > 0:
 		return strategyCatchUp, nil
@@ -281,7 +287,28 @@ func (r *Refresher) enter(ctx context.Context, phone string) (string, error) {
 			return "", fmt.Errorf("%w: %d refreshes ahead would not leave this one time before its deadline", ErrTimeout, len(r.spec))
 		}
 	}
+	r.specBeginLocked()
 	return strategySpec, nil
+}
+
+// specBeginLocked counts a refresh on the spec's path, whose fetch keeps
+// the Callyzer slot: catch-ups wait for the last to end (viaCatchUp).
+func (r *Refresher) specBeginLocked() {
+	if r.specN == 0 {
+		r.specEnd = make(chan struct{})
+	}
+	r.specN++
+}
+
+// specDone ends what specBeginLocked counted.
+func (r *Refresher) specDone() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.specN--
+	if r.specN == 0 {
+		close(r.specEnd)
+		r.specEnd = nil
+	}
 }
 
 func (r *Refresher) leave() {
@@ -300,10 +327,6 @@ func (r *Refresher) fetched(phone string, lone bool, took time.Duration) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	delete(r.spec, phone)
-	if len(r.spec) == 0 {
-		close(r.specEnd)
-		r.specEnd = nil
-	}
 	if !lone {
 		return
 	}
@@ -332,9 +355,6 @@ func (r *Refresher) viaSpec(ctx context.Context, phone string, prio pacing.Prior
 		if prio == pacing.Interactive {
 			r.mu.Lock()
 			lone := len(r.spec) == 0
-			if lone {
-				r.specEnd = make(chan struct{})
-			}
 			r.spec[phone] = true
 			r.mu.Unlock()
 			began := time.Now()
