@@ -207,10 +207,25 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	defer closeStore()
 
+	// With the periodic sync, refreshes share its reads: while others are
+	// waiting, a refresh is served by one catch-up for all of them
+	// (callhistory.Config.Syncer, the adaptive strategy).
+	var syncer *callhistory.Syncer
+	if cfg.syncInterval > 0 {
+		syncer, err = callhistory.NewSyncer(callhistory.SyncConfig{
+			Source: source,
+			Store:  store, // *sqlstore.Store keeps the sync state too
+			Logger: logger,
+		})
+		if err != nil {
+			return err
+		}
+	}
 	refresher, err := callhistory.NewRefresher(callhistory.Config{
 		Source:         source,
 		Store:          store,
 		Leads:          newLeadBook(seed),
+		Syncer:         syncer,
 		RefreshTimeout: cfg.refreshTimeout,
 		Logger:         logger,
 		// The account's zone: the summary's "today" and "yesterday", and
@@ -226,11 +241,8 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 
 	co := http.NewCrossOriginProtection()
 	demo := newApp(seed, refresher, co, logger, cfg.secureCookies)
-	if cfg.syncInterval > 0 {
-		syncer, stopSync, err := startSync(ctx, cfg.syncInterval, source, store, logger)
-		if err != nil {
-			return err
-		}
+	if syncer != nil {
+		stopSync := startSync(ctx, cfg.syncInterval, syncer)
 		// Stops the pass under way, if any, and waits for it, before the
 		// store and Callyzer close.
 		defer stopSync()
@@ -312,22 +324,14 @@ func newServer(cfg config, h http.Handler, logger *slog.Logger) *http.Server {
 // keeps the sync state, through the refresher's client, so both share one
 // request budget and a user's refresh goes before the sync's requests. The
 // returned stop cancels the sync and waits for it.
-func startSync(ctx context.Context, interval time.Duration, source *callyzer.Client, store *sqlstore.Store, logger *slog.Logger) (*callhistory.Syncer, func(), error) {
-	syncer, err := callhistory.NewSyncer(callhistory.SyncConfig{
-		Source: source,
-		Store:  store, // *sqlstore.Store keeps the sync state too
-		Logger: logger,
-	})
-	if err != nil {
-		return nil, nil, err
-	}
+func startSync(ctx context.Context, interval time.Duration, syncer *callhistory.Syncer) func() {
 	ctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
 		_ = syncer.Run(ctx, interval) // fails only for a non-positive interval
 	}()
-	return syncer, func() { cancel(); <-done }, nil
+	return func() { cancel(); <-done }
 }
 
 // openCallyzer returns the Callyzer client: against the built-in simulator,

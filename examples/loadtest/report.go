@@ -162,6 +162,20 @@ func legend(cfg config) string {
 		"%d%% during the run so that garbage does not hide retention) above the heap before the run, "+
 		"for a backfill through the Syncer into a store that only counts. The baseline pages the same "+
 		"window with the naive client and discards every page.", heapSampleEvery, heapGCPercent)
+	item("**5 sales floor.** N advisors each refresh a random one of %d leads (about %d calls each) about once a minute "+
+		"(Poisson arrivals), for %g minutes, while the phones upload %d calls an hour (%d in the two hours before) and the "+
+		"periodic sync runs every %s; each refresh has the %s deadline. \"Ours\" is the adaptive strategy "+
+		"(Config.Syncer: a lone refresh takes the spec's path, the others share catch-ups; numbers a catch-up served "+
+		"are mirrored in a lull), \"spec's path\" every refresh's own six-month fetch; both run the same arrivals and "+
+		"uploads, after the sync's backfill. The SDK runs on a simulated clock that moves -compress times faster than "+
+		"the wall clock, so its windows, cursors and bounds keep their real values. Requests are counted by use: a "+
+		"refresh's own fetch, a catch-up, a mirror, the sync; mirrors still queued when the span ends are drained after "+
+		"it and counted apart. The oracle compares every list a refresh returned with the fake's calls of that number "+
+		"(every call uploaded before the refresh began must be there, none the fake did not hold when it returned), and, "+
+		"after the drain and a last sync pass, every refreshed number's stored calls with the fake's: any mismatch fails "+
+		"the run. The burst is %d users refreshing %d different leads at one instant, with nothing else going on.",
+		cfg.FloorLeads, floorCalls, cfg.FloorMinutes, floorUploads, int(floorRecent.Hours()*floorUploads), floorSyncEvery,
+		seconds(refreshTimeout.Seconds()), floorBurst, floorBurst)
 	return b.String()
 }
 
