@@ -658,6 +658,16 @@ func (r *Refresher) refreshNumber(ctx context.Context, phone string, prio pacing
 	now := r.cfg.Now()
 	w := r.window(now)
 	got, err := r.fetch(ctx, phone, w, prio)
+	if errors.Is(err, callyzer.ErrShifted) {
+		// A call came or went while the pages were read (an advisor on
+		// the phone with the lead right now): read the window once more,
+		// if the deadline leaves room; a second shift fails the refresh.
+		spent := got.requests
+		r.cfg.Logger.InfoContext(ctx, "callhistory: the lead's calls changed while the pages were read; reading them once more",
+			slog.String("phone", maskPhone(phone)))
+		got, err = r.fetch(ctx, phone, w, prio)
+		got.requests += spent
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -725,7 +735,8 @@ type fetched struct {
 // call must have an id and lie in w; a call of another number once its
 // client number is normalised (Callyzer sends bare national digits for a
 // number it has no country code for) is left out and counted; a call
-// repeated across pages is kept once.
+// repeated across pages is kept once. On failure it still returns what it
+// counted, for the requests spent.
 func (r *Refresher) fetch(ctx context.Context, phone string, w Window, prio pacing.Priority) (*fetched, error) {
 	q := callyzer.HistoryQuery{
 		CallFrom:      w.From,
@@ -752,10 +763,11 @@ func (r *Refresher) fetch(ctx context.Context, phone string, w Window, prio paci
 			out.requests += page.Attempts
 		}
 		if err != nil {
-			return nil, fetchError(err)
+			out.requests += failedAttempts(err)
+			return out, fetchError(err)
 		}
 		if page == nil {
-			return nil, fmt.Errorf("%w: the client yielded no page and no error", ErrUpstream)
+			return out, fmt.Errorf("%w: the client yielded no page and no error", ErrUpstream)
 		}
 		if set.index == nil {
 			// The first chunk's total is a fair first guess of the size.
@@ -764,7 +776,7 @@ func (r *Refresher) fetch(ctx context.Context, phone string, w Window, prio paci
 		dropped, err := pm.add(&set, page, keep)
 		out.dropped += dropped
 		if err != nil {
-			return nil, err
+			return out, err
 		}
 	}
 	out.calls = set.calls

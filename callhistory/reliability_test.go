@@ -227,7 +227,7 @@ func TestReliabilityAPIFaultsLeaveTheStoreUnchanged(t *testing.T) {
 		{name: "data envelope", f: callyzertest.Fault{Kind: callyzertest.FaultDataEnvelope}, want: callhistory.ErrUpstream, msg: msgFailed},
 		{name: "null result", f: callyzertest.Fault{Kind: callyzertest.FaultNullResult}, want: callhistory.ErrUpstream, msg: msgFailed},
 		{name: "missing result", f: callyzertest.Fault{Kind: callyzertest.FaultMissingResult}, want: callhistory.ErrUpstream, msg: msgFailed},
-		{name: "total_records disagrees", f: callyzertest.Fault{Kind: callyzertest.FaultWrongTotal}, want: callhistory.ErrUpstream, msg: msgFailed},
+		{name: "total_records disagrees on every reading", f: callyzertest.Fault{Kind: callyzertest.FaultWrongTotal, Always: true}, want: callhistory.ErrUpstream, msg: msgFailed},
 		{name: "row without id", f: callyzertest.Fault{Kind: callyzertest.FaultMissingID}, want: callhistory.ErrUpstream, msg: msgFailed},
 		{name: "never stops paging", f: callyzertest.Fault{Kind: callyzertest.FaultEndlessPaging, Always: true}, want: callhistory.ErrUpstream, msg: msgFailed},
 		{name: "server exception 400 on every attempt", f: callyzertest.Fault{Kind: callyzertest.FaultDBException, Always: true}, want: callhistory.ErrUpstream, msg: msgFailed},

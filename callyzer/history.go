@@ -408,9 +408,10 @@ func (it *iteration) pageChunk(ctx context.Context, rest, chunk span, v, seen, t
 			size = min(size, maxSize)
 		}
 		pageNo, skip := seen/size+1, seen%size // skip: rows of the page already seen
+		attempts := 0                          // the requests of the page that fails, once it was answered
 		fail := func(kind error, format string, args ...any) (bool, *Error) {
 			from, to := chunk.times()
-			it.fail(&Error{Endpoint: historyEndpoint, PageNo: pageNo, StatusCode: http.StatusOK, kind: kind,
+			it.fail(&Error{Endpoint: historyEndpoint, PageNo: pageNo, StatusCode: http.StatusOK, kind: kind, Attempts: attempts,
 				Message: fmt.Sprintf(format, args...) + fmt.Sprintf(" (chunk %s..%s)", from.Format(time.RFC3339), to.Format(time.RFC3339))})
 			return false, nil
 		}
@@ -433,6 +434,7 @@ func (it *iteration) pageChunk(ctx context.Context, rest, chunk span, v, seen, t
 			}
 			it.narrowing, it.widest = false, 0
 		}
+		attempts = pg.Attempts
 		n := len(pg.Calls)
 		fresh := pg.Calls[min(skip, n):]
 		k := len(fresh)

@@ -272,6 +272,39 @@ func TestShiftingPages(t *testing.T) {
 	})
 }
 
+// A call that comes while a refresh reads the pages (the advisor on the
+// phone with the lead right now) changes total_records between them: the
+// refresh reads the window once more instead of failing, and fails, with
+// nothing written, only when the second reading shifts too.
+func TestTotalChangedWhileReading(t *testing.T) {
+	t.Parallel()
+	forEachStore(t, func(t *testing.T, st store) {
+		calls := leadCalls("t-", 6)
+		s := newSide(t, st, callyzertest.Options{Calls: calls}, nil)
+		res, err := s.r.Refresh(t.Context(), admin, leadID)
+		require.NoError(t, err)
+		one := res.Report.Requests
+		before := listed(t, st, leadPhone)
+
+		s.srv.ResetRequests()
+		s.srv.Inject(callyzertest.Fault{Kind: callyzertest.FaultWrongTotal, Page: 2})
+		s.advance(time.Hour)
+		res, err = s.r.Refresh(t.Context(), admin, leadID)
+		require.NoError(t, err)
+		require.Len(t, s.srv.Requests(), res.Report.Requests, "every request counted, the shifted reading's too")
+		require.Equal(t, 3+one, res.Report.Requests, "the shifted reading stopped at its third page (the second of the newer chunk); then a whole reading")
+		require.Zero(t, res.Report.Deleted)
+		require.Equal(t, fakeIDs(calls), ids(res.Calls))
+
+		s.srv.Inject(callyzertest.Fault{Kind: callyzertest.FaultWrongTotal, Page: 2, Always: true})
+		s.advance(time.Hour)
+		_, err = s.r.Refresh(t.Context(), admin, leadID)
+		require.ErrorIs(t, err, callhistory.ErrUpstream)
+		require.ErrorIs(t, err, callyzer.ErrShifted)
+		require.Equal(t, rows(before), rows(listed(t, st, leadPhone)), "nothing written")
+	})
+}
+
 // Finding 3b: page 2 repeats page 1's last row and skips one, with the
 // same total: 5 distinct calls for a total of 6 used to delete the skipped
 // call. The client reads the chunk again; nothing leaves the list.
