@@ -139,9 +139,11 @@ func TestSmoke(t *testing.T) {
 		require.Equal(t, "0 / 0", o[0].Ours, sc)
 		require.Equal(t, "spec's path: 0 / 0", o[0].Baseline, sc)
 	}
-	burst := find(rows, "12 users refreshing", "refreshes: served")
-	served, _, _ := triple(t, burst[0].Ours)
-	require.Equal(t, 12, served, "after the backfill, a burst is served by catch-ups")
+	// How many of the burst are served within the deadline is a figure of
+	// the harness (wall-clock time, compressed), not an assertion here: on
+	// a loaded machine under -race a 150 ms deadline proves nothing. That a
+	// catch-up serves every refresh waiting for it is tested on a fake
+	// clock in package callhistory (TestCatchUpServesEveryRefreshWaitingForIt).
 }
 
 // markdownRows parses the table of the Markdown report.
