@@ -113,8 +113,9 @@ func (m *Monitor) State(ctx context.Context) (State, error) {
 // compares each due closed month (see Config.RecheckAfter) inside the
 // stored window (from sync.Backfill.From) with one /call-log/summary
 // request. A month that differs is re-read once with reread and counted
-// again; if it still differs it stays flagged (Problems), and is re-read
-// again only when Callyzer's totals change. The state is saved even when a
+// again; if it still differs it stays flagged (Problems) with its numbers
+// until a later check (a day on, or after a backfill) finds it complete.
+// The state is saved even when a
 // step fails, with the failure in LastError.
 func (m *Monitor) Check(ctx context.Context, sync callhistory.SyncState, reread func(context.Context, callhistory.Window) error) error {
 	prev, err := m.State(ctx)
@@ -219,9 +220,7 @@ func (m *Monitor) checkMonth(ctx context.Context, start time.Time, prev Month, n
 	if mo.Ours, err = m.count(ctx, start, end); err != nil {
 		return prev, err
 	}
-	// Re-read once per difference: not again while Callyzer's totals stay
-	// those a re-read already failed to match.
-	if mo.Complete() || (!prev.RereadAt.IsZero() && prev.Theirs == mo.Theirs) || reread == nil {
+	if mo.Complete() || reread == nil {
 		m.logIncomplete(ctx, mo)
 		return mo, nil
 	}
