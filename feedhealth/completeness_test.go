@@ -75,9 +75,9 @@ func testCompleteness(t *testing.T, st store) {
 		calls = append(calls, c)
 	}
 	for id, at := range map[string]time.Time{
-		"edge-march-first": time.Date(2026, 3, 1, 0, 0, 0, 0, warsaw),   // 28 February 23:00 UTC
+		"edge-march-first": time.Date(2026, 3, 1, 0, 0, 0, 0, warsaw),     // 28 February 23:00 UTC
 		"edge-march-last":  time.Date(2026, 3, 31, 23, 59, 59, 0, warsaw), // CEST
-		"edge-april-first": time.Date(2026, 4, 1, 0, 0, 0, 0, warsaw),   // 31 March 22:00 UTC
+		"edge-april-first": time.Date(2026, 4, 1, 0, 0, 0, 0, warsaw),     // 31 March 22:00 UTC
 	} {
 		calls = append(calls, callyzertest.NewCall(id, "+48601999999", at))
 	}

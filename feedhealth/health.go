@@ -28,14 +28,14 @@ const (
 type Phone struct {
 	Name            string    `json:"name"`
 	Code            string    `json:"code,omitempty"`
-	Number          string    `json:"number"`                  // E.164
-	LastCheckIn     time.Time `json:"last_check_in,omitzero"`  // last_sync_req_at; zero if never
-	LastCall        time.Time `json:"last_call,omitzero"`      // last_call_at
-	RegisteredAt    time.Time `json:"registered_at,omitzero"`  //
-	RecordingActive bool      `json:"recording_active"`        //
-	AppUninstalled  bool      `json:"app_uninstalled"`         //
-	AppVersion      string    `json:"app_version,omitempty"`   //
-	DeviceModel     string    `json:"device_model,omitempty"`  //
+	Number          string    `json:"number"`                 // E.164
+	LastCheckIn     time.Time `json:"last_check_in,omitzero"` // last_sync_req_at; zero if never
+	LastCall        time.Time `json:"last_call,omitzero"`     // last_call_at
+	RegisteredAt    time.Time `json:"registered_at,omitzero"` //
+	RecordingActive bool      `json:"recording_active"`       //
+	AppUninstalled  bool      `json:"app_uninstalled"`        //
+	AppVersion      string    `json:"app_version,omitempty"`  //
+	DeviceModel     string    `json:"device_model,omitempty"` //
 	AndroidVersion  string    `json:"android_version,omitempty"`
 	Status          Status    `json:"status"`
 	// Since is when Status began: for Stale and Offline the last check-in

@@ -200,7 +200,7 @@ type Server struct {
 	lastStart   time.Time // start of the last accepted request (pacing)
 	lastArrival time.Time
 	minGap      time.Duration
-	shiftFrom   int // FaultRepeatRow: pages >= shiftFrom are shifted by one; 0: none
+	shiftFrom   int             // FaultRepeatRow: pages >= shiftFrom are shifted by one; 0: none
 	hidden      func(Call) bool // HideFromHistory; nil: none
 }
 
