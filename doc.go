@@ -18,6 +18,10 @@
 //     with the rules of every write (ReplaceWindow, UpsertCalls). It
 //     defines the interfaces it consumes: Store, Leads, Authorizer and
 //     CallSource.
+//   - feedhealth: is the feed alive? each advisor phone's health from the
+//     roster and each closed month's stored calls against Callyzer's
+//     totals, as a Syncer hook (SyncConfig.Health); it defines the Store
+//     it needs (counts, its state).
 //   - storage/memstore, storage/sqlstore: Store implementations (memory;
 //     SQLite, PostgreSQL, MariaDB on database/sql): they persist what the
 //     use cases decide, atomically.
@@ -36,7 +40,8 @@
 //   - internal/phone: phone numbers read, split, converted to Callyzer's
 //     forms and masked, one set of rules for every package.
 //
-// Arrows point inward: storage and examples import callhistory; callhistory
-// imports callyzer and statusmap; callyzer imports only its pacing and
+// Arrows point inward: storage imports feedhealth and callhistory, examples
+// import callhistory; feedhealth imports callhistory; callhistory imports callyzer
+// and statusmap; callyzer imports only its pacing and
 // internal/phone; statusmap imports nothing of ours.
 package leadcalls

@@ -54,6 +54,12 @@ type SyncConfig struct {
 	Now func() time.Time
 	// Logger receives one line per pass. Default: slog.Default().
 	Logger *slog.Logger
+	// Health, when set, runs at the end of every pass that succeeded,
+	// with the sync's state and reread, which reads a call-time window
+	// into the Store as the backfill does (its pages count in
+	// SyncReport.Health): feedhealth.Monitor.Check. Its failure is logged
+	// and does not fail the pass. Default: none.
+	Health func(ctx context.Context, st SyncState, reread func(context.Context, Window) error) error
 }
 
 // Defaults of SyncConfig, as its comments name them.
@@ -248,7 +254,37 @@ func (r *run) do(ctx context.Context, newBackfill bool) (err error) {
 		return err
 	}
 	if bf := st.Backfill; !bf.To.IsZero() && !bf.Done { // a backfill is pending
-		return r.backfill(ctx)
+		if err := r.backfill(ctx); err != nil {
+			return err
+		}
+	}
+	if health := r.s.cfg.Health; health != nil {
+		if err := health(ctx, r.state, r.reread); err != nil {
+			r.s.cfg.Logger.WarnContext(ctx, "callhistory: the sync's health check failed",
+				slog.String("sync", r.name), slog.String("error", maskText(err.Error())))
+		}
+	}
+	return nil
+}
+
+// reread reads the call-time window w and commits every page, counting
+// in the report's Health phase: the repair of a month whose stored calls
+// differ from Callyzer's totals.
+func (r *run) reread(ctx context.Context, w Window) error {
+	q := callyzer.HistoryQuery{CallFrom: w.From, CallTo: w.To, Priority: pacing.Background}
+	counts := &r.report.Health
+	for page, err := range r.s.cfg.Source.HistoryPages(ctx, q) {
+		if err != nil {
+			counts.Requests += failedAttempts(err)
+			return fetchError(err)
+		}
+		if page == nil {
+			return fmt.Errorf("%w: the client yielded no page and no error", ErrUpstream)
+		}
+		counts.Requests += page.Attempts
+		if err := r.commit(ctx, counts, page); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -441,6 +477,7 @@ func (r *run) finish(ctx context.Context, start time.Time, err error) (*SyncRepo
 	rep.SyncCounts = SyncCounts{}
 	rep.SyncCounts.add(rep.Incremental)
 	rep.SyncCounts.add(rep.Backfill)
+	rep.SyncCounts.add(rep.Health)
 	rep.Duration = r.s.cfg.Now().Sub(start)
 
 	st := &r.state

@@ -97,13 +97,14 @@ func (c *SyncCounts) add(o SyncCounts) {
 	c.Unchanged += o.Unchanged
 }
 
-// SyncReport says what one pass did: the totals, and the counts of its two
+// SyncReport says what one pass did: the totals, and the counts of its
 // phases (the incremental read by upload time, then the backfill by call
-// time, when one is pending).
+// time, when one is pending, then the re-reads of SyncConfig.Health).
 type SyncReport struct {
-	SyncCounts                // totals of both phases
+	SyncCounts                // totals of the phases
 	Incremental SyncCounts    `json:"incremental,omitzero"`
 	Backfill    SyncCounts    `json:"backfill,omitzero"`
+	Health      SyncCounts    `json:"health,omitzero"` // re-reads of SyncConfig.Health's repairs`
 	StartedAt   time.Time     `json:"started_at,omitzero"`
 	Duration    time.Duration `json:"duration,omitempty"`
 	Status      SyncStatus    `json:"status,omitempty"` // how the pass ended

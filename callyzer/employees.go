@@ -3,6 +3,7 @@ package callyzer
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -17,7 +18,10 @@ import (
 
 const employeesEndpoint = "/employee/get"
 
-// Employee is one phone of the account's roster (/employee/get).
+// Employee is one phone of the account's roster (/employee/get). A field
+// Callyzer leaves out (or sends as null or "") reads as its zero value: an
+// empty string, the zero time, false. So an absent is_app_uninstalled reads
+// as installed, and an absent is_call_recording_active as recording off.
 type Employee struct {
 	Name                string
 	Code                string
@@ -25,8 +29,12 @@ type Employee struct {
 	Tags                []string
 	RegisteredAt        time.Time // zero if absent
 	LastCallAt          time.Time // zero if absent
-	LastSyncRequestAt   time.Time // zero if absent
+	LastSyncRequestAt   time.Time // when the phone last checked in; zero if absent
 	CallRecordingActive bool
+	AppUninstalled      bool   // device_preference.is_app_uninstalled
+	AppVersion          string // app_version
+	DeviceModel         string // device_details.device_model
+	AndroidVersion      string // device_details.android_version
 }
 
 // EmployeesQuery selects employees of /employee/get. Empty filters mean all.
@@ -46,6 +54,14 @@ type wireEmployee struct {
 	LastCallAt            text     `json:"last_call_at"`
 	LastSyncReqAt         text     `json:"last_sync_req_at"`
 	IsCallRecordingActive flag     `json:"is_call_recording_active"`
+	AppVersion            text     `json:"app_version"`
+	DeviceDetails         struct {
+		DeviceModel    text `json:"device_model"`
+		AndroidVersion text `json:"android_version"`
+	} `json:"device_details"`
+	DevicePreference struct {
+		IsAppUninstalled flag `json:"is_app_uninstalled"`
+	} `json:"device_preference"`
 }
 
 // employeesBody is the JSON body of /employee/get; the paging fields are
@@ -139,6 +155,10 @@ func (w *wireEmployee) toEmployee(loc *time.Location) (Employee, error) {
 		Number:              phone.FromCallyzer(string(w.EmpCountryCode), string(w.EmpNumber)),
 		Tags:                w.EmpTags,
 		CallRecordingActive: bool(w.IsCallRecordingActive),
+		AppUninstalled:      bool(w.DevicePreference.IsAppUninstalled),
+		AppVersion:          strings.TrimSpace(string(w.AppVersion)),
+		DeviceModel:         strings.TrimSpace(string(w.DeviceDetails.DeviceModel)),
+		AndroidVersion:      strings.TrimSpace(string(w.DeviceDetails.AndroidVersion)),
 	}
 	for _, f := range []struct {
 		name string
@@ -149,11 +169,33 @@ func (w *wireEmployee) toEmployee(loc *time.Location) (Employee, error) {
 		{"last_call_at", w.LastCallAt, &e.LastCallAt},
 		{"last_sync_req_at", w.LastSyncReqAt, &e.LastSyncRequestAt},
 	} {
-		t, err := parseStamp(strings.TrimSpace(string(f.raw)), loc)
+		t, err := parseRosterStamp(string(f.raw), loc)
 		if err != nil {
 			return Employee{}, fmt.Errorf("%s: %w", f.name, err)
 		}
 		*f.dst = t
 	}
 	return e, nil
+}
+
+// rosterLayouts are the human forms of the roster's times, "28 Jul 2026,
+// 05:11 PM", matched on upper-cased text (Go matches month names in any
+// case, AM/PM only in upper case); one-digit days and hours are accepted.
+var rosterLayouts = []string{"2 Jan 2006, 3:04 PM", "2 Jan 2006 3:04 PM", "2 Jan 2006, 3:04:05 PM"}
+
+// parseRosterStamp reads registered_at, last_call_at or last_sync_req_at:
+// the human form of rosterLayouts, or the machine form parseStamp reads,
+// as a wall clock in the account zone loc. Empty is the zero time.
+func parseRosterStamp(s string, loc *time.Location) (time.Time, error) {
+	s = strings.Join(strings.Fields(s), " ")
+	if s == "" || s[0] >= '0' && s[0] <= '9' && len(s) >= 10 && s[4] == '-' {
+		return parseStamp(s, loc)
+	}
+	up := strings.ToUpper(s)
+	for _, layout := range rosterLayouts {
+		if t, err := time.ParseInLocation(layout, up, loc); err == nil {
+			return t, nil
+		}
+	}
+	return time.Time{}, errors.New(`not "28 Jul 2026, 05:11 PM" nor YYYY-MM-DD HH:MM:SS`)
 }

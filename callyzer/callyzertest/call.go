@@ -66,8 +66,12 @@ type Employee struct {
 	Tags                []string
 	RegisteredAt        time.Time
 	LastCallAt          time.Time
-	LastSyncReqAt       time.Time
+	LastSyncReqAt       time.Time // when the phone last checked in
 	CallRecordingActive bool
+	AppUninstalled      bool   // written as device_preference.is_app_uninstalled
+	AppVersion          string // app_version
+	DeviceModel         string // device_details.device_model
+	AndroidVersion      string // device_details.android_version
 }
 
 // E164 returns the employee's number in E.164 form.

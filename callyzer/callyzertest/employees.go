@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"time"
 )
 
 // employeeBody is the /employee/get request body.
@@ -92,6 +93,10 @@ func (s *Server) employeePage(q *employeeQuery, f *Fault) map[string]any {
 	return envelope(rows, total, f)
 }
 
+// humanRosterLayout is how the roster writes its times for humans:
+// "28 Jul 2026, 05:11 PM".
+const humanRosterLayout = "02 Jan 2006, 03:04 PM"
+
 // employeeRow is an employee written the way Callyzer does.
 type employeeRow map[string]any
 
@@ -109,15 +114,24 @@ func (s *Server) employeeRow(e Employee) employeeRow {
 		tags = []string{}
 	}
 	suffix := s.opts.Format.ZoneSuffix
+	at := func(t time.Time) string {
+		if s.opts.Format.HumanRosterDates && !t.IsZero() {
+			return t.In(s.opts.Location).Format(humanRosterLayout)
+		}
+		return stamp(t, s.opts.Location, suffix)
+	}
 	return employeeRow{
 		"emp_name":                 e.Name,
 		"emp_code":                 e.Code,
 		"emp_country_code":         e.CountryCode,
 		"emp_number":               e.Number,
 		"emp_tags":                 tags,
-		"registered_at":            stamp(e.RegisteredAt, s.opts.Location, suffix),
-		"last_call_at":             stamp(e.LastCallAt, s.opts.Location, suffix),
-		"last_sync_req_at":         stamp(e.LastSyncReqAt, s.opts.Location, suffix),
+		"registered_at":            at(e.RegisteredAt),
+		"last_call_at":             at(e.LastCallAt),
+		"last_sync_req_at":         at(e.LastSyncReqAt),
 		"is_call_recording_active": e.CallRecordingActive,
+		"app_version":              e.AppVersion,
+		"device_details":           map[string]any{"device_model": e.DeviceModel, "android_version": e.AndroidVersion},
+		"device_preference":        map[string]any{"is_app_uninstalled": e.AppUninstalled},
 	}
 }

@@ -83,6 +83,12 @@ func Generate(seed int64, cfg GenerateConfig) Dataset {
 			Tags:                tags,
 			RegisteredAt:        reg,
 			CallRecordingActive: g.r.IntN(10) < 8,
+			// Without random draws, so a seed's data stays what it was:
+			// every eighth phone has the app uninstalled.
+			AppUninstalled: i%8 == 7,
+			AppVersion:     fmt.Sprintf("3.%d.%d", 4+i%2, i%3),
+			DeviceModel:    deviceModels[i%len(deviceModels)],
+			AndroidVersion: fmt.Sprint(12 + i%3),
 		})
 	}
 
@@ -297,3 +303,6 @@ func minTime(a, b time.Time) time.Time {
 	}
 	return a
 }
+
+// deviceModels are the phones a generated roster uses.
+var deviceModels = []string{"SM-A546B", "Pixel 7a", "Redmi Note 12", "moto g54"}

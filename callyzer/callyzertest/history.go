@@ -101,6 +101,13 @@ func decodeBody(r *http.Request, raw []byte, lenient bool, v any) error {
 }
 
 func (s *Server) parseHistory(r *http.Request, raw []byte) (*historyQuery, error) {
+	return s.parseQuery(r, raw, false)
+}
+
+// parseQuery reads a history request or, with summary, a summary request:
+// the same filters, without paging, and without v2.2's mandatory
+// call_method and call_mode.
+func (s *Server) parseQuery(r *http.Request, raw []byte, summary bool) (*historyQuery, error) {
 	var q historyQuery
 	if len(bytes.TrimSpace(raw)) == 0 {
 		return nil, errors.New("The request body is required.")
@@ -141,7 +148,10 @@ func (s *Server) parseHistory(r *http.Request, raw []byte) (*historyQuery, error
 			return nil, badNumber(n)
 		}
 	}
-	if s.opts.Version == V22 && (b.CallMethod == nil || b.CallMode == nil) {
+	if summary && (b.PageNo != nil || b.PageSize != nil) {
+		return nil, errors.New("The page_no and page_size fields are not allowed.")
+	}
+	if s.opts.Version == V22 && !summary && (b.CallMethod == nil || b.CallMode == nil) {
 		return nil, errors.New("The call_method and call_mode fields are required.")
 	}
 	if b.CallMethod != nil && *b.CallMethod != PhoneCall && *b.CallMethod != WhatsAppCall {
@@ -295,9 +305,20 @@ type selection struct {
 	stored  bool    // a filter reads the call, not only its entry
 	clients []int32 // the keys of b.ClientNumbers that stored calls have
 	emps    []int32 // the keys of b.EmpNumbers that stored calls have
+	hidden  func(Call) bool
 }
 
 func (s *Server) selectCalls(b *historyBody) *selection {
+	sel := s.selectAll(b)
+	if s.hidden != nil {
+		sel.hidden, sel.all, sel.stored = s.hidden, false, true
+	}
+	return sel
+}
+
+// selectAll is selectCalls without the calls HideFromHistory hides: what
+// /call-log/summary counts. s.mu must be held.
+func (s *Server) selectAll(b *historyBody) *selection {
 	switch {
 	case s.opts.IgnoreClientNumbers && len(b.ClientNumbers) > 0:
 		unfiltered := *b
@@ -405,6 +426,9 @@ func (sel *selection) matches(e *entry) bool {
 		return true
 	}
 	c := e.call
+	if sel.hidden != nil && sel.hidden(*c) {
+		return false
+	}
 	if len(b.CallTypes) > 0 && !slices.Contains(b.CallTypes, c.CallType) {
 		return false
 	}

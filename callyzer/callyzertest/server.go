@@ -22,6 +22,7 @@ import (
 const (
 	PathHistory   = "/call-log/history"
 	PathEmployees = "/employee/get"
+	PathSummary   = "/call-log/summary"
 )
 
 // The API versions Options.Version accepts.
@@ -116,6 +117,10 @@ type Format struct {
 	DurationAsString bool // duration as a numeric string: "87"
 	ZoneSuffix       bool // synced_at and modified_at end in the zone abbreviation: "2026-11-21 09:40:00 CET"
 	NullEmpty        bool // an empty note and call_recording_url are null, not ""
+	// HumanRosterDates writes the roster's registered_at, last_call_at and
+	// last_sync_req_at as Callyzer's web app does, "28 Jul 2026, 05:11 PM",
+	// instead of "2026-07-28 17:11:00".
+	HumanRosterDates bool
 }
 
 // Paging is where /employee/get reads its paging (Options.EmployeePaging).
@@ -195,7 +200,8 @@ type Server struct {
 	lastStart   time.Time // start of the last accepted request (pacing)
 	lastArrival time.Time
 	minGap      time.Duration
-	shiftFrom   int // FaultRepeatRow: pages >= shiftFrom are shifted by one; 0: none
+	shiftFrom   int             // FaultRepeatRow: pages >= shiftFrom are shifted by one; 0: none
+	hidden      func(Call) bool // HideFromHistory; nil: none
 }
 
 // New starts a fake server. Close it when done.
@@ -443,6 +449,16 @@ func (s *Server) serve(rw http.ResponseWriter, r *http.Request) {
 		}
 		hq, err = s.parseHistory(r, raw)
 		build = func(f *Fault) map[string]any { return s.history(hq, f) }
+	case PathSummary:
+		if r.Method != http.MethodPost {
+			s.refuse(w, r, rec, func() {
+				writeJSON(w, http.StatusMethodNotAllowed, map[string]any{"message": "The " + r.Method + " method is not supported for this route. Supported methods: POST."})
+			})
+			return
+		}
+		var sq *historyQuery
+		sq, err = s.parseQuery(r, raw, true)
+		build = func(f *Fault) map[string]any { return s.summary(sq, f) }
 	case PathEmployees:
 		if r.Method != http.MethodGet && r.Method != http.MethodPost {
 			s.refuse(w, r, rec, func() {

@@ -327,6 +327,9 @@ func TestEmployees(t *testing.T) {
 		"last_call_at":             ds.Employees[3].LastCallAt.In(warsaw).Format(time.DateTime),
 		"last_sync_req_at":         ds.Employees[3].LastSyncReqAt.In(warsaw).Format(time.DateTime),
 		"is_call_recording_active": ds.Employees[3].CallRecordingActive,
+		"app_version":              ds.Employees[3].AppVersion,
+		"device_details":           map[string]any{"device_model": ds.Employees[3].DeviceModel, "android_version": ds.Employees[3].AndroidVersion},
+		"device_preference":        map[string]any{"is_app_uninstalled": ds.Employees[3].AppUninstalled},
 	}
 	if diff := cmp.Diff(want, rows[0]); diff != "" {
 		t.Errorf("employee row (-want +got):\n%s", diff)

@@ -38,6 +38,7 @@ type Store struct {
 	byPhone    map[string]map[int64]bool        // phone -> RowIDs
 	lastSynced map[string]time.Time             //
 	syncStates map[string]callhistory.SyncState // by sync name; values hold no references
+	health     map[string][]byte                // feedhealth.State as JSON, by name
 }
 
 var (
@@ -54,6 +55,7 @@ func New() *Store {
 		byPhone:    map[string]map[int64]bool{},
 		lastSynced: map[string]time.Time{},
 		syncStates: map[string]callhistory.SyncState{},
+		health:     map[string][]byte{},
 	}
 }
 

@@ -18,7 +18,7 @@ import (
 
 // latestVersion is the newest schema version; TestMigrationsPerDialect
 // keeps it true.
-const latestVersion = 3
+const latestVersion = 4
 
 // TestMigrationsPerDialect checks that every dialect has the versions 1 to
 // latestVersion, each with at least one statement.

@@ -56,10 +56,11 @@ type NewStoreFunc = func(t *testing.T) callhistory.Store
 // windows.
 //
 // The subtests are grouped as RoundTrip, ReplaceWindow, UpsertCalls, Calls,
-// LastSynced, Context, Faults, Concurrency and SyncState; select parts with
-// go test -run, e.g. -run 'TestStore/Faults'. SyncState (see RunSyncState)
-// runs when the store also implements callhistory.SyncStateStore, and skips,
-// saying so, when it does not.
+// LastSynced, Context, Faults, Concurrency, SyncState and FeedHealth; select
+// parts with go test -run, e.g. -run 'TestStore/Faults'. SyncState (see
+// RunSyncState) runs when the store also implements
+// callhistory.SyncStateStore, and FeedHealth when it implements
+// feedhealth.Store; each skips, saying so, when it does not.
 func Run(t *testing.T, newStore NewStoreFunc, opts ...Option) {
 	t.Helper()
 	cfg := defaultConfig()
@@ -76,6 +77,7 @@ func Run(t *testing.T, newStore NewStoreFunc, opts ...Option) {
 	s.group(t, "Faults", s.faultTests())
 	s.group(t, "Concurrency", s.concurrencyTests())
 	s.syncStateGroup(t)
+	s.feedHealthGroup(t)
 }
 
 type suite struct {

@@ -75,6 +75,7 @@ func (s *suite) fullSyncState(i int) callhistory.SyncState {
 			SyncCounts:  counts(10 + i),
 			Incremental: counts(20 + i),
 			Backfill:    counts(30 + i),
+			Health:      counts(40 + i),
 			StartedAt:   at(-5 * time.Hour),
 			Duration:    90*time.Second + 250*time.Millisecond,
 			Status:      callhistory.SyncFailedUnauthorized,
