@@ -655,11 +655,11 @@ func (k *calibrator) report() {
 		if tz == loc {
 			zone = fmt.Sprintf("%s (its rows agree: %s now)", loc, utcOffset(time.Duration(configured)*time.Second))
 			if loc.String() != defaultLocation {
-				opts = append(opts, fmt.Sprintf("callyzer.WithLocation(loc), // loc, err := time.LoadLocation(%q)", loc.String()))
+				opts = append(opts, fmt.Sprintf("callyzer.WithLocation(loc) // loc, err := time.LoadLocation(%q)", loc.String()))
 			}
 		} else {
 			zone = fmt.Sprintf("%s in its rows, not %s (%s now)", tz, loc, utcOffset(time.Duration(configured)*time.Second))
-			opts = append(opts, fmt.Sprintf("callyzer.WithLocation(time.FixedZone(%q, %d)), // the offset its rows show; better the account's named zone (time.LoadLocation)",
+			opts = append(opts, fmt.Sprintf("callyzer.WithLocation(time.FixedZone(%q, %d)) // the offset its rows show; better the account's named zone (time.LoadLocation)",
 				tz.String(), seen))
 		}
 		if cal.LateStarts > 0 {

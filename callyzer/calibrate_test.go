@@ -126,10 +126,10 @@ func TestCalibrateQuirks(t *testing.T) {
 			map[string]string{"employee paging": "body"}, nil, 10},
 		{"time zone Asia/Tokyo", with(func(o *callyzertest.Options) { o.Location = zone(t, "Asia/Tokyo") }),
 			map[string]string{"time zone": "UTC+09:00 in its rows, not Europe/Warsaw"},
-			[]string{`callyzer.WithLocation(time.FixedZone("UTC+09:00", 32400)), // the offset its rows show; better the account's named zone (time.LoadLocation)`}, 16},
+			[]string{`callyzer.WithLocation(time.FixedZone("UTC+09:00", 32400)) // the offset its rows show; better the account's named zone (time.LoadLocation)`}, 16},
 		{"time zone Asia/Kolkata", with(func(o *callyzertest.Options) { o.Location = zone(t, "Asia/Kolkata") }),
 			map[string]string{"time zone": "UTC+05:30 in its rows, not Europe/Warsaw"},
-			[]string{`callyzer.WithLocation(time.FixedZone("UTC+05:30", 19800)), // the offset its rows show; better the account's named zone (time.LoadLocation)`}, 16},
+			[]string{`callyzer.WithLocation(time.FixedZone("UTC+05:30", 19800)) // the offset its rows show; better the account's named zone (time.LoadLocation)`}, 16},
 		{"several quirks", with(func(o *callyzertest.Options) {
 			o.ClientNumberForms, o.FirstClientNumberOnly = callyzertest.FormNational, true
 			o.MaxWindow, o.PageSizeCap, o.EmployeePaging = 90*24*time.Hour, 50, callyzertest.PagingInQuery
@@ -193,7 +193,7 @@ func TestCalibrateConfiguredZone(t *testing.T) {
 	require.NoError(t, err)
 	require.Same(t, tokyo, cal.TimeZone)
 	require.Equal(t, "Asia/Tokyo (its rows agree: UTC+09:00 now)", finding(t, cal, "time zone"))
-	require.Equal(t, []string{`callyzer.WithLocation(loc), // loc, err := time.LoadLocation("Asia/Tokyo")`}, cal.GoOptions)
+	require.Equal(t, []string{`callyzer.WithLocation(loc) // loc, err := time.LoadLocation("Asia/Tokyo")`}, cal.GoOptions)
 }
 
 // TestCalibrateUnknowns: what an empty account, a roster of one and a key
