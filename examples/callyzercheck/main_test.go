@@ -2,6 +2,8 @@ package main
 
 import (
 	"bytes"
+	"os"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -174,4 +176,19 @@ func TestUsage(t *testing.T) {
 			require.Contains(t, errOut, tt.want)
 		})
 	}
+}
+
+// TestREADMESimulate runs the README's -simulate example ("## Before you
+// go live") and checks that it prints what the README shows.
+func TestREADMESimulate(t *testing.T) {
+	t.Parallel()
+	readme, err := os.ReadFile("../../README.md")
+	require.NoError(t, err)
+	block := regexp.MustCompile("(?s)\n## Before you go live\n.*?```sh\n\\$ go run ./examples/callyzercheck (-simulate \\S+)\n(.*?)```").FindSubmatch(readme)
+	require.NotNil(t, block, "the README shows a -simulate run")
+	args := strings.Fields(string(block[1]))
+	code, out, errOut := check(t, nil, args...)
+	require.Equal(t, 0, code, errOut)
+	warsaw := strings.NewReplacer("UTC+01:00 now", "UTC+0X:00 now", "UTC+02:00 now", "UTC+0X:00 now")
+	require.Equal(t, warsaw.Replace(string(block[2])), warsaw.Replace(out))
 }
