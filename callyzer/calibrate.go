@@ -82,8 +82,8 @@ type Calibration struct {
 	// "client_numbers form: national" or "page size: unknown (why)".
 	Findings []string
 	// GoOptions are the options of NewClient the findings call for, one
-	// Go expression each (such as `callyzer.WithPageSize(50)`, a comment
-	// after some); none when the defaults fit.
+	// Go expression each, such as "callyzer.WithPageSize(50)", some
+	// followed by a "// comment"; none when the defaults fit.
 	GoOptions []string
 }
 
