@@ -136,6 +136,7 @@ type calibrator struct {
 	form         numberForm    // the client_numbers form found
 	sample       *Call         // the recent call with a country code the lookups ask for
 	refused      bool          // the key was refused (401, 403)
+	recentErr    error         // the account-wide page failed
 }
 
 func (k *calibrator) unknown(name, format string, args ...any) {
@@ -256,9 +257,11 @@ func (k *calibrator) window(ctx context.Context) error {
 		return err
 	}
 	var tried []time.Duration
-	if m := namedDays.FindStringSubmatch(err.(*Error).Message); m != nil {
-		if n, _ := strconv.Atoi(m[1]); n >= 1 && n < 180 {
-			tried = append(tried, time.Duration(n)*day)
+	if e, ok := errors.AsType[*Error](err); ok {
+		if m := namedDays.FindStringSubmatch(e.Message); m != nil {
+			if n, _ := strconv.Atoi(m[1]); n >= 1 && n < 180 {
+				tried = append(tried, time.Duration(n)*day)
+			}
 		}
 	}
 	for w := defaultMaxWindow / 2; ; w = max(w/2, day) {
@@ -289,6 +292,7 @@ func (k *calibrator) recentPage(ctx context.Context) error {
 	q := k.uploadWindow(k.now.Add(-k.recentWindow), k.now)
 	pg, err := k.page(ctx, q, maxPageSize, formDashed)
 	if err != nil {
+		k.recentErr = err
 		return err
 	}
 	k.recent = pg.Calls
@@ -338,6 +342,9 @@ var numberFormsInOrder = []numberForm{formDashed, formNational, formE164, formDi
 // numberForm asks for the number of the newest recent call that has a
 // country code in each form, until one returns that call.
 func (k *calibrator) numberForm(ctx context.Context) error {
+	if k.recentErr != nil {
+		return k.recentFailed(findingForm)
+	}
 	for i := range k.recent {
 		if strings.HasPrefix(k.recent[i].ClientNumber, "+") {
 			k.sample = &k.recent[i]
@@ -371,6 +378,13 @@ func (k *calibrator) numberForm(ctx context.Context) error {
 		return nil
 	}
 	k.unknown(findingForm, "no form returned the call asked for (tried dashed, national, e164, digits)")
+	return nil
+}
+
+// recentFailed leaves the finding name unknown for want of the
+// account-wide page.
+func (k *calibrator) recentFailed(name string) error {
+	k.unknown(name, "the account-wide page by upload time failed: %s", reason(k.recentErr))
 	return nil
 }
 
@@ -491,6 +505,9 @@ func (k *calibrator) employeePaging(ctx context.Context) error {
 // narrows the window the call is in down to one whole quarter-hour offset
 // of its synced_at's wall clock.
 func (k *calibrator) timeZone(ctx context.Context) error {
+	if k.recentErr != nil {
+		return k.recentFailed(findingZone)
+	}
 	var call *Call
 	for i := range k.recent {
 		if !k.recent[i].SyncedAt.IsZero() {

@@ -217,6 +217,18 @@ func TestCalibrateUnknowns(t *testing.T) {
 		}, cal.Findings)
 		require.Empty(t, cal.GoOptions)
 	})
+	t.Run("account-wide page failed", func(t *testing.T) {
+		t.Parallel()
+		ds := calibrationData(0)
+		srv := callyzertest.NewServer(t, callyzertest.Options{APIKey: testKey, Calls: ds.Calls, Employees: ds.Employees})
+		srv.Inject(callyzertest.Fault{Kind: callyzertest.FaultStatus, Status: http.StatusServiceUnavailable, Request: 4})
+		cal, err := calibrateWith(t, newClient(t, srv.URL), srv)
+		require.NoError(t, err, "a failed request leaves its findings unknown")
+		require.Equal(t, "page size: unknown (upstream failure (HTTP 503): Service Unavailable)", cal.Findings[4])
+		require.Equal(t, "client_numbers form: unknown (the account-wide page by upload time failed: upstream failure (HTTP 503): Service Unavailable)", cal.Findings[1])
+		require.True(t, strings.HasPrefix(finding(t, cal, "time zone"), "unknown (the account-wide page by upload time failed"))
+		require.Equal(t, "either", cal.EmployeePaging, "the steps that need no page still run")
+	})
 	t.Run("key refused", func(t *testing.T) {
 		t.Parallel()
 		srv := callyzertest.NewServer(t, callyzertest.Options{})
