@@ -51,6 +51,7 @@ func calibrateWith(t *testing.T, c *callyzer.Client, srv *callyzertest.Server) (
 		require.True(t, read, "a read-only request: %s %s", r.Method, r.Path)
 	}
 	require.Contains(t, cal.Findings, "requests: "+strconv.Itoa(cal.Requests))
+	t.Logf("%d requests", cal.Requests)
 	return cal, err
 }
 
