@@ -752,7 +752,7 @@ func (r *Refresher) fetch(ctx context.Context, phone string, w Window, prio paci
 			out.foreign++
 			return false, nil
 		case !w.contains(c.StartedAt):
-			return false, fmt.Errorf("%w: call %q at %s lies outside the window %s..%s",
+			return false, fmt.Errorf("%w: call %q at %s lies outside the window %s..%s (is the account's time zone the client's? callyzer.WithLocation; Calibrate tells)",
 				ErrUpstream, c.ID, c.StartedAt.UTC().Format(time.RFC3339), w.From.Format(time.RFC3339), w.To.Format(time.RFC3339))
 		}
 		return true, nil

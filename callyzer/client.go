@@ -33,8 +33,9 @@ type Client struct {
 // learned is what a client found out about the account while it ran (see
 // HistoryPages): kept for its lifetime and shared by all its queries.
 type learned struct {
-	window   atomic.Int64 // the widest chunk span, in seconds, seen to pass after a 400; 0: none
-	pageSize atomic.Int64 // the page size Callyzer served, when smaller than asked; 0: none
+	window     atomic.Int64 // the widest chunk span, in seconds, seen to pass after a 400; 0: none
+	pageSize   atomic.Int64 // the page size Callyzer served, when smaller than asked; 0: none
+	zoneWarned atomic.Bool  // a row outside its window was logged (checkZone)
 }
 
 // minChunkSpan is the narrowest chunk (to - from, in seconds) that the

@@ -45,6 +45,24 @@
 // abbreviation such as IST or CET is ignored (abbreviations are ambiguous),
 // while "UTC"/"GMT" and numeric offsets are honoured.
 //
+// # Calibration
+//
+// Calibrate learns, in at most 25 read-only requests through the client's
+// pacer, what the account does with the facts public clients only guess:
+// the client_numbers form it matches, several numbers in one request, the
+// widest window, the largest page size, where /employee/get reads its
+// paging, the UTC offset of its rows' times and the calls it holds without
+// a country code. The Calibration holds each finding (zero, with a reason
+// in Unknown, when the account cannot tell), its "name: value" lines and
+// the options to set on a new client (go run ./examples/callyzercheck
+// prints them). Set wrongly, the client fails in a way that names the
+// cause or adapts and logs it: another number form empties every history
+// (the callhistory Refresher refuses such an answer) or gets 400; a
+// narrower window or a smaller page is learned at Info; employee pages
+// that add up to more than total_records name the paging place; an upload
+// whose synced_at, read in WithLocation's zone, lies outside the upload
+// window asked is logged at Warn once.
+//
 // # Pacing
 //
 // Callyzer allows one request per two seconds per key and answers parallel

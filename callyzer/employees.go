@@ -101,51 +101,91 @@ func (c *Client) Employees(ctx context.Context, q EmployeesQuery) ([]Employee, e
 		if pageNo > c.cfg.maxPages {
 			return nil, fail(ErrIncompleteResponse, "more than %d pages, %d of %d rows seen", c.cfg.maxPages, seen, total)
 		}
-		b := employeesBody{EmpNumbers: numbers, EmpTags: nonNil(q.Tags)}
-		r := &request{method: http.MethodGet, endpoint: employeesEndpoint, pageNo: pageNo, priority: q.Priority, seq: seq, logAttrs: attrs}
-		if c.cfg.pagingInQuery {
-			r.query = url.Values{"page_no": {strconv.Itoa(pageNo)}, "page_size": {strconv.Itoa(c.cfg.pageSize)}}
-		} else {
-			b.PageNo, b.PageSize = pageNo, c.cfg.pageSize
-		}
-		if r.body, err = json.Marshal(b); err != nil {
-			return nil, fmt.Errorf("callyzer: encoding the request: %w", err)
-		}
-		raw, attempts, err := c.do(ctx, r)
+		pg, err := c.employeesPage(ctx, employeesRequest{numbers: numbers, tags: q.Tags, priority: q.Priority, seq: seq, attrs: attrs,
+			pageNo: pageNo, size: c.cfg.pageSize, inQuery: c.cfg.pagingInQuery})
 		if err != nil {
 			return nil, err
 		}
-		rows, pageTotal, err := decodeEnvelope[wireEmployee](raw)
-		if err == nil && len(rows) > c.cfg.pageSize {
-			err = fmt.Errorf("%d rows on a page of %d", len(rows), c.cfg.pageSize)
-		}
-		if err != nil {
-			e := fail(ErrMalformedResponse, "%s", phone.MaskText(c.cfg.key.redact(err.Error()))).(*Error)
-			e.Attempts = attempts
+		n := len(pg.rows)
+		if n > c.cfg.pageSize {
+			e := fail(ErrMalformedResponse, "%d rows on a page of %d", n, c.cfg.pageSize).(*Error)
+			e.Attempts = pg.attempts
 			return nil, e
 		}
-		n := len(rows)
 		switch {
-		case total >= 0 && pageTotal != total:
-			return nil, fail(ErrIncompleteResponse, "total_records changed from %d to %d", total, pageTotal)
-		case n == 0 && seen < pageTotal:
-			return nil, fail(ErrIncompleteResponse, "empty page after %d of %d rows", seen, pageTotal)
-		case seen+n > pageTotal:
-			return nil, fail(ErrIncompleteResponse, "%d rows after %d seen, more than total_records %d", n, seen, pageTotal)
+		case total >= 0 && pg.total != total:
+			return nil, fail(ErrIncompleteResponse, "total_records changed from %d to %d", total, pg.total)
+		case n == 0 && seen < pg.total:
+			return nil, fail(ErrIncompleteResponse, "empty page after %d of %d rows", seen, pg.total)
+		case seen+n > pg.total:
+			return nil, fail(ErrIncompleteResponse, "%d rows after %d seen, more than total_records %d%s", n, seen, pg.total, c.pagingHint())
 		}
-		for i := range rows {
-			e, err := rows[i].toEmployee(c.cfg.loc)
+		for i := range pg.rows {
+			e, err := pg.rows[i].toEmployee(c.cfg.loc)
 			if err != nil {
 				return nil, fail(ErrMalformedResponse, "row %d: %s", i+1, err)
 			}
 			out = append(out, e)
 		}
-		total = pageTotal
+		total = pg.total
 		seen += n
 		if seen == total {
 			return out, nil
 		}
 	}
+}
+
+// pagingHint names the likely cause of a roster whose pages add up to more
+// than total_records: a server that ignores the paging where it is sent,
+// and so serves its first page again.
+func (c *Client) pagingHint() string {
+	where, other := "body", "WithEmployeePagingInQuery"
+	if c.cfg.pagingInQuery {
+		where, other = "query string", "the body (without WithEmployeePagingInQuery)"
+	}
+	return fmt.Sprintf(" (Callyzer may ignore paging in the %s and serve its first page again: try %s; Calibrate tells)", where, other)
+}
+
+// employeesRequest is one page of /employee/get to fetch.
+type employeesRequest struct {
+	numbers, tags []string // numbers in the dashed form
+	priority      pacing.Priority
+	seq           pacing.Sequence
+	attrs         []slog.Attr // already masked
+	pageNo, size  int
+	inQuery       bool // paging in the query string, not the body
+}
+
+// employeesAnswer is one decoded page of /employee/get.
+type employeesAnswer struct {
+	rows     []wireEmployee
+	total    int
+	attempts int
+}
+
+// employeesPage fetches one page of the roster and checks its envelope.
+func (c *Client) employeesPage(ctx context.Context, er employeesRequest) (*employeesAnswer, error) {
+	b := employeesBody{EmpNumbers: nonNil(er.numbers), EmpTags: nonNil(er.tags)}
+	r := &request{method: http.MethodGet, endpoint: employeesEndpoint, pageNo: er.pageNo, priority: er.priority, seq: er.seq, logAttrs: er.attrs}
+	if er.inQuery {
+		r.query = url.Values{"page_no": {strconv.Itoa(er.pageNo)}, "page_size": {strconv.Itoa(er.size)}}
+	} else {
+		b.PageNo, b.PageSize = er.pageNo, er.size
+	}
+	var err error
+	if r.body, err = json.Marshal(b); err != nil {
+		return nil, fmt.Errorf("callyzer: encoding the request: %w", err)
+	}
+	raw, attempts, err := c.do(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	rows, total, err := decodeEnvelope[wireEmployee](raw)
+	if err != nil {
+		return nil, &Error{Endpoint: employeesEndpoint, PageNo: er.pageNo, StatusCode: http.StatusOK, kind: ErrMalformedResponse,
+			Attempts: attempts, Message: phone.MaskText(c.cfg.key.redact(err.Error()))}
+	}
+	return &employeesAnswer{rows: rows, total: total, attempts: attempts}, nil
 }
 
 func (w *wireEmployee) toEmployee(loc *time.Location) (Employee, error) {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/leadcalls/leadcalls/callyzer"
+	"github.com/leadcalls/leadcalls/callyzer/callyzertest"
 	"github.com/leadcalls/leadcalls/callyzer/pacing"
 )
 
@@ -56,4 +57,32 @@ func ExampleClient_HistoryPages() {
 	// c-10001 Outgoing 87 +48601234567 2026-11-20 14:30:00 CET
 	// c-10002 Missed 0 +48601234567 2026-11-21 09:05:12 CET
 	// key printed: false
+}
+
+func ExampleClient_Calibrate() {
+	// A fake account whose client_numbers filter matches national digits
+	// and whose pages hold at most 50 rows.
+	ds := callyzertest.Generate(1, callyzertest.GenerateConfig{Calls: 1000})
+	srv := callyzertest.New(callyzertest.Options{Calls: ds.Calls, Employees: ds.Employees,
+		ClientNumberForms: callyzertest.FormNational, PageSizeCap: 50})
+	defer srv.Close()
+
+	c, err := callyzer.NewClient(srv.APIKey(), callyzer.WithBaseURL(srv.URL), callyzer.WithInterval(0))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	cal, err := c.Calibrate(context.Background())
+	if err != nil {
+		fmt.Println("failed:", err)
+		return
+	}
+	fmt.Println(cal.ClientNumberForm, cal.PageSize, int(cal.MaxWindow.Hours()/24), "days")
+	for _, o := range cal.GoOptions {
+		fmt.Println(o)
+	}
+	// Output:
+	// national 50 180 days
+	// callyzer.WithClientNumberForm("national")
+	// callyzer.WithPageSize(50)
 }

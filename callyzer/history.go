@@ -554,6 +554,7 @@ func (c *Client) fetchHistoryPage(ctx context.Context, p *historyPlan, chunk spa
 		return nil, &Error{Endpoint: historyEndpoint, PageNo: pageNo, StatusCode: http.StatusOK, Attempts: attempts,
 			kind: ErrIncompleteResponse, Message: fmt.Sprintf("%d rows but total_records %d", len(dec.calls), dec.total)}
 	}
+	c.checkZone(ctx, p, chunk, dec.calls)
 	return &HistoryPage{
 		Calls:        dec.calls,
 		PageNo:       pageNo,
@@ -563,4 +564,28 @@ func (c *Client) fetchHistoryPage(ctx context.Context, p *historyPlan, chunk spa
 		Attempts:     attempts,
 		Variant:      v,
 	}, nil
+}
+
+// checkZone logs at Warn, once in the client's life, a row of an upload
+// window (no call window) whose synced_at read in the client's location
+// lies outside that window: Callyzer filters by the true instant, so the
+// account's zone is likely another.
+func (c *Client) checkZone(ctx context.Context, p *historyPlan, chunk span, calls []Call) {
+	if p.byCall || c.learned.zoneWarned.Load() {
+		return
+	}
+	for _, call := range calls {
+		at := call.SyncedAt
+		if at.IsZero() || (at.Unix() >= chunk.from && at.Unix() <= chunk.to) {
+			continue
+		}
+		if c.learned.zoneWarned.CompareAndSwap(false, true) {
+			from, to := chunk.times()
+			c.cfg.logger.LogAttrs(ctx, slog.LevelWarn, "callyzer: a row's synced_at, read in the client's time zone, lies outside the upload window asked; "+
+				"the account's zone may be another (WithLocation; Calibrate tells)",
+				slog.String("location", c.cfg.loc.String()), slog.String("id", call.ID), slog.Time("synced_at", at),
+				slog.Time("from", from), slog.Time("to", to))
+		}
+		return
+	}
 }

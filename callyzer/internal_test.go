@@ -201,7 +201,7 @@ func TestDefaultHTTPClient(t *testing.T) {
 	require.Equal(t, defaultBaseURL, c.cfg.baseURL)
 	require.Equal(t, defaultPageSize, c.cfg.pageSize)
 	require.Equal(t, defaultMaxWindow, c.cfg.maxWindow)
-	require.Nil(t, c.CallVariants(), "API v2.1 unless WithCallVariants")
+	require.Nil(t, c.cfg.variants, "API v2.1 unless WithCallVariants")
 	// The default pacer is the process-wide one of the key and host.
 	d, err := NewClient("k")
 	require.NoError(t, err)

@@ -64,6 +64,7 @@ import (
 	"github.com/leadcalls/leadcalls/callyzer"
 	"github.com/leadcalls/leadcalls/callyzer/callyzertest"
 	"github.com/leadcalls/leadcalls/examples/callhistoryhttp"
+	"github.com/leadcalls/leadcalls/examples/internal/calreport"
 	"github.com/leadcalls/leadcalls/examples/internal/logclip"
 	"github.com/leadcalls/leadcalls/storage/sqlstore"
 )
@@ -200,6 +201,9 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	defer closeSource()
+	if cfg.callyzerURL != "" {
+		calibrate(ctx, source, stdout, logger)
+	}
 
 	store, closeStore, err := openStore(ctx, cfg.db, stdout)
 	if err != nil {
@@ -370,6 +374,22 @@ func openCallyzer(cfg config, ds callyzertest.Dataset, seed *Seed, logger *slog.
 	}
 	fmt.Fprintf(stdout, "Callyzer: built-in simulator at %s (%d calls, one request per %s)\n", sim.URL, len(calls), cfg.interval)
 	return client, sim.Close, nil
+}
+
+// calibrate prints what the client's calibration learns of the account
+// (what go run ./examples/callyzercheck prints): a few read-only
+// requests, at most 25, before the demo serves. A failure is logged: the
+// demo goes on, and its refreshes show the error.
+func calibrate(ctx context.Context, client *callyzer.Client, stdout io.Writer, logger *slog.Logger) {
+	fmt.Fprintln(stdout, "Calibration: how this Callyzer account answers (read-only, at most 25 requests):")
+	cal, err := client.Calibrate(ctx)
+	if werr := calreport.Write(stdout, cal); werr != nil {
+		logger.Warn("writing the calibration", slog.String("error", werr.Error()))
+	}
+	fmt.Fprintln(stdout)
+	if err != nil {
+		logger.Warn("calibration failed; the demo goes on", slog.String("error", err.Error()))
+	}
 }
 
 // openStore opens the SQLite file dsn, or PostgreSQL for a postgres:// DSN,

@@ -22,6 +22,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/leadcalls/leadcalls/callhistory"
+	"github.com/leadcalls/leadcalls/callyzer/callyzertest"
 )
 
 func TestMain(m *testing.M) {
@@ -44,15 +45,23 @@ func startDemo(t *testing.T, extra ...string) string {
 // output counts the bytes the demo writes to its stdout, its log among
 // them.
 type output struct {
-	mu sync.Mutex
-	n  int
+	mu   sync.Mutex
+	n    int
+	text strings.Builder
 }
 
 func (o *output) Write(p []byte) (int, error) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	o.n += len(p)
+	o.text.Write(p)
 	return len(p), nil
+}
+
+func (o *output) String() string {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.text.String()
 }
 
 func (o *output) size() int {
@@ -411,6 +420,22 @@ func TestLogoutClearsTheSession(t *testing.T) {
 	resp, body := fetch(t, c, http.MethodGet, base+"/crm/api/leads/L-0001/call-history", nil)
 	require.Equal(t, http.StatusUnauthorized, resp.StatusCode)
 	require.Contains(t, body, "Sesja wygasła lub nie jesteś zalogowany. Zaloguj się ponownie.")
+}
+
+// TestCalibratesARealCallyzer: pointed at a Callyzer of its own (here a
+// fake that matches national numbers only), the demo prints the
+// calibration's findings and options before it serves.
+func TestCalibratesARealCallyzer(t *testing.T) {
+	ds := callyzertest.Generate(5, callyzertest.GenerateConfig{Calls: 400})
+	srv := callyzertest.NewServer(t, callyzertest.Options{Calls: ds.Calls, Employees: ds.Employees,
+		ClientNumberForms: callyzertest.FormNational})
+	t.Setenv("CALLYZER_API_KEY", srv.APIKey())
+	_, out := startDemoLogged(t, "-callyzer-url", srv.URL, "-seed", "seed.example.json")
+	text := out.String()
+	require.Contains(t, text, "Calibration: how this Callyzer account answers")
+	require.Contains(t, text, "\nkey: accepted\nclient_numbers form: national\n")
+	require.Contains(t, text, "\n\tcallyzer.WithClientNumberForm(\"national\"),\n")
+	require.Less(t, strings.Index(text, "client_numbers form:"), strings.Index(text, "leadcalls demo: open"), "before it serves")
 }
 
 func TestParseFlags(t *testing.T) {
