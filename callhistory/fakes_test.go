@@ -51,11 +51,11 @@ func (l *fakeLeads) Lead(ctx context.Context, id string) (callhistory.Lead, erro
 }
 
 // recordingAuthorizer records the call and delegates to RoleAuthorizer.
-func recordingAuthorizer(rec *recorder) callhistory.Authorizer {
-	return callhistory.AuthorizerFunc(func(ctx context.Context, a *callhistory.Actor, l *callhistory.Lead) error {
-		rec.add("authorize")
-		return callhistory.RoleAuthorizer{}.Authorize(ctx, a, l)
-	})
+type recordingAuthorizer struct{ rec *recorder }
+
+func (a recordingAuthorizer) Authorize(ctx context.Context, actor *callhistory.Actor, l *callhistory.Lead) error {
+	a.rec.add("authorize")
+	return callhistory.RoleAuthorizer{}.Authorize(ctx, actor, l)
 }
 
 // fakeSource yields pages, then err (if set) in place of page errAt.

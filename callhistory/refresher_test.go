@@ -77,7 +77,7 @@ func newUnit(t *testing.T, configure func(*unit, *callhistory.Config)) *unit {
 		Source:     u.source,
 		Store:      u.store,
 		Leads:      u.leads,
-		Authorizer: recordingAuthorizer(rec),
+		Authorizer: recordingAuthorizer{rec},
 		Now:        func() time.Time { return unitNow },
 		Logger:     slog.New(slog.NewTextHandler(u.logs, nil)),
 	}

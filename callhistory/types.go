@@ -57,14 +57,6 @@ type Authorizer interface {
 	Authorize(ctx context.Context, actor *Actor, lead *Lead) error
 }
 
-// AuthorizerFunc adapts a function to Authorizer.
-type AuthorizerFunc func(ctx context.Context, actor *Actor, lead *Lead) error
-
-// Authorize calls f.
-func (f AuthorizerFunc) Authorize(ctx context.Context, actor *Actor, lead *Lead) error {
-	return f(ctx, actor, lead)
-}
-
 // Call is a stored call: the Callyzer record with its mapped status. The
 // periodic sync and the on-demand refresh write the same value for the same
 // Callyzer call, keyed by CallyzerID.

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/leadcalls/leadcalls/callhistory"
+	"github.com/leadcalls/leadcalls/feedhealth"
 	"github.com/leadcalls/leadcalls/examples/internal/logclip"
 	"github.com/leadcalls/leadcalls/statusmap"
 )
@@ -78,6 +79,12 @@ type Options struct {
 	// LeadsURL is the address of the host's list of leads, for the page's
 	// way back; relative to the page or absolute. Default: no such link.
 	LeadsURL string
+	// FeedNote returns the note shown above the call list (and sent as the
+	// JSON's feed_note) when the phone of lead's assigned advisor may be
+	// missing calls or recordings, in lang ("pl" or "en"); false for none.
+	// A host with a feedhealth.Monitor finds the advisor's phone in its
+	// State and returns State.Note. Default: no note.
+	FeedNote func(r *http.Request, lead callhistory.Lead, lang string) (feedhealth.Note, bool)
 }
 
 const defaultRetryAfter = 5 * time.Second
@@ -212,7 +219,7 @@ func (h *handler) apiHistory(w http.ResponseWriter, r *http.Request) {
 		h.writeError(w, r, lang, leadID, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, h.historyJSON(res, string(lang)))
+	writeJSON(w, http.StatusOK, h.historyJSON(r, res, string(lang)))
 }
 
 func (h *handler) apiRefresh(w http.ResponseWriter, r *http.Request) {
@@ -223,7 +230,7 @@ func (h *handler) apiRefresh(w http.ResponseWriter, r *http.Request) {
 		h.writeError(w, r, lang, leadID, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, h.refreshJSON(res, string(lang), message(nil, lang)))
+	writeJSON(w, http.StatusOK, h.refreshJSON(r, res, string(lang), message(nil, lang)))
 }
 
 func (h *handler) page(w http.ResponseWriter, r *http.Request) {

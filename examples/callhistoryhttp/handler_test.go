@@ -113,6 +113,7 @@ func TestAPIHistory(t *testing.T) {
 	want := map[string]any{
 		"lead_id":        "L-1",
 		"phone":          "+48601234567",
+		"feed_note":      nil,
 		"last_synced_at": "2026-11-25T14:05:00+01:00",
 		"calls":          wantCalls,
 		"summary":        wantSummary,
@@ -134,7 +135,7 @@ func TestAPIHistoryNeverSynced(t *testing.T) {
 	resp, body := do(t, srv.Client(), http.MethodGet, srv.URL+"/crm/api/leads/L-1/call-history", signedIn(), nil)
 
 	require.Equal(t, http.StatusOK, resp.StatusCode, body)
-	want := map[string]any{"lead_id": "L-1", "phone": "+48601234567", "last_synced_at": nil, "calls": []any{}, "summary": map[string]any{
+	want := map[string]any{"lead_id": "L-1", "phone": "+48601234567", "last_synced_at": nil, "feed_note": nil, "calls": []any{}, "summary": map[string]any{
 		"window_from": "2026-05-25T15:05:00+02:00", "window_to": "2026-11-25T14:05:00+01:00",
 		"calls": 0.0, "connected": 0.0, "not_picked_up": 0.0, "missed": 0.0, "rejected": 0.0, "talk_seconds": 0.0,
 		"last_contact": nil, "last_connected": nil, "missed_call": nil, "partial": false,
@@ -156,6 +157,7 @@ func TestAPIRefresh(t *testing.T) {
 	want := map[string]any{
 		"status":         "ok",
 		"message":        "Historia połączeń została zaktualizowana",
+		"feed_note":      nil,
 		"last_synced_at": "2026-11-25T14:05:00+01:00",
 		"calls":          wantCalls,
 		"report": map[string]any{

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/leadcalls/leadcalls/callhistory"
+	"github.com/leadcalls/leadcalls/feedhealth"
 )
 
 // The JSON API's documents. Field names are a contract with the host's
@@ -19,6 +20,7 @@ type historyJSON struct {
 	LastSyncedAt *string     `json:"last_synced_at"` // null: never synced
 	Calls        []callJSON  `json:"calls"`          // never null
 	Summary      summaryJSON `json:"summary"`
+	FeedNote     *noteJSON   `json:"feed_note"` // null: nothing to say of the advisor's phone
 }
 
 type refreshJSON struct {
@@ -28,6 +30,16 @@ type refreshJSON struct {
 	Calls        []callJSON  `json:"calls"`
 	Report       reportJSON  `json:"report"`
 	Summary      summaryJSON `json:"summary"`
+	FeedNote     *noteJSON   `json:"feed_note"`
+}
+
+// noteJSON is feedhealth.Note: the assigned advisor's phone may be
+// missing calls (status "offline" or "uninstalled") or recordings
+// ("recording_off") since a time, so the list may be incomplete.
+type noteJSON struct {
+	Status  string `json:"status"`
+	Since   string `json:"since"`
+	Message string `json:"message"`
 }
 
 // summaryJSON is callhistory.Summary: the calls that started in the
@@ -102,23 +114,25 @@ type errorJSON struct {
 	Message string `json:"message"`
 }
 
-func (h *handler) historyJSON(res *callhistory.Result, lang string) historyJSON {
+func (h *handler) historyJSON(r *http.Request, res *callhistory.Result, lang string) historyJSON {
 	return historyJSON{
 		LeadID:       res.Lead.ID,
 		Phone:        res.Phone,
 		LastSyncedAt: h.jsonTime(res.LastSyncedAt),
 		Calls:        h.callsJSON(res.Calls, lang),
 		Summary:      h.summaryJSON(res.Summary, lang),
+		FeedNote:     h.noteJSON(r, res.Lead, lang),
 	}
 }
 
-func (h *handler) refreshJSON(res *callhistory.Result, lang, message string) refreshJSON {
+func (h *handler) refreshJSON(r *http.Request, res *callhistory.Result, lang, message string) refreshJSON {
 	doc := refreshJSON{
 		Status:       "ok",
 		Message:      message,
 		LastSyncedAt: h.jsonTime(res.LastSyncedAt),
 		Calls:        h.callsJSON(res.Calls, lang),
 		Summary:      h.summaryJSON(res.Summary, lang),
+		FeedNote:     h.noteJSON(r, res.Lead, lang),
 	}
 	if rep := res.Report; rep != nil {
 		doc.Report = reportJSON{
@@ -134,6 +148,23 @@ func (h *handler) refreshJSON(res *callhistory.Result, lang, message string) ref
 		}
 	}
 	return doc
+}
+
+// noteJSON is Options.FeedNote's note of lead, or nil.
+func (h *handler) noteJSON(r *http.Request, lead callhistory.Lead, lang string) *noteJSON {
+	n, ok := h.feedNote(r, lead, lang)
+	if !ok {
+		return nil
+	}
+	return &noteJSON{Status: string(n.Status), Since: *h.jsonTime(n.Since), Message: n.Text}
+}
+
+// feedNote asks Options.FeedNote, when the host set one.
+func (h *handler) feedNote(r *http.Request, lead callhistory.Lead, lang string) (feedhealth.Note, bool) {
+	if h.opts.FeedNote == nil {
+		return feedhealth.Note{}, false
+	}
+	return h.opts.FeedNote(r, lead, lang)
 }
 
 func (h *handler) callsJSON(calls []callhistory.Call, lang string) []callJSON {

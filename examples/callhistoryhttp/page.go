@@ -40,12 +40,21 @@ type leadView struct {
 	LastSyncedISO string
 	SyncSource    string // which sync LastSynced is of
 	Zone          string // which zone the times are in, for people
+	FeedNote      *noteView // the advisor's phone may be missing calls
 	Summary       *summaryView
 	Calls         []callView
 	EmptyTitle    string // when there are no calls: what that means
 	EmptyHint     string
 	RefreshAction string // the no-JavaScript form
 	RefreshAPI    string // the JSON endpoint the script posts to
+}
+
+// noteView is Options.FeedNote's note as the page shows it.
+type noteView struct {
+	Status   string // for styling and tests: offline, uninstalled, recording_off
+	Text     string
+	Since    string // in the page's date layout
+	SinceISO string
 }
 
 // summaryView is callhistory.Summary as the page shows it: a few tiles.
@@ -286,6 +295,10 @@ func (h *handler) leadView(r *http.Request, res *callhistory.Result, lang langua
 		lv.LastSynced = at.Format(t.DateLayout)
 		lv.LastSyncedISO = at.Format(time.RFC3339)
 		lv.SyncSource = source
+	}
+	if n, ok := h.feedNote(r, res.Lead, string(lang)); ok {
+		at := n.Since.In(h.opts.Location)
+		lv.FeedNote = &noteView{Status: cssToken(string(n.Status)), Text: n.Text, Since: at.Format(t.DateLayout), SinceISO: at.Format(time.RFC3339)}
 	}
 	months := monthsIn(res.Summary.Window)
 	switch {
