@@ -3,7 +3,6 @@ package callhistoryhttp_test
 import (
 	"encoding/json"
 	"net/http"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -42,9 +41,10 @@ func TestFeedNote(t *testing.T) {
 	doc := parseHTML(t, body)
 	notes := doc.findAll(byAttr("data-feed-status", "offline"))
 	require.Len(t, notes, 1)
-	require.Equal(t, "Telefon doradcy nie przesyła połączeń od 3 dni — historia może być niepełna 22.11.2026, 10:30",
-		strings.Join(strings.Fields(notes[0].textContent()), " "))
+	require.Equal(t, "Telefon doradcy nie przesyła połączeń od 3 dni — historia może być niepełna", notes[0].textContent())
 	require.Equal(t, "note", notes[0].Attr["role"])
+	require.Equal(t, "22.11.2026, 10:30", notes[0].Attr["title"])
+	require.Equal(t, "2026-11-22T10:30:00+01:00", notes[0].Attr["data-since"])
 	body2 := doc.findAll(byID("call-history-body"))
 	require.Len(t, body2, 1)
 	require.Len(t, body2[0].findAll(byAttr("data-feed-status", "offline")), 1, "inside the part a refresh replaces")

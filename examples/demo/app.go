@@ -15,6 +15,7 @@ import (
 	"github.com/leadcalls/leadcalls/callhistory"
 	"github.com/leadcalls/leadcalls/examples/callhistoryhttp"
 	"github.com/leadcalls/leadcalls/examples/internal/logclip"
+	"github.com/leadcalls/leadcalls/feedhealth"
 	"github.com/leadcalls/leadcalls/internal/phone"
 	"github.com/leadcalls/leadcalls/statusmap"
 )
@@ -24,6 +25,7 @@ var templateFS embed.FS
 
 var pages = template.Must(template.New("").Funcs(template.FuncMap{
 	"role": func(r callhistory.Role) string { return roleLabels[r] },
+	"admin": seesPhones,
 }).ParseFS(templateFS, "templates/*.html"))
 
 // app is the demo CRM around the call-history handler: sign-in, the list
@@ -36,6 +38,7 @@ type app struct {
 	logger   *slog.Logger
 	history  callhistoryhttp.Service // the leads list's summaries, the recordings' permission
 	syncer   *callhistory.Syncer     // nil when the periodic sync is off
+	health   *feedhealth.Monitor     // the Syncer's hook; nil when the sync is off
 }
 
 // newApp returns the demo CRM of seed; secureCookies makes its session
@@ -60,6 +63,7 @@ func (a *app) routes(calls http.Handler) http.Handler {
 	mux.Handle("POST /login", a.co.Handler(http.HandlerFunc(a.login)))
 	mux.Handle("POST /logout", a.co.Handler(http.HandlerFunc(a.logout)))
 	mux.HandleFunc("GET /recordings/{leadID}/{callID}", a.recording)
+	mux.HandleFunc("GET /admin/phones", a.phonesPage)
 	mux.Handle("GET /favicon.ico", http.RedirectHandler("/crm/assets/favicon.svg", http.StatusMovedPermanently))
 	crm := a.loginFirst(http.StripPrefix("/crm", calls))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -132,6 +136,7 @@ type leadRow struct {
 	Advisor      string
 	Mine         bool
 	Activity     string // calls and last contact, for a user who may view the lead
+	FeedBadge    string // the advisor's phone is not uploading calls or recordings
 }
 
 func (a *app) leadsPage(w http.ResponseWriter, r *http.Request) {
@@ -143,12 +148,17 @@ func (a *app) leadsPage(w http.ResponseWriter, r *http.Request) {
 	// Every lead is listed, also to an advisor, so that the permission
 	// message of the spec can be seen on a lead that is not theirs.
 	actor := a.actor(r)
+	health, _ := a.feedState(r)
 	rows := make([]leadRow, 0, len(a.seed.Leads))
 	for _, l := range a.seed.Leads {
 		rows = append(rows, leadRow{SeedLead: l, PhoneDisplay: displayPhone(l.Phone), Advisor: a.users[l.AdvisorID].Name, Mine: l.AdvisorID == u.ID,
-			Activity: a.activity(r, actor, l)})
+			Activity: a.activity(r, actor, l), FeedBadge: leadBadge(health, l.AdvisorID)})
 	}
-	a.render(w, r, http.StatusOK, "leads.html", map[string]any{"User": u, "Leads": rows, "Sync": a.syncStatus(r)})
+	data := map[string]any{"User": u, "Leads": rows, "Sync": a.syncStatus(r)}
+	if n := len(health.Problems()); n > 0 && seesPhones(u.Role) {
+		data["Problems"] = n
+	}
+	a.render(w, r, http.StatusOK, "leads.html", data)
 }
 
 // activity is a lead's line in the list: how many calls in the window and

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -311,5 +312,63 @@ func saveScreenshot(t *testing.T, ctx context.Context, name string) {
 		path := filepath.Join(dir, name)
 		require.NoError(t, os.WriteFile(path, png, 0o644))
 		t.Logf("screenshot: %s", path)
+	}
+}
+
+// TestBrowserFeedHealth opens, in headless Chromium, the lead page of an
+// advisor whose phone stopped uploading (the note above the list) and the
+// admin page of phones and months, on a phone and a laptop: no sideways
+// scrolling, every state shown. Their screenshots go to the README.
+func TestBrowserFeedHealth(t *testing.T) {
+	base := startDemo(t, "-sync-interval", "1h")
+	waiter := browserless(t)
+	login(t, waiter, base, "admin")
+	require.Eventually(t, func() bool {
+		_, b, err := tryGet(t.Context(), waiter, base+"/admin/phones")
+		return err == nil && strings.Contains(b, `data-month-complete="false"`)
+	}, 30*time.Second, 50*time.Millisecond, "the first sync pass and its health check")
+
+	ctx := newBrowser(t)
+	notFound := watchNotFound(t, ctx)
+	signIn(t, ctx, base, "admin")
+	require.Contains(t, text(t, ctx, "#feed-problems"), "Problemy z danymi z Callyzer: 4.")
+	lead, err := chromedp.Run(ctx, chromedp.Evaluate[string](`(() => {
+  const badge = [...document.querySelectorAll("ul.leads [data-feed-badge]")].find(b => b.textContent.includes("nie przesyła"));
+  return badge ? badge.closest("a").getAttribute("href") : "";
+})()`))
+	require.NoError(t, err)
+	require.NotEmpty(t, lead, "a lead of the offline advisor is marked")
+
+	do(t, ctx, chromedp.Navigate(base+lead), chromedp.WaitVisible(".feed-note"))
+	require.Equal(t, "Telefon doradcy nie przesyła połączeń od 3 dni — historia może być niepełna",
+		strings.TrimSpace(text(t, ctx, ".feed-note")))
+	checkFits(t, ctx, "lead page", map[int64]string{390: "feed-note-390.png", 1280: ""}, 1100)
+
+	do(t, ctx, chromedp.Navigate(base+"/admin/phones"), chromedp.WaitVisible("table.phones"))
+	phones, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](
+		`[...document.querySelectorAll("table.phones tbody tr")].map(r => r.dataset.phoneStatus).sort()`))
+	require.NoError(t, err)
+	require.Equal(t, []string{"offline", "ok", "recording_off", "stale", "uninstalled"}, phones)
+	flagged, err := chromedp.Run(ctx, chromedp.Evaluate[string](
+		`document.querySelector('table.months tr[data-month-complete="false"] .status-badge').textContent`))
+	require.NoError(t, err)
+	require.Contains(t, flagged, "po ponownym odczycie")
+	checkFits(t, ctx, "phones page", map[int64]string{390: "admin-phones-390.png", 1280: "admin-phones-1280.png"}, 1500)
+	require.Empty(t, notFound(), "requests answered 404")
+}
+
+// checkFits resizes the page to each width: it may not scroll sideways;
+// a width with a name is then captured shotHeight tall.
+func checkFits(t *testing.T, ctx context.Context, what string, widths map[int64]string, shotHeight int64) {
+	t.Helper()
+	for _, w := range []int64{390, 768, 1024, 1280} {
+		do(t, ctx, chromedp.EmulateViewport(w, 860), chromedp.Sleep(100*time.Millisecond))
+		got, err := chromedp.Run(ctx, chromedp.Evaluate[[]int](`[document.documentElement.scrollWidth, window.innerWidth]`))
+		require.NoError(t, err)
+		require.LessOrEqual(t, got[0], got[1], "%s at %d px scrolls sideways", what, w)
+		if name := widths[w]; name != "" {
+			do(t, ctx, chromedp.EmulateViewport(w, shotHeight), chromedp.Sleep(100*time.Millisecond))
+			saveScreenshot(t, ctx, name)
+		}
 	}
 }

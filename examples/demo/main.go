@@ -66,6 +66,7 @@ import (
 	"github.com/leadcalls/leadcalls/examples/callhistoryhttp"
 	"github.com/leadcalls/leadcalls/examples/internal/calreport"
 	"github.com/leadcalls/leadcalls/examples/internal/logclip"
+	"github.com/leadcalls/leadcalls/feedhealth"
 	"github.com/leadcalls/leadcalls/storage/sqlstore"
 )
 
@@ -188,7 +189,9 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	logger := slog.New(logclip.NewHandler(slog.NewTextHandler(stdout, nil), maxLoggedValue))
 
-	ds := generateDataset(time.Now())
+	now := time.Now()
+	ds := generateDataset(now)
+	playPhoneStates(&ds, now)
 	seed := builtinSeed(ds)
 	if cfg.seedFile != "" {
 		if seed, err = loadSeed(cfg.seedFile); err != nil {
@@ -214,12 +217,22 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	// With the periodic sync, refreshes share its reads: while others are
 	// waiting, a refresh is served by one catch-up for all of them
 	// (callhistory.Config.Syncer, the adaptive strategy).
+	//
+	// After every pass that succeeded, the monitor reads the roster (is
+	// each advisor's phone uploading?) and compares closed months with
+	// Callyzer's totals (feedhealth).
 	var syncer *callhistory.Syncer
+	var health *feedhealth.Monitor
 	if cfg.syncInterval > 0 {
+		health, err = feedhealth.New(feedhealth.Config{Source: source, Store: store, Location: warsaw, Logger: logger})
+		if err != nil {
+			return err
+		}
 		syncer, err = callhistory.NewSyncer(callhistory.SyncConfig{
 			Source: source,
-			Store:  store, // *sqlstore.Store keeps the sync state too
+			Store:  store, // *sqlstore.Store keeps the sync state and the feed's health too
 			Logger: logger,
+			Health: health.Check,
 		})
 		if err != nil {
 			return err
@@ -250,7 +263,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		// Stops the pass under way, if any, and waits for it, before the
 		// store and Callyzer close.
 		defer stopSync()
-		demo.syncer = syncer
+		demo.syncer, demo.health = syncer, health
 		fmt.Fprintf(stdout, "Sync: a pass now reads every employee's calls (on a new database, six months back,\n"+
 			"      one request per %s), then one every %s reads what was uploaded since\n", cfg.interval, cfg.syncInterval)
 	} else if cfg.callyzerURL != "" {
@@ -267,6 +280,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		SecureCookies: cfg.secureCookies,
 		LastSyncPass:  demo.lastSyncPass,
 		LeadsURL:      "/",
+		FeedNote:      demo.feedNote,
 	}
 	if cfg.callyzerURL == "" {
 		opts.RecordingURL = recordingURL // the simulator's recordings, from the demo
@@ -363,7 +377,9 @@ func openCallyzer(cfg config, ds callyzertest.Dataset, seed *Seed, logger *slog.
 		Latency:   cfg.simLatency,
 		Calls:     calls,
 		Employees: ds.Employees,
+		Format:    callyzertest.Format{HumanRosterDates: true}, // as Callyzer writes them
 	})
+	sim.HideFromHistory(missingPage(time.Now()))
 	client, err := callyzer.NewClient(sim.APIKey(),
 		callyzer.WithBaseURL(sim.URL),
 		callyzer.WithInterval(cfg.interval),
