@@ -14,8 +14,8 @@ import (
 	"time"
 
 	"github.com/leadcalls/leadcalls/callhistory"
-	"github.com/leadcalls/leadcalls/feedhealth"
 	"github.com/leadcalls/leadcalls/examples/internal/logclip"
+	"github.com/leadcalls/leadcalls/feedhealth"
 	"github.com/leadcalls/leadcalls/statusmap"
 )
 

@@ -38,8 +38,8 @@ type leadView struct {
 	PhoneDisplay  string
 	LastSynced    string // "" when never synced
 	LastSyncedISO string
-	SyncSource    string // which sync LastSynced is of
-	Zone          string // which zone the times are in, for people
+	SyncSource    string    // which sync LastSynced is of
+	Zone          string    // which zone the times are in, for people
 	FeedNote      *noteView // the advisor's phone may be missing calls
 	Summary       *summaryView
 	Calls         []callView

@@ -24,7 +24,7 @@ import (
 var templateFS embed.FS
 
 var pages = template.Must(template.New("").Funcs(template.FuncMap{
-	"role": func(r callhistory.Role) string { return roleLabels[r] },
+	"role":  func(r callhistory.Role) string { return roleLabels[r] },
 	"admin": seesPhones,
 }).ParseFS(templateFS, "templates/*.html"))
 
