@@ -16,8 +16,8 @@
 //
 // Relative to the prefix the handler serves:
 //
-//	GET  /api/leads/{leadID}/call-history          200 {"lead_id", "phone", "last_synced_at", "calls", "summary"}
-//	POST /api/leads/{leadID}/call-history/refresh  200 {"status": "ok", "message", "last_synced_at", "calls", "report", "summary"}
+//	GET  /api/leads/{leadID}/call-history          200 {"lead_id", "phone", "last_synced_at", "calls", "summary", "feed_note"}
+//	POST /api/leads/{leadID}/call-history/refresh  200 {"status": "ok", "message", "last_synced_at", "calls", "report", "summary", "feed_note"}
 //	GET  /leads/{leadID}                           the call-history section (HTML)
 //	POST /leads/{leadID}/refresh                   refresh from the page's form, then 303 back to it
 //	GET  /assets/{file}                            the page's stylesheet, script and icon
@@ -58,6 +58,12 @@
 // where each call is {"id", "started_at", "direction", "status",
 // "status_label", "duration_seconds", "employee_name"}. The page shows it
 // in tiles above the list.
+//
+// "feed_note" is Options.FeedNote's note when the lead's assigned
+// advisor's phone may be missing calls or recordings (feedhealth), null
+// otherwise: {"status": "offline" | "uninstalled" | "recording_off",
+// "since", "message"}, the message in the request's language. The page
+// shows it above the summary.
 //
 // The page fits any width: on a screen narrower than 900 px each call is a
 // compact card, on a wider one the table scrolls inside its card when it

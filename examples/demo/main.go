@@ -1,6 +1,10 @@
 // Command demo runs a small CRM around the call-history handler, with no
 // setup: an SQLite file, a built-in Callyzer simulator seeded with Polish
-// leads and calls, and a sign-in page to pick a demo user.
+// leads and calls, and a sign-in page to pick a demo user. With the
+// periodic sync on, the Administrator and the Head of department also get
+// /admin/phones: each advisor's phone and the closed months' completeness
+// (feedhealth); the simulator plays a phone in every state and a month
+// that misses a page.
 //
 //	go run ./examples/demo
 //
