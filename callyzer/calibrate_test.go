@@ -86,10 +86,10 @@ func TestCalibrateQuirks(t *testing.T) {
 		return o
 	}
 	tests := []struct {
-		name     string
-		opts     callyzertest.Options
-		want     map[string]string // findings, by name
-		options  []string
+		name    string
+		opts    callyzertest.Options
+		want    map[string]string // findings, by name
+		options []string
 		// requests: exact, except for the time zones: the search for the
 		// offset halves a range clipped to the last hours' uploads, whose
 		// calls the generator places relative to the wall clock, so it
