@@ -658,16 +658,6 @@ func (r *Refresher) refreshNumber(ctx context.Context, phone string, prio pacing
 	now := r.cfg.Now()
 	w := r.window(now)
 	got, err := r.fetch(ctx, phone, w, prio)
-	if errors.Is(err, callyzer.ErrShifted) {
-		// A call came or went while the pages were read (an advisor on
-		// the phone with the lead right now): read the window once more,
-		// if the deadline leaves room; a second shift fails the refresh.
-		spent := got.requests
-		r.cfg.Logger.InfoContext(ctx, "callhistory: the lead's calls changed while the pages were read; reading them once more",
-			slog.String("phone", maskPhone(phone)))
-		got, err = r.fetch(ctx, phone, w, prio)
-		got.requests += spent
-	}
 	if err != nil {
 		return nil, err
 	}
@@ -735,8 +725,15 @@ type fetched struct {
 // call must have an id and lie in w; a call of another number once its
 // client number is normalised (Callyzer sends bare national digits for a
 // number it has no country code for) is left out and counted; a call
-// repeated across pages is kept once. On failure it still returns what it
-// counted, for the requests spent.
+// repeated across pages is kept once.
+//
+// A chunk whose total_records changes between its pages (a call came while
+// they were read: an advisor on the phone with the lead right now) is read
+// again from its first page, up to maxShiftRereads times, keeping what the
+// chunks before it gave; the calls of the interrupted reading stay too (a
+// call it listed that Callyzer dropped meanwhile is at worst removed by the
+// next refresh). On failure fetch still returns what it counted, for the
+// requests spent.
 func (r *Refresher) fetch(ctx context.Context, phone string, w Window, prio pacing.Priority) (*fetched, error) {
 	q := callyzer.HistoryQuery{
 		CallFrom:      w.From,
@@ -758,30 +755,53 @@ func (r *Refresher) fetch(ctx context.Context, phone string, w Window, prio paci
 		return true, nil
 	}
 	var set callSet
-	for page, err := range r.cfg.Source.HistoryPages(ctx, q) {
-		if page != nil {
-			out.requests += page.Attempts
-		}
-		if err != nil {
-			out.requests += failedAttempts(err)
-			return out, fetchError(err)
-		}
-		if page == nil {
-			return out, fmt.Errorf("%w: the client yielded no page and no error", ErrUpstream)
-		}
-		if set.index == nil {
-			// The first chunk's total is a fair first guess of the size.
-			set = newCallSet(min(page.TotalRecords, maxPrealloc))
-		}
-		dropped, err := pm.add(&set, page, keep)
-		out.dropped += dropped
-		if err != nil {
+	var at callyzer.Cursor // the chunk of the last page read
+	for rereads := 0; ; rereads++ {
+		var sourceErr error // the client's, kept apart from ours to be classified
+		err := func() error {
+			for page, err := range r.cfg.Source.HistoryPages(ctx, q) {
+				if page != nil {
+					out.requests += page.Attempts
+				}
+				if err != nil {
+					out.requests += failedAttempts(err)
+					sourceErr = err
+					return nil
+				}
+				if page == nil {
+					return fmt.Errorf("%w: the client yielded no page and no error", ErrUpstream)
+				}
+				if set.index == nil {
+					// The first chunk's total is a fair first guess of the size.
+					set = newCallSet(min(page.TotalRecords, maxPrealloc))
+				}
+				at = callyzer.Cursor{ChunkFrom: page.Next.ChunkFrom, ChunkTo: page.Next.ChunkTo, Variant: page.Next.Variant, NextPage: 1}
+				dropped, err := pm.add(&set, page, keep)
+				out.dropped += dropped
+				if err != nil {
+					return err
+				}
+			}
+			return nil
+		}()
+		switch {
+		case err != nil:
 			return out, err
+		case errors.Is(sourceErr, callyzer.ErrShifted) && rereads < maxShiftRereads && !at.ChunkTo.IsZero():
+			r.cfg.Logger.InfoContext(ctx, "callhistory: the lead's calls changed while a chunk's pages were read; reading the chunk again",
+				slog.String("phone", maskPhone(phone)), slog.Time("chunk_from", at.ChunkFrom), slog.Time("chunk_to", at.ChunkTo))
+			q.After = at
+		case sourceErr != nil:
+			return out, fetchError(sourceErr)
+		default:
+			out.calls = set.calls
+			return out, nil
 		}
 	}
-	out.calls = set.calls
-	return out, nil
 }
+
+// maxShiftRereads bounds how many times fetch reads a shifted chunk again.
+const maxShiftRereads = 2
 
 // maxPrealloc bounds what fetch allocates on the word of total_records.
 const maxPrealloc = 10_000
