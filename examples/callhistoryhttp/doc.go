@@ -111,7 +111,8 @@
 //	     service or a cookie (the form POST then answers the page, not a
 //	     redirect); a path without a lead id or not in canonical form
 //	     (never redirected); an /api/ path of no route
-//	405  a method an API route does not take, with Allow
+//	405  a method a route does not take, with Allow (the API in its JSON,
+//	     a page route as a page)
 //	422  callhistory.ErrInvalidPhone
 //	502  callhistory.ErrCallyzerAuth, callhistory.ErrUpstream
 //	503  callhistory.ErrRateLimited, with Retry-After: Callyzer's own value

@@ -20,13 +20,15 @@ import (
 // developer whose proxy drops the Origin header should not go looking at
 // roles. errMalformedLeadID wraps callhistory.ErrLeadNotFound: an id no
 // CRM issues is answered as a lead that does not exist. errNoRoute and
-// errMethodNotAllowed answer API requests that match no route.
+// errMethodNotAllowed answer API requests that match no route;
+// errPageMethod a page route asked with a method it does not take.
 var (
 	errNoActor          = fmt.Errorf("%w: no signed-in user", callhistory.ErrForbidden)
 	errCrossOrigin      = fmt.Errorf("%w: cross-origin request rejected", callhistory.ErrForbidden)
 	errMalformedLeadID  = fmt.Errorf("%w: malformed lead id", callhistory.ErrLeadNotFound)
 	errNoRoute          = errors.New("callhistoryhttp: no such route")
 	errMethodNotAllowed = errors.New("callhistoryhttp: method not allowed")
+	errPageMethod       = errors.New("callhistoryhttp: method not allowed on a page")
 )
 
 // maxLeadIDLen bounds a lead id in a URL, in bytes.
@@ -67,6 +69,10 @@ var ownMessages = map[error]map[language]string{
 	errNoRoute: {
 		polish:  "Nie ma takiego adresu w API historii połączeń.",
 		english: "There is no such address in the call-history API.",
+	},
+	errPageMethod: {
+		polish:  "Ta strona historii połączeń nie obsługuje tego rodzaju żądania.",
+		english: "This call-history page does not accept this kind of request.",
 	},
 	errMethodNotAllowed: {
 		polish:  "Ten adres API historii połączeń nie obsługuje tej metody HTTP.",
@@ -112,6 +118,7 @@ var outcomes = []outcome{
 	{"signed_out", errNoActor, http.StatusUnauthorized},
 	{"no_route", errNoRoute, http.StatusNotFound},
 	{"method_not_allowed", errMethodNotAllowed, http.StatusMethodNotAllowed},
+	{"method_not_allowed", errPageMethod, http.StatusMethodNotAllowed},
 	{keyCrossOrigin, errCrossOrigin, http.StatusForbidden},
 	{"forbidden", callhistory.ErrForbidden, http.StatusForbidden},
 	{"lead_not_found", callhistory.ErrLeadNotFound, http.StatusNotFound},

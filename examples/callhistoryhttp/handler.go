@@ -146,7 +146,9 @@ func NewHandler(svc Service, opts Options) http.Handler {
 	h.mux.HandleFunc("/api/leads/{leadID}/call-history/refresh", h.apiMethodNotAllowed("POST"))
 	h.mux.HandleFunc("/api/", h.apiNotFound)
 	h.mux.HandleFunc("GET /leads/{leadID}", h.page)
+	h.mux.HandleFunc("/leads/{leadID}", h.pageMethodNotAllowed("GET, HEAD"))
 	h.mux.HandleFunc("POST /leads/{leadID}/refresh", h.formRefresh)
+	h.mux.HandleFunc("/leads/{leadID}/refresh", h.pageMethodNotAllowed("POST"))
 	h.mux.HandleFunc("GET /assets/{file}", serveAsset)
 	return h
 }
@@ -196,6 +198,19 @@ func (h *handler) apiMethodNotAllowed(allow string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Allow", allow)
 		h.writeError(w, r, parseLanguage(r.Header.Get("Accept-Language")), r.PathValue("leadID"), errMethodNotAllowed)
+	}
+}
+
+// pageMethodNotAllowed answers a method a page route does not take: 405
+// as a page, with the methods it takes in Allow.
+func (h *handler) pageMethodNotAllowed(allow string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Allow", allow)
+		lang := parseLanguage(r.Header.Get("Accept-Language"))
+		h.log(r, "", outcomeOf(errPageMethod), errPageMethod)
+		view := h.newPageView(r, lang)
+		view.Alert = message(errPageMethod, lang)
+		h.writePage(w, http.StatusMethodNotAllowed, view)
 	}
 }
 

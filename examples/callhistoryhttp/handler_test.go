@@ -691,3 +691,26 @@ func TestREADMESummaryExample(t *testing.T) {
 		t.Errorf("README's summary (-handler +README):\n%s", diff)
 	}
 }
+
+// A page route asked with a method it does not take answers 405 as a page
+// in the user's language, with Allow, and calls nothing.
+func TestPageMethodNotAllowed(t *testing.T) {
+	t.Parallel()
+	svc := &fakeService{result: sampleResult()}
+	srv := newServer(t, svc, callhistoryhttp.Options{})
+	for _, tt := range []struct{ method, path, allow, lang, want string }{
+		{http.MethodPost, "/crm/leads/L-1", "GET, HEAD", "pl", "Ta strona historii połączeń nie obsługuje tego rodzaju żądania."},
+		{http.MethodDelete, "/crm/leads/L-1", "GET, HEAD", "en", "This call-history page does not accept this kind of request."},
+		{http.MethodGet, "/crm/leads/L-1/refresh", "POST", "pl", "Ta strona historii połączeń nie obsługuje tego rodzaju żądania."},
+	} {
+		resp, body := do(t, srv.Client(), tt.method, srv.URL+tt.path, signedIn("Accept-Language", tt.lang), nil)
+		require.Equal(t, http.StatusMethodNotAllowed, resp.StatusCode, "%s %s", tt.method, tt.path)
+		require.Equal(t, tt.allow, resp.Header.Get("Allow"))
+		require.Equal(t, "text/html; charset=utf-8", resp.Header.Get("Content-Type"))
+		alerts := parseHTML(t, body).findAll(byAttr("role", "alert"))
+		require.Len(t, alerts, 1, body)
+		require.Equal(t, tt.want, alerts[0].textContent())
+	}
+	refreshes, histories := svc.counts()
+	require.Zero(t, refreshes+histories)
+}
