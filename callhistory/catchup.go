@@ -171,18 +171,8 @@ func (s *Syncer) catchUpOnce(ctx context.Context, start time.Time, within time.D
 	r := &run{s: s, name: name, state: catch, now: start}
 	q := callyzer.HistoryQuery{SyncedFrom: base.Add(-catchUpOverlap), SyncedTo: start, Priority: pacing.Interactive}
 	counts := &r.report.Incremental
-	for page, err := range s.cfg.Source.HistoryPages(ctx, q) {
-		if err != nil {
-			counts.Requests += failedAttempts(err)
-			return time.Time{}, counts.Requests, fetchError(err)
-		}
-		if page == nil {
-			return time.Time{}, counts.Requests, fmt.Errorf("%w: the client yielded no page and no error", ErrUpstream)
-		}
-		counts.Requests += page.Attempts
-		if err := r.commit(ctx, counts, page); err != nil {
-			return time.Time{}, counts.Requests, err
-		}
+	if err := r.commitPages(ctx, q, counts, nil, nil); err != nil {
+		return time.Time{}, counts.Requests, err
 	}
 	r.state.Cursor, r.state.LastSuccess, r.state.Status = start, start, SyncIdle
 	if err := r.save(ctx); err != nil {
@@ -208,37 +198,26 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 // passes counts the passes of a Syncer under way in this process, so that
 // background mirrors leave the Background share of the budget to them.
 type passes struct {
-	mu   sync.Mutex
-	n    int
-	idle chan struct{} // closed when n drops to 0; nil while n is 0
+	mu sync.Mutex
+	g  gate
 }
 
 func (p *passes) begin() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.n == 0 {
-		p.idle = make(chan struct{})
-	}
-	p.n++
+	p.g.enter()
 }
 
 func (p *passes) end() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.n--
-	if p.n == 0 {
-		close(p.idle)
-		p.idle = nil
-	}
+	p.g.leave()
 }
 
-// idleChan returns a channel closed when no pass is under way any more,
-// or nil when none is.
-func (p *passes) idleChan() <-chan struct{} {
+// idle returns a channel closed when no pass is under way any more, or
+// nil when none is.
+func (p *passes) idle() <-chan struct{} {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.idle == nil {
-		return nil
-	}
-	return p.idle
+	return p.g.idle()
 }

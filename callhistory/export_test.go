@@ -20,5 +20,5 @@ func CatchUpWaiters(s *Syncer) int {
 func ActiveRefreshes(r *Refresher) int {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return r.active
+	return r.active.n
 }

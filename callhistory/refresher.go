@@ -135,12 +135,10 @@ type Refresher struct {
 	mirrors  mirrorQueue
 
 	mu      sync.Mutex
-	active  int             // refreshes past admission, not yet returned
-	quiet   chan struct{}   // closed when active drops to 0; nil while it is 0
+	active  gate            // refreshes past admission, not yet returned
 	began   time.Time       // when the latest refresh began
 	spec    map[string]bool // numbers whose spec-path fetch is under way
-	specN   int             // refreshes on the spec's path now
-	specEnd chan struct{}   // closed when specN drops to 0; nil while it is 0
+	onSpec  gate            // refreshes on the spec's path now: their fetches keep the slot
 	service time.Duration   // a moving average of a lone spec-path refresh's duration; 0 until one is seen
 
 	afterJoin func() // test hook: runs once a caller waits on a shared refresh
@@ -222,7 +220,7 @@ func (r *Refresher) Refresh(ctx context.Context, actor *Actor, leadID string) (*
 		if errors.Is(err, errNotComplete) || errors.Is(err, errBacklog) {
 			path, err = strategySpec, nil // the spec's path is always correct
 			r.mu.Lock()
-			r.specBeginLocked()
+			r.onSpec.enter()
 			r.mu.Unlock()
 		}
 		shared = true
@@ -264,15 +262,12 @@ func (r *Refresher) Refresh(ctx context.Context, actor *Actor, leadID string) (*
 func (r *Refresher) enter(ctx context.Context, phone string) (string, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	others := r.active
+	others := r.active.n
 	r.began = time.Now()
-	if r.active == 0 {
-		r.quiet = make(chan struct{})
-	}
-	r.active++
+	r.active.enter()
 	switch {
 	case r.spec[phone]:
-		r.specBeginLocked()
+		r.onSpec.enter()
 		return strategySpec, nil
 	case r.cfg.Strategy == strategyCatchUp, r.cfg.Strategy == strategyAdaptive && others > 0:
 		return strategyCatchUp, nil
@@ -287,38 +282,22 @@ func (r *Refresher) enter(ctx context.Context, phone string) (string, error) {
 			return "", fmt.Errorf("%w: %d refreshes ahead would not leave this one time before its deadline", ErrTimeout, len(r.spec))
 		}
 	}
-	r.specBeginLocked()
+	r.onSpec.enter()
 	return strategySpec, nil
 }
 
-// specBeginLocked counts a refresh on the spec's path, whose fetch keeps
-// the Callyzer slot: catch-ups wait for the last to end (viaCatchUp).
-func (r *Refresher) specBeginLocked() {
-	if r.specN == 0 {
-		r.specEnd = make(chan struct{})
-	}
-	r.specN++
-}
-
-// specDone ends what specBeginLocked counted.
+// specDone ends a refresh on the spec's path (onSpec.enter): catch-ups
+// wait for the last to end (viaCatchUp).
 func (r *Refresher) specDone() {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.specN--
-	if r.specN == 0 {
-		close(r.specEnd)
-		r.specEnd = nil
-	}
+	r.onSpec.leave()
 }
 
 func (r *Refresher) leave() {
 	r.mu.Lock()
-	r.active--
-	if r.active == 0 {
-		close(r.quiet)
-		r.quiet = nil
-	}
-	r.mu.Unlock()
+	defer r.mu.Unlock()
+	r.active.leave()
 }
 
 // fetched ends the spec-path fetch of phone; the time a lone one took
@@ -397,26 +376,18 @@ func (r *Refresher) viaCatchUp(ctx context.Context, phone string, since time.Tim
 	// refreshes begun so far. Begun after it, one serves every refresh that
 	// came meanwhile too.
 	r.mu.Lock()
-	specEnd := r.specEnd
+	specEnd := r.onSpec.idle()
 	r.mu.Unlock()
-	if specEnd != nil {
-		select {
-		case <-specEnd:
-		case <-ctx.Done():
-			return nil, callerGone(ctx)
-		}
+	if !waitIdle(ctx, specEnd) {
+		return nil, callerGone(ctx)
 	}
 	run, err := r.cfg.Syncer.catchUp(ctx, since, r.cfg.RefreshTimeout, r.cfg.CatchUpWithin)
 	if err != nil {
 		return nil, err
 	}
-	list, err := r.cfg.Store.Calls(ctx, phone, r.cfg.ListLimit)
+	list, last, err := r.stored(ctx, phone, callerOrStore)
 	if err != nil {
-		return nil, callerOrStore(ctx, "reading the calls", err)
-	}
-	last, err := r.cfg.Store.LastSynced(ctx, phone)
-	if err != nil {
-		return nil, callerOrStore(ctx, "reading the last-sync date", err)
+		return nil, err
 	}
 	if run.cursor.After(last) {
 		last = run.cursor // the store holds every call of phone uploaded by then
@@ -432,8 +403,7 @@ type mirrorQueue struct {
 	mu      sync.Mutex
 	last    map[string]time.Time // when each number was last queued
 	pending []string
-	running bool
-	idle    chan struct{}      // closed when the runner stops
+	runner  gate               // the runner, while it runs (0 or 1)
 	stop    context.Context    // the runner's; drop cancels it
 	cancel  context.CancelFunc // of stop
 }
@@ -452,9 +422,8 @@ func (q *mirrorQueue) add(r *Refresher, phone string) {
 	}
 	q.last[phone] = now
 	q.pending = append(q.pending, phone)
-	if !q.running {
-		q.running = true
-		q.idle = make(chan struct{})
+	if q.runner.n == 0 {
+		q.runner.enter()
 		q.stop, q.cancel = context.WithCancel(context.Background())
 		r.inflight.Add(1)
 		go r.runMirrors()
@@ -467,9 +436,8 @@ func (q *mirrorQueue) next() (string, context.Context, bool) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	if len(q.pending) == 0 {
-		q.running = false
 		q.cancel()
-		close(q.idle)
+		q.runner.leave()
 		return "", nil, false
 	}
 	if q.stop.Err() != nil {
@@ -486,17 +454,12 @@ func (q *mirrorQueue) next() (string, context.Context, bool) {
 // shutdown, drops the numbers not mirrored yet instead.
 func (r *Refresher) Drain(ctx context.Context) error {
 	r.mirrors.mu.Lock()
-	running, idle := r.mirrors.running, r.mirrors.idle
+	idle := r.mirrors.runner.idle()
 	r.mirrors.mu.Unlock()
-	if !running {
-		return nil
-	}
-	select {
-	case <-ctx.Done():
+	if !waitIdle(ctx, idle) {
 		return ctx.Err()
-	case <-idle:
-		return nil
 	}
+	return nil
 }
 
 // drop forgets the numbers not mirrored yet (Wait does not wait for them).
@@ -507,7 +470,7 @@ func (q *mirrorQueue) drop() {
 		delete(q.last, p)
 	}
 	q.pending = nil
-	if q.running {
+	if q.runner.n > 0 {
 		q.cancel() // a runner waiting for a quiet moment gives up
 	}
 }
@@ -519,14 +482,10 @@ func (q *mirrorQueue) drop() {
 func (r *Refresher) waitQuiet(ctx context.Context) {
 	for ctx.Err() == nil {
 		r.mu.Lock()
-		quiet, began := r.quiet, r.began
+		quiet, began := r.active.idle(), r.began
 		r.mu.Unlock()
 		if quiet != nil {
-			select {
-			case <-quiet:
-			case <-ctx.Done():
-				return
-			}
+			waitIdle(ctx, quiet)
 			continue
 		}
 		if d := r.cfg.RefreshTimeout - time.Since(began); d > 0 {
@@ -536,12 +495,8 @@ func (r *Refresher) waitQuiet(ctx context.Context) {
 		if r.cfg.Syncer == nil {
 			return
 		}
-		if idle := r.cfg.Syncer.busy.idleChan(); idle != nil {
-			select {
-			case <-idle:
-			case <-ctx.Done():
-				return
-			}
+		if idle := r.cfg.Syncer.busy.idle(); idle != nil {
+			waitIdle(ctx, idle)
 			continue
 		}
 		return
@@ -674,13 +629,9 @@ func (r *Refresher) refreshNumber(ctx context.Context, phone string, prio pacing
 	if err != nil {
 		return nil, storeError(ctx, "replacing the window", err)
 	}
-	list, err := r.cfg.Store.Calls(ctx, phone, r.cfg.ListLimit)
+	list, last, err := r.stored(ctx, phone, storeError)
 	if err != nil {
-		return nil, storeError(ctx, "reading the calls back", err)
-	}
-	last, err := r.cfg.Store.LastSynced(ctx, phone)
-	if err != nil {
-		return nil, storeError(ctx, "reading the last-sync date", err)
+		return nil, err
 	}
 	return &refreshed{
 		calls:      list,
@@ -808,15 +759,26 @@ const maxPrealloc = 10_000
 
 // read is History's step after admit: the stored list and last-sync date.
 func (r *Refresher) read(ctx context.Context, lead Lead, phone string) (*Result, error) {
+	list, last, err := r.stored(ctx, phone, callerOrStore)
+	if err != nil {
+		return nil, err
+	}
+	return &Result{Lead: lead, Phone: phone, Calls: list, LastSyncedAt: last, Summary: r.summary(list)}, nil
+}
+
+// stored reads phone's listed calls and last-sync date; storeErr maps a
+// store failure (storeError inside a shared refresh, callerOrStore on the
+// caller's own context).
+func (r *Refresher) stored(ctx context.Context, phone string, storeErr func(context.Context, string, error) error) ([]Call, time.Time, error) {
 	list, err := r.cfg.Store.Calls(ctx, phone, r.cfg.ListLimit)
 	if err != nil {
-		return nil, callerOrStore(ctx, "reading the calls", err)
+		return nil, time.Time{}, storeErr(ctx, "reading the calls", err)
 	}
 	last, err := r.cfg.Store.LastSynced(ctx, phone)
 	if err != nil {
-		return nil, callerOrStore(ctx, "reading the last-sync date", err)
+		return nil, time.Time{}, storeErr(ctx, "reading the last-sync date", err)
 	}
-	return &Result{Lead: lead, Phone: phone, Calls: list, LastSyncedAt: last, Summary: r.summary(list)}, nil
+	return list, last, nil
 }
 
 // fetchError maps an error of the Callyzer client to our outcome, keeping it

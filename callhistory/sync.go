@@ -272,7 +272,17 @@ func (r *run) do(ctx context.Context, newBackfill bool) (err error) {
 // differ from Callyzer's totals.
 func (r *run) reread(ctx context.Context, w Window) error {
 	q := callyzer.HistoryQuery{CallFrom: w.From, CallTo: w.To, Priority: pacing.Background}
-	counts := &r.report.Health
+	return r.commitPages(ctx, q, &r.report.Health, nil, nil)
+}
+
+// commitPages commits every page of q, counting in counts. When set,
+// chunkDone runs with a chunk's end once every page of it is committed,
+// before the next chunk's first page is (not for the last chunk); after
+// runs once each page is committed. A failure of the client is
+// fetchError's (errors.Is still finds the client's kind).
+func (r *run) commitPages(ctx context.Context, q callyzer.HistoryQuery, counts *SyncCounts,
+	chunkDone func(chunkTo time.Time) error, after func(*callyzer.HistoryPage) error) error {
+	var chunkTo time.Time // the chunk of the pages committed so far
 	for page, err := range r.s.cfg.Source.HistoryPages(ctx, q) {
 		if err != nil {
 			counts.Requests += failedAttempts(err)
@@ -282,8 +292,19 @@ func (r *run) reread(ctx context.Context, w Window) error {
 			return fmt.Errorf("%w: the client yielded no page and no error", ErrUpstream)
 		}
 		counts.Requests += page.Attempts
+		if chunkDone != nil && !chunkTo.IsZero() && !page.ChunkTo.Equal(chunkTo) {
+			if err := chunkDone(chunkTo); err != nil {
+				return err
+			}
+		}
+		chunkTo = page.ChunkTo
 		if err := r.commit(ctx, counts, page); err != nil {
 			return err
+		}
+		if after != nil {
+			if err := after(page); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
@@ -326,30 +347,12 @@ func (r *run) incremental(ctx context.Context) error {
 // end.
 func (r *run) read(ctx context.Context, from, to time.Time, advance bool) error {
 	q := callyzer.HistoryQuery{SyncedFrom: from, SyncedTo: to, Priority: pacing.Background}
-	counts := &r.report.Incremental
-	var chunkTo time.Time // the chunk whose pages are being committed
-	for page, err := range r.s.cfg.Source.HistoryPages(ctx, q) {
-		if err != nil {
-			counts.Requests += failedAttempts(err)
-			return fetchError(err)
-		}
-		if page == nil {
-			return fmt.Errorf("%w: the client yielded no page and no error", ErrUpstream)
-		}
-		counts.Requests += page.Attempts
-		if advance && !chunkTo.IsZero() && !page.ChunkTo.Equal(chunkTo) {
-			// Every page of the previous chunk is committed.
-			if err := r.advance(ctx, chunkTo); err != nil {
-				return err
-			}
-		}
-		chunkTo = page.ChunkTo
-		if err := r.commit(ctx, counts, page); err != nil {
-			return err
-		}
-	}
 	if !advance {
-		return nil
+		return r.commitPages(ctx, q, &r.report.Incremental, nil, nil)
+	}
+	moveCursor := func(t time.Time) error { return r.advance(ctx, t) }
+	if err := r.commitPages(ctx, q, &r.report.Incremental, moveCursor, nil); err != nil {
+		return err
 	}
 	return r.advance(ctx, to)
 }
@@ -369,28 +372,17 @@ func (r *run) backfill(ctx context.Context) error {
 	bf := &r.state.Backfill
 	q := callyzer.HistoryQuery{CallFrom: bf.From, CallTo: bf.To, NewestFirst: true, After: bf.Cursor,
 		Priority: pacing.Background}
-	counts := &r.report.Backfill
-	for page, err := range r.s.cfg.Source.HistoryPages(ctx, q) {
-		if err != nil {
-			counts.Requests += failedAttempts(err)
-			if errors.Is(err, callyzer.ErrShifted) {
-				// The chunk's pages shifted: the next pass reads it
-				// again from its first page.
-				bf.NextPage, bf.Seen, bf.Total = 1, 0, 0
-			}
-			return fetchError(err)
-		}
-		if page == nil {
-			return fmt.Errorf("%w: the client yielded no page and no error", ErrUpstream)
-		}
-		counts.Requests += page.Attempts
-		if err := r.commit(ctx, counts, page); err != nil {
-			return err
-		}
+	err := r.commitPages(ctx, q, &r.report.Backfill, nil, func(page *callyzer.HistoryPage) error {
 		bf.Cursor = page.Next
-		if err := r.save(ctx); err != nil {
-			return err
-		}
+		return r.save(ctx)
+	})
+	if errors.Is(err, callyzer.ErrShifted) {
+		// The chunk's pages shifted: the next pass reads it again from
+		// its first page.
+		bf.NextPage, bf.Seen, bf.Total = 1, 0, 0
+	}
+	if err != nil {
+		return err
 	}
 	if !bf.Done {
 		bf.Cursor = callyzer.Cursor{Done: true}

@@ -38,8 +38,8 @@ type historyPlan struct {
 	maskedFilter []slog.Attr
 }
 
-// historyBody is the JSON body of /call-log/history.
-type historyBody struct {
+// filterBody is the filters of /call-log/history and /call-log/summary.
+type filterBody struct {
 	CallFrom         *int64   `json:"call_from,omitempty"`
 	CallTo           *int64   `json:"call_to,omitempty"`
 	SyncedFrom       *int64   `json:"synced_from,omitempty"`
@@ -49,10 +49,36 @@ type historyBody struct {
 	ClientNumbers    []string `json:"client_numbers"`
 	EmpTags          []string `json:"emp_tags"`
 	IsExcludeNumbers bool     `json:"is_exclude_numbers"`
-	PageNo           int      `json:"page_no"`
-	PageSize         int      `json:"page_size"`
-	CallMethod       string   `json:"call_method,omitempty"`
-	CallMode         string   `json:"call_mode,omitempty"`
+}
+
+// filter is p's filters over w, a chunk of its primary window (by call
+// time, with the synced window when set, or by upload time).
+func (p *historyPlan) filter(w span) filterBody {
+	b := filterBody{
+		CallTypes:        p.types,
+		EmpNumbers:       p.employees,
+		ClientNumbers:    p.clients,
+		EmpTags:          p.tags,
+		IsExcludeNumbers: true, // Callyzer's default, sent explicitly
+	}
+	if p.byCall {
+		b.CallFrom, b.CallTo = &w.from, &w.to
+		if p.synced != nil {
+			b.SyncedFrom, b.SyncedTo = &p.synced.from, &p.synced.to
+		}
+	} else {
+		b.SyncedFrom, b.SyncedTo = &w.from, &w.to
+	}
+	return b
+}
+
+// historyBody is the JSON body of /call-log/history.
+type historyBody struct {
+	filterBody
+	PageNo     int    `json:"page_no"`
+	PageSize   int    `json:"page_size"`
+	CallMethod string `json:"call_method,omitempty"`
+	CallMode   string `json:"call_mode,omitempty"`
 }
 
 // toSpan turns inclusive time bounds into whole seconds: from rounds up and
@@ -508,26 +534,8 @@ func (s span) cursor(v, page, seen, total int) Cursor {
 // fetchHistoryPage fetches page pageNo of chunk (variant v) at size rows a
 // page.
 func (c *Client) fetchHistoryPage(ctx context.Context, p *historyPlan, chunk span, v CallVariant, pageNo, size int) (*HistoryPage, error) {
-	b := historyBody{
-		CallTypes:        p.types,
-		EmpNumbers:       p.employees,
-		ClientNumbers:    p.clients,
-		EmpTags:          p.tags,
-		IsExcludeNumbers: true, // Callyzer's default, sent explicitly
-		PageNo:           pageNo,
-		PageSize:         size,
-		CallMethod:       v.Method,
-		CallMode:         v.Mode,
-	}
+	b := historyBody{filterBody: p.filter(chunk), PageNo: pageNo, PageSize: size, CallMethod: v.Method, CallMode: v.Mode}
 	from, to := chunk.from, chunk.to
-	if p.byCall {
-		b.CallFrom, b.CallTo = &from, &to
-		if p.synced != nil {
-			b.SyncedFrom, b.SyncedTo = &p.synced.from, &p.synced.to
-		}
-	} else {
-		b.SyncedFrom, b.SyncedTo = &from, &to
-	}
 	body, err := json.Marshal(b)
 	if err != nil {
 		return nil, fmt.Errorf("callyzer: encoding the request: %w", err)

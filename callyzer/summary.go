@@ -24,20 +24,6 @@ type Totals struct {
 	Duration  int // total_duration, seconds; 0 if absent
 }
 
-// summaryBody is the JSON body of /call-log/summary: the history filters
-// without paging.
-type summaryBody struct {
-	CallFrom         *int64   `json:"call_from,omitempty"`
-	CallTo           *int64   `json:"call_to,omitempty"`
-	SyncedFrom       *int64   `json:"synced_from,omitempty"`
-	SyncedTo         *int64   `json:"synced_to,omitempty"`
-	CallTypes        []string `json:"call_types"`
-	EmpNumbers       []string `json:"emp_numbers"`
-	ClientNumbers    []string `json:"client_numbers"`
-	EmpTags          []string `json:"emp_tags"`
-	IsExcludeNumbers bool     `json:"is_exclude_numbers"`
-}
-
 // wireTotals is the "result" object of /call-log/summary.
 type wireTotals struct {
 	TotalCalls     *count `json:"total_calls"`
@@ -68,17 +54,7 @@ func (c *Client) Summary(ctx context.Context, q HistoryQuery) (Totals, error) {
 	if p.primary.to-p.primary.from > c.maxSpan() {
 		return Totals{}, invalidQuery("the summary window spans more than %s", c.cfg.maxWindow)
 	}
-	b := summaryBody{CallTypes: p.types, EmpNumbers: p.employees, ClientNumbers: p.clients, EmpTags: p.tags, IsExcludeNumbers: true}
-	primary := p.primary
-	if p.byCall {
-		b.CallFrom, b.CallTo = &primary.from, &primary.to
-		if p.synced != nil {
-			b.SyncedFrom, b.SyncedTo = &p.synced.from, &p.synced.to
-		}
-	} else {
-		b.SyncedFrom, b.SyncedTo = &primary.from, &primary.to
-	}
-	body, err := json.Marshal(b)
+	body, err := json.Marshal(p.filter(p.primary)) // the history's filters, without paging
 	if err != nil {
 		return Totals{}, fmt.Errorf("callyzer: encoding the request: %w", err)
 	}
